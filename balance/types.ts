@@ -1,0 +1,38 @@
+/**
+ * Selection policies turn a pool and the current health into an AnswerPlan once per health or
+ * zone change; each query then only calls plan.pick(), which returns an index into plan.variants.
+ * Each variant is a list of member indices in answer order, so the DNS side can encode every
+ * variant in advance and answer with a copy.
+ */
+import type { Random } from '../lib/random.js';
+import type { Pool } from '../zones/types.js';
+import type { HealthView } from '../health/types.js';
+
+export interface PickContext {
+  /** Per-pool query counter, incremented by the caller for every answer. */
+  readonly seq: number;
+  readonly random: Random;
+  /**
+   * The client key for sticky selection: the EDNS Client Subnet address if present, else the
+   * resolver's address, already masked to the pool's prefix (e.g. `198.51.100.0/24`).
+   */
+  readonly clientKey: string;
+}
+
+export type AnswerPlan =
+  | {
+      readonly kind: 'answer';
+      /** Member indices (into pool.members) per variant, in answer order. Never empty lists. */
+      readonly variants: readonly (readonly number[])[];
+      pick(ctx: PickContext): number;
+      /** True when pick() depends on the client key (sticky): answers must carry an ECS scope. */
+      readonly clientDependent: boolean;
+      /** True when every member was down and the all-down rule chose these. */
+      readonly allDown: boolean;
+    }
+  /** All down with `all-down=nodata`: NOERROR, no records. */
+  | { readonly kind: 'nodata'; readonly allDown: true }
+  /** All down with `all-down=servfail`. */
+  | { readonly kind: 'servfail'; readonly allDown: true };
+
+export type PlanBuilder = (pool: Pool, health: HealthView) => AnswerPlan;

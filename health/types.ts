@@ -1,0 +1,61 @@
+/**
+ * Health as the rest of Rondo sees it. Checkers write verdicts; a store turns them into a
+ * health view (consensus, overrides, expiry); the DNS side reads the view and never waits.
+ */
+export type TargetState = 'up' | 'down' | 'unknown';
+
+/** One checker's opinion of one target. */
+export interface Verdict {
+  readonly targetId: string;
+  /** The checker that produced it (node id). */
+  readonly checker: string;
+  readonly state: TargetState;
+  /** Smoothed probe latency, milliseconds. */
+  readonly latencyMs: number | undefined;
+  /** Load reported by the backend (http load-header/load-json), if any. */
+  readonly load: number | undefined;
+  /** Why the state is what it is (e.g. `HTTP 503`, `ECONNREFUSED`, `timeout after 1000ms`). */
+  readonly reason: string;
+  /** Epoch milliseconds when the checker decided it. */
+  readonly at: number;
+  /** Milliseconds after `at` when it stops counting (a few check intervals). */
+  readonly ttlMs: number;
+}
+
+/** The decided health of one target, as answers use it. */
+export interface TargetHealth {
+  readonly state: TargetState;
+  readonly latencyMs: number | undefined;
+  readonly load: number | undefined;
+  readonly reason: string;
+  /** Epoch milliseconds of the last state change. */
+  readonly since: number;
+  /** Set when an operator override decided the state. */
+  readonly override?: 'drain' | 'force-up' | 'force-down';
+}
+
+/** An immutable snapshot: a new one is made on every change. */
+export interface HealthView {
+  /** Increases with every change; lets readers cache what they derived from a view. */
+  readonly version: number;
+  get(targetId: string): TargetHealth | undefined;
+}
+
+export interface HealthChange {
+  readonly view: HealthView;
+  /** Targets whose decided health changed in this step. */
+  readonly changed: readonly string[];
+}
+
+/** Where checkers send verdicts. */
+export interface VerdictSink {
+  publish(verdict: Verdict): void;
+}
+
+/** What the DNS side reads. `subscribe` returns an unsubscribe function. */
+export interface HealthSource {
+  view(): HealthView;
+  subscribe(listener: (change: HealthChange) => void): () => void;
+}
+
+export const EMPTY_HEALTH_VIEW: HealthView = { version: 0, get: () => undefined };
