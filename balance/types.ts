@@ -29,6 +29,12 @@ export type AnswerPlan =
       readonly clientDependent: boolean;
       /** True when every member was down and the all-down rule chose these. */
       readonly allDown: boolean;
+      /**
+       * Expected long-run fraction of answers that use each variant (same length as variants, sums
+       * to 1). For sticky plans it assumes client keys spread evenly. Plans built by buildPlan
+       * always set it; describePlan() treats a missing one as uniform.
+       */
+      readonly shares?: readonly number[];
     }
   /** All down with `all-down=nodata`: NOERROR, no records. */
   | { readonly kind: 'nodata'; readonly allDown: true }

@@ -39,12 +39,20 @@ export interface HealthView {
   /** Increases with every change; lets readers cache what they derived from a view. */
   readonly version: number;
   get(targetId: string): TargetHealth | undefined;
+  /**
+   * The operator override of one pool member, named by pool (lowercase absolute name) and address;
+   * it covers members that have no check. Balance should apply it before the target's health.
+   * Optional: a store without member overrides (the in-memory one) leaves it out.
+   */
+  member?(pool: string, address: string): OverrideKind | undefined;
 }
 
 export interface HealthChange {
   readonly view: HealthView;
   /** Targets whose decided health changed in this step. */
   readonly changed: readonly string[];
+  /** Pool members whose override changed in this step (see HealthView.member). */
+  readonly changedMembers?: readonly { readonly pool: string; readonly address: string }[];
 }
 
 /** Where checkers send verdicts. */
@@ -59,3 +67,14 @@ export interface HealthSource {
 }
 
 export const EMPTY_HEALTH_VIEW: HealthView = { version: 0, get: () => undefined };
+
+/**
+ * An operator's decision on one target, applied on top of the checkers' verdicts: `drain` and
+ * `force-down` make it `down`, `force-up` makes it `up`; the decided health carries `override`.
+ */
+export type OverrideKind = 'drain' | 'force-up' | 'force-down';
+
+/** Sets (or, with `undefined`, clears) an override; `untilMs` (epoch ms) makes it lapse by itself. */
+export interface OverrideControl {
+  setOverride(targetId: string, override: OverrideKind | undefined, untilMs?: number): void | Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * buildPlan: pool + health view -> AnswerPlan. Liveness and the all-down rule pick the candidate
+ * members, the pool's policy turns them into variants and a pick function. Build it once per
+ * (pool, health view) and call plan.pick(ctx) per query.
+ */
+import type { PolicyName } from '../zones/types.js';
+import { failover } from './failover.js';
+import { fastest } from './fastest.js';
+import { leastLoaded } from './least-loaded.js';
+import { selectCandidates } from './liveness.js';
+import type { Policy } from './policy.js';
+import { randomRotation } from './random.js';
+import { roundRobin } from './round-robin.js';
+import { sticky } from './sticky.js';
+import type { AnswerPlan, PlanBuilder } from './types.js';
+import { weightedRandom } from './weighted-random.js';
+import { weighted } from './weighted.js';
+
+const POLICIES: Readonly<Record<PolicyName, Policy>> = {
+  'round-robin': roundRobin,
+  weighted,
+  random: randomRotation,
+  'weighted-random': weightedRandom,
+  failover,
+  sticky,
+  fastest,
+  'least-loaded': leastLoaded,
+};
+
+const NODATA: AnswerPlan = Object.freeze({ kind: 'nodata', allDown: true });
+const SERVFAIL: AnswerPlan = Object.freeze({ kind: 'servfail', allDown: true });
+
+export const buildPlan: PlanBuilder = (pool, health) => {
+  const candidates = selectCandidates(pool, health);
+  if (candidates.kind === 'nodata') return NODATA;
+  if (candidates.kind === 'servfail') return SERVFAIL;
+  const { answers } = pool.config;
+  const maxAnswers = answers === 'all' ? Number.POSITIVE_INFINITY : Math.max(1, answers);
+  // The zone validator only admits known policy names; round robin is the safe reading otherwise.
+  const policy = POLICIES[pool.config.policy] ?? roundRobin;
+  const plan = policy({ pool, health, members: candidates.members, maxAnswers });
+  return {
+    kind: 'answer',
+    variants: plan.variants,
+    pick: plan.pick,
+    shares: plan.shares,
+    clientDependent: plan.clientDependent,
+    allDown: candidates.allDown,
+  };
+};

@@ -1,0 +1,27 @@
+import type { Target } from '../zones/types.js';
+
+/**
+ * The failure reason for a probe cut short by its signal: the scheduler's per-probe deadline
+ * (`AbortSignal.timeout`) reads as `timeout after Nms`, anything else (shutdown, target removed) as `aborted`.
+ */
+export function abortReason(signal: AbortSignal, target: Target): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return `timeout after ${target.check.timeoutMs}ms`;
+  return 'aborted';
+}
+
+/** A short reason from a socket/process error: its errno code when it has one (`ECONNREFUSED`), else its message. */
+export function errorReason(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string' && message !== '') return message;
+  }
+  return String(err);
+}
+
+/** Milliseconds since `startMs` (a `performance.now()` reading), to 0.001 ms. */
+export function elapsedMs(startMs: number): number {
+  return Math.round((performance.now() - startMs) * 1000) / 1000;
+}

@@ -1,0 +1,342 @@
+import { EventEmitter } from 'node:events';
+import type { Verdict, VerdictSink, TargetState } from '../health/types.js';
+import type { Clock } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
+import { CheckError } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import type { Random } from '../lib/random.js';
+import { systemRandom } from '../lib/random.js';
+import type { CheckKind, Target } from '../zones/types.js';
+import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
+import { advance, INITIAL_TRACK, type HealthTrack } from './hysteresis.js';
+import { probeSignal } from './probe-signal.js';
+import { probeFor, type ProbeRegistry } from './probes.js';
+import type { ProbeResult } from './types.js';
+
+/** How long a kind's preflight (e.g. one `ping` of 127.0.0.1) may take. */
+const PREFLIGHT_TIMEOUT_MS = 5_000;
+
+export interface CheckSchedulerOptions {
+  readonly sink: VerdictSink;
+  /** This checker's id; it signs every verdict. */
+  readonly nodeId: string;
+  readonly logger: Logger;
+  /** Probes in flight at once, across all targets; more wait in a FIFO queue. Default 64. */
+  readonly maxConcurrent?: number;
+  /** Jitter source. */
+  readonly random?: Random;
+  /** Stamps verdicts (`at`). */
+  readonly clock?: Clock;
+  /** Which probe runs each kind; tests swap in fakes. */
+  readonly probes?: ProbeRegistry;
+}
+
+export interface TransitionEvent {
+  readonly target: string;
+  readonly from: TargetState;
+  readonly to: TargetState;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export interface ProbeEvent {
+  readonly targetId: string;
+  readonly result: ProbeResult;
+}
+
+export interface SchedulerEvents {
+  verdict: [Verdict];
+  transition: [TransitionEvent];
+  probe: [ProbeEvent];
+  /** A round was skipped because the target's previous probe had not finished. */
+  skip: [{ readonly targetId: string }];
+}
+
+interface Entry {
+  target: Target;
+  track: HealthTrack;
+  timer: NodeJS.Timeout | undefined;
+  /** Queued or running: a round that finds it set is skipped. */
+  busy: boolean;
+  /** In a streak of skipped rounds (warned once). */
+  skipping: boolean;
+  removed: boolean;
+  /** Aborts this target's in-flight probe when the target is removed. */
+  readonly stopper: AbortController;
+  readonly log: Logger;
+}
+
+/**
+ * Runs every target's probe on its own timer, turns results into states through hysteresis, and
+ * publishes a verdict after every probe (the sink dedups; the Redis store needs the refreshes).
+ *
+ * Timing: a target's first probe runs at a random offset in [0, interval), so that targets loaded
+ * together do not fire together; then every interval ± jitter. A target never has two probes at
+ * once: a round that comes due while the previous one is still queued or running is skipped with
+ * one warning per streak. At most `maxConcurrent` probes run at once.
+ */
+export class CheckScheduler extends EventEmitter<SchedulerEvents> {
+  private readonly sink: VerdictSink;
+  private readonly nodeId: string;
+  private readonly log: Logger;
+  private readonly maxConcurrent: number;
+  private readonly random: Random;
+  private readonly clock: Clock;
+  private readonly probes: ProbeRegistry;
+
+  private readonly entries = new Map<string, Entry>();
+  private queue: Entry[] = [];
+  private active = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Present from start() to stop(). */
+  private shutdown: AbortController | undefined;
+  private running = false;
+  private readonly preflighted = new Set<CheckKind>();
+
+  constructor(options: CheckSchedulerOptions) {
+    super();
+    this.sink = options.sink;
+    this.nodeId = options.nodeId;
+    this.log = options.logger.child({ component: 'checks' });
+    this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 64));
+    this.random = options.random ?? systemRandom;
+    this.clock = options.clock ?? systemClock;
+    this.probes = options.probes ?? probeFor;
+  }
+
+  /**
+   * Replaces the set of targets (zone load or reload). Targets whose id is kept keep their state
+   * and timer and take the new spec from their next round; new ones start at a jittered offset;
+   * removed ones stop, their in-flight probe aborted and its result dropped.
+   */
+  setTargets(targets: readonly Target[]): void {
+    const next = new Map(targets.map((t) => [t.id, t] as const));
+    for (const [id, entry] of this.entries) {
+      if (!next.has(id)) this.remove(entry);
+    }
+    for (const target of next.values()) {
+      const existing = this.entries.get(target.id);
+      if (existing) {
+        existing.target = target;
+        continue;
+      }
+      const entry: Entry = {
+        target,
+        track: INITIAL_TRACK,
+        timer: undefined,
+        busy: false,
+        skipping: false,
+        removed: false,
+        stopper: new AbortController(),
+        log: this.log.child({ target: target.id }),
+      };
+      this.entries.set(target.id, entry);
+      if (this.running) {
+        this.preflightLater(target.check.kind);
+        this.scheduleFirst(entry);
+      }
+    }
+  }
+
+  /**
+   * Checks that every kind in use can run here (CheckError CHECK_ICMP_UNAVAILABLE when icmp
+   * targets exist and `ping` cannot work), then starts the timers.
+   */
+  async start(): Promise<void> {
+    if (this.shutdown) return;
+    const shutdown = new AbortController();
+    this.shutdown = shutdown;
+    try {
+      await this.preflight(new Set([...this.entries.values()].map((e) => e.target.check.kind)), shutdown.signal);
+    } catch (err) {
+      this.shutdown = undefined;
+      throw err;
+    }
+    if (shutdown.signal.aborted) return;
+    this.running = true;
+    for (const entry of this.entries.values()) this.scheduleFirst(entry);
+    this.log.info({ targets: this.entries.size, maxConcurrent: this.maxConcurrent }, 'checks started');
+  }
+
+  /** Stops the timers, aborts in-flight probes (their results are dropped) and waits for them to end. */
+  async stop(): Promise<void> {
+    const shutdown = this.shutdown;
+    if (!shutdown) return;
+    this.running = false;
+    shutdown.abort(new Error('check scheduler stopped'));
+    for (const entry of this.entries.values()) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+    }
+    for (const entry of this.queue) entry.busy = false;
+    this.queue = [];
+    await Promise.all([...this.inFlight]);
+    this.shutdown = undefined;
+    this.log.info('checks stopped');
+  }
+
+  /** The hysteresis state of one target (tests, status pages). */
+  trackOf(targetId: string): HealthTrack | undefined {
+    return this.entries.get(targetId)?.track;
+  }
+
+  get targetCount(): number {
+    return this.entries.size;
+  }
+
+  /** Probes currently running (not queued). */
+  get activeProbes(): number {
+    return this.active;
+  }
+
+  private async preflight(kinds: ReadonlySet<CheckKind>, parent: AbortSignal): Promise<void> {
+    for (const kind of kinds) {
+      if (this.preflighted.has(kind)) continue;
+      const probe = this.probes(kind);
+      if (probe.preflight) {
+        const { signal, dispose } = probeSignal([parent], PREFLIGHT_TIMEOUT_MS);
+        try {
+          await probe.preflight(signal);
+        } catch (err) {
+          if (err instanceof CheckError) throw err;
+          throw new CheckError('CHECK_PREFLIGHT_FAILED', `${kind} checks cannot run here: ${errorReason(err)}`, { cause: err });
+        } finally {
+          dispose();
+        }
+      }
+      this.preflighted.add(kind);
+    }
+  }
+
+  /** A kind first seen on reload: check it in the background; its probes report their own failures anyway. */
+  private preflightLater(kind: CheckKind): void {
+    if (this.preflighted.has(kind) || !this.shutdown) return;
+    this.preflight(new Set([kind]), this.shutdown.signal).catch((err: unknown) => {
+      this.log.error({ err, kind }, 'check kind unavailable');
+    });
+  }
+
+  private remove(entry: Entry): void {
+    entry.removed = true;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.stopper.abort(new Error('target removed'));
+    this.entries.delete(entry.target.id);
+  }
+
+  private scheduleFirst(entry: Entry): void {
+    this.schedule(entry, Math.floor(this.random.next() * entry.target.check.intervalMs));
+  }
+
+  private schedule(entry: Entry, delayMs: number): void {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => this.round(entry), delayMs);
+  }
+
+  private nextDelay(entry: Entry): number {
+    const { intervalMs, jitterMs } = entry.target.check;
+    return Math.max(0, Math.round(intervalMs + (this.random.next() * 2 - 1) * jitterMs));
+  }
+
+  private round(entry: Entry): void {
+    entry.timer = undefined;
+    if (!this.running || entry.removed) return;
+    this.schedule(entry, this.nextDelay(entry));
+    if (entry.busy) {
+      if (!entry.skipping) {
+        entry.skipping = true;
+        entry.log.warn({ intervalMs: entry.target.check.intervalMs }, 'check round skipped: previous probe still running');
+      }
+      this.emit('skip', { targetId: entry.target.id });
+      return;
+    }
+    entry.skipping = false;
+    entry.busy = true;
+    if (this.active < this.maxConcurrent) this.launch(entry);
+    else this.queue.push(entry);
+  }
+
+  private launch(entry: Entry): void {
+    this.active += 1;
+    const done = this.probeOnce(entry).finally(() => {
+      this.active -= 1;
+      entry.busy = false;
+      this.inFlight.delete(done);
+      this.drainQueue();
+    });
+    this.inFlight.add(done);
+  }
+
+  private drainQueue(): void {
+    while (this.running && this.active < this.maxConcurrent) {
+      const entry = this.queue.shift();
+      if (!entry) return;
+      if (entry.removed) continue;
+      this.launch(entry);
+    }
+  }
+
+  private async probeOnce(entry: Entry): Promise<void> {
+    const shutdown = this.shutdown;
+    if (!shutdown) return;
+    const target = entry.target;
+    const spec = target.check;
+    const { signal, dispose } = probeSignal([shutdown.signal, entry.stopper.signal], spec.timeoutMs);
+    let result: ProbeResult;
+    try {
+      result = await this.runProbe(target, signal);
+    } finally {
+      dispose();
+    }
+    if (!this.running || entry.removed) return;
+
+    this.emit('probe', { targetId: target.id, result });
+    entry.log.debug(result.ok ? { ok: true, latencyMs: result.latencyMs, load: result.load } : { ok: false, latencyMs: result.latencyMs, reason: result.reason }, 'probe finished');
+
+    const step = advance(entry.track, result, spec);
+    entry.track = step.track;
+    const at = this.clock.now();
+    if (step.transition) {
+      const { from, to } = step.transition;
+      entry.log.info({ from, to, reason: step.track.reason }, 'target state changed');
+      this.emit('transition', { target: target.id, from, to, reason: step.track.reason, at });
+    }
+    const verdict: Verdict = {
+      targetId: target.id,
+      checker: this.nodeId,
+      state: step.track.state,
+      latencyMs: step.track.latencyMs === undefined ? undefined : Math.round(step.track.latencyMs * 1000) / 1000,
+      load: step.track.load,
+      reason: step.track.reason,
+      at,
+      ttlMs: 3 * spec.intervalMs + spec.timeoutMs,
+    };
+    try {
+      this.sink.publish(verdict);
+    } catch (err) {
+      entry.log.error({ err }, 'publishing a verdict failed');
+    }
+    this.emit('verdict', verdict);
+  }
+
+  /**
+   * Runs the probe, but settles at the deadline even if a probe ignores its signal, and turns a
+   * probe that throws (a bug) into a failed result.
+   */
+  private async runProbe(target: Target, signal: AbortSignal): Promise<ProbeResult> {
+    const start = performance.now();
+    let onAbort: (() => void) | undefined;
+    const deadline = new Promise<ProbeResult>((resolve) => {
+      onAbort = () => resolve({ ok: false, latencyMs: elapsedMs(start), reason: abortReason(signal, target) });
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.probes(target.check.kind).run(target, signal), deadline]);
+    } catch (err) {
+      return { ok: false, latencyMs: elapsedMs(start), reason: `probe failed: ${errorReason(err)}` };
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

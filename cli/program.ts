@@ -1,0 +1,16 @@
+/** Builds the commander program: one file per command under commands/. */
+import { Command } from 'commander';
+import { serveCommand } from './commands/serve.js';
+import { zoneCommand } from './commands/zone-check.js';
+
+export function buildProgram(): Command {
+  const program = new Command('rondo')
+    .description('Authoritative DNS server that load-balances service names with shared health checks')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(serveCommand());
+  program.addCommand(zoneCommand());
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}

@@ -1,0 +1,147 @@
+/**
+ * Wires the rooms together for `rondo serve` and `rondo check`: zones (watched) feed the zone
+ * registry, the selector's pool index and the check scheduler; checks feed the health store;
+ * the DNS server reads zones and asks the selector. cli/ is the only place that knows them all.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from '../lib/logger.js';
+import type { ZoneSyntaxError } from '../lib/errors.js';
+import { ZoneWatcher } from '../zones/watch.js';
+import { findZoneFiles } from '../zones/load.js';
+import type { Pool, Target, Zone } from '../zones/types.js';
+import { ZoneRegistry } from '../dns/zone-set.js';
+import { DnsServer, type ListenAddress } from '../dns/server.js';
+import { PlannedSelector } from '../dns/planned-selector.js';
+import { buildPlan } from '../balance/plan.js';
+import { CheckScheduler } from '../checks/scheduler.js';
+import { MemoryHealthStore } from '../health/memory-store.js';
+import type { HealthSource, VerdictSink } from '../health/types.js';
+
+export interface RuntimeOptions {
+  readonly zonePaths: readonly string[];
+  /** Empty: no DNS listener (a dedicated checker). */
+  readonly listen: readonly ListenAddress[];
+  readonly checks: boolean;
+  readonly nodeId?: string;
+  readonly logger: Logger;
+  readonly allowIncludeOutside?: boolean;
+  /** A shared store (Redis); the in-memory one when absent. */
+  readonly store?: HealthStoreLike;
+}
+
+/** What the runtime needs of a health store: the DNS side reads, checkers write. */
+export interface HealthStoreLike extends HealthSource, VerdictSink {
+  start?(): Promise<void>;
+  setTargets?(targets: readonly { id: string; quorum: Pool['config']['quorum'] }[]): void;
+  close(): void | Promise<void>;
+}
+
+export function defaultNodeId(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+export class Runtime {
+  readonly registry = new ZoneRegistry();
+  readonly store: HealthStoreLike;
+  readonly selector: PlannedSelector;
+  readonly server: DnsServer | undefined;
+  readonly scheduler: CheckScheduler | undefined;
+  readonly nodeId: string;
+  private watcher: ZoneWatcher | undefined;
+  private readonly zonesByFile = new Map<string, Zone>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.log = options.logger;
+    this.nodeId = options.nodeId ?? defaultNodeId();
+    this.store = options.store ?? new MemoryHealthStore({ logger: options.logger });
+    this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger });
+    this.server =
+      options.listen.length > 0
+        ? new DnsServer({ zones: () => this.registry.snapshot(), selector: this.selector, logger: options.logger })
+        : undefined;
+    this.scheduler = options.checks
+      ? new CheckScheduler({ sink: this.store, nodeId: this.nodeId, logger: options.logger })
+      : undefined;
+  }
+
+  /** Loads the zones, starts the store, the checks and the listeners. Rejects if nothing can be served. */
+  async start(): Promise<void> {
+    const files = await findZoneFiles([...this.options.zonePaths]);
+    if (files.length === 0) throw new Error(`no zone files found in ${this.options.zonePaths.join(', ')}`);
+    await this.options.store?.start?.();
+    this.watcher = new ZoneWatcher({
+      files,
+      logger: this.log,
+      loadOptions: { allowIncludeOutside: this.options.allowIncludeOutside ?? false },
+      onZone: (zone, file) => this.onZone(zone, file),
+      onError: (file, errors) => this.onZoneError(file, errors),
+    });
+    await this.watcher.start();
+    if (this.zonesByFile.size === 0) throw new Error('no zone loaded: every zone file has errors (run `rondo zone check`)');
+    await this.scheduler?.start();
+    await this.server?.start(this.options.listen);
+  }
+
+  /** SIGHUP: reload every zone whose file changed. */
+  async reload(): Promise<void> {
+    await this.watcher?.reloadAll();
+  }
+
+  zones(): Zone[] {
+    return [...this.zonesByFile.values()];
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.close();
+    await this.server?.close();
+    await this.scheduler?.stop();
+    this.selector.close();
+    await this.store.close();
+  }
+
+  private onZone(zone: Zone, file: string): void {
+    const previous = this.zonesByFile.get(file);
+    for (const [otherFile, other] of this.zonesByFile) {
+      if (otherFile !== file && other.origin === zone.origin) {
+        this.log.error({ zone: zone.origin, file, other: otherFile }, 'two zone files define the same zone; the later one is refused');
+        return;
+      }
+    }
+    this.zonesByFile.set(file, zone);
+    if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
+    this.applyPools();
+    this.registry.replace(zone);
+    this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.pools.length, reload: previous !== undefined }, 'zone loaded');
+  }
+
+  private onZoneError(file: string, errors: readonly ZoneSyntaxError[]): void {
+    const kept = this.zonesByFile.has(file);
+    this.log.error({ file, errors: errors.map((e) => e.message), kept }, kept ? 'zone refused, previous version still served' : 'zone refused');
+  }
+
+  /** Tells the selector, the store and the scheduler what the served zones contain now. */
+  private applyPools(): void {
+    const zones = this.zones();
+    const pools = zones.flatMap((z) => z.pools);
+    this.selector.setPools(pools);
+    const targets = new Map<string, Target>();
+    for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
+    this.store.setTargets?.(quorumPerTarget(pools));
+    this.scheduler?.setTargets([...targets.values()]);
+  }
+}
+
+/** The strictest quorum among the pools that share a target. */
+function quorumPerTarget(pools: readonly Pool[]): { id: string; quorum: Pool['config']['quorum'] }[] {
+  const rank = (q: Pool['config']['quorum']): number => (q === 'all' ? Infinity : q === 'majority' ? 0.5 : q);
+  const out = new Map<string, Pool['config']['quorum']>();
+  for (const pool of pools) {
+    for (const m of pool.members) {
+      if (m.targetId === undefined) continue;
+      const seen = out.get(m.targetId);
+      if (seen === undefined || rank(pool.config.quorum) > rank(seen)) out.set(m.targetId, pool.config.quorum);
+    }
+  }
+  return [...out].map(([id, quorum]) => ({ id, quorum }));
+}

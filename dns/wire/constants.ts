@@ -1,0 +1,61 @@
+/** DNS wire constants used by the codec and the answerer (RFC 1035 §4.1, RFC 6891, RFC 7871). */
+
+export const HEADER_SIZE = 12;
+
+export const Rcode = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  /** RFC 6891 §6.1.3: extended RCODE 16, carried partly in the OPT record. */
+  BADVERS: 16,
+} as const;
+
+export const RCODE_NAMES: Readonly<Record<number, string>> = {
+  0: 'NOERROR',
+  1: 'FORMERR',
+  2: 'SERVFAIL',
+  3: 'NXDOMAIN',
+  4: 'NOTIMP',
+  5: 'REFUSED',
+  16: 'BADVERS',
+};
+
+export const Opcode = { QUERY: 0 } as const;
+
+/** Header flag bits in the second 16-bit word. */
+export const Flag = {
+  QR: 0x8000,
+  AA: 0x0400,
+  TC: 0x0200,
+  RD: 0x0100,
+  RA: 0x0080,
+  AD: 0x0020,
+  CD: 0x0010,
+} as const;
+
+export const CLASS_IN = 1;
+export const CLASS_ANY = 255;
+
+export const TYPE_OPT = 41;
+export const TYPE_IXFR = 251;
+export const TYPE_AXFR = 252;
+export const TYPE_MAILB = 253;
+export const TYPE_MAILA = 254;
+export const TYPE_ANY = 255;
+
+/** RFC 7871 EDNS Client Subnet option code. */
+export const EDNS_OPTION_ECS = 8;
+/** RFC 6891 §6.2.5: a requester's payload size below 512 is treated as 512. */
+export const MIN_UDP_PAYLOAD = 512;
+/** The largest UDP response we send whatever the requester advertises. */
+export const MAX_UDP_PAYLOAD = 4096;
+/** The payload size we advertise (DNS Flag Day 2020: avoids IP fragmentation). */
+export const OUR_UDP_PAYLOAD = 1232;
+/** RFC 1035 §4.2.2: TCP messages carry a 16-bit length. */
+export const MAX_TCP_MESSAGE = 65535;
+/** RFC 1035 §2.3.4 */
+export const MAX_LABEL_LENGTH = 63;
+export const MAX_NAME_LENGTH = 255;

@@ -1,0 +1,202 @@
+/**
+ * Domain names on the wire (RFC 1035 §3.1, §4.1.4) and in presentation text.
+ *
+ * Text names are absolute and use the master-file escapes: `\.` and `\\` inside a label, `\DDD`
+ * for any other byte outside printable ASCII. Comparison is ASCII case-insensitive (RFC 4343).
+ */
+import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from './constants.js';
+
+/** How many compression pointers a single name may follow; the backwards rule bounds it anyway. */
+const MAX_POINTER_HOPS = 127;
+
+export type NameReadResult =
+  | {
+      readonly ok: true;
+      /** Raw label bytes, case kept, root label excluded. */
+      readonly labels: readonly Buffer[];
+      /** Offset just after the name at the starting position (after the first pointer, if any). */
+      readonly next: number;
+      /** Uncompressed wire length, root byte included. */
+      readonly wireLength: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Reads a possibly compressed name. Pointers must point strictly before the label that holds
+ * them, which rules out loops; label types 01 and 10 (RFC 6891 §5, obsolete) are refused.
+ */
+export function readName(buf: Buffer, offset: number, end: number = buf.length): NameReadResult {
+  const labels: Buffer[] = [];
+  let pos = offset;
+  let next = -1;
+  let wireLength = 1;
+  let hops = 0;
+  for (;;) {
+    if (pos >= end) return { ok: false, reason: 'name runs past the end of the message' };
+    const len = buf[pos] ?? 0;
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= end) return { ok: false, reason: 'compression pointer runs past the end of the message' };
+      const target = ((len & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+      if (target >= pos) return { ok: false, reason: 'compression pointer does not point backwards' };
+      if (++hops > MAX_POINTER_HOPS) return { ok: false, reason: 'too many compression pointers' };
+      if (next < 0) next = pos + 2;
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) return { ok: false, reason: `unsupported label type 0x${kind.toString(16)}` };
+    if (len === 0) {
+      if (next < 0) next = pos + 1;
+      return { ok: true, labels, next, wireLength };
+    }
+    if (len > MAX_LABEL_LENGTH) return { ok: false, reason: 'label longer than 63 octets' };
+    if (pos + 1 + len > end) return { ok: false, reason: 'label runs past the end of the message' };
+    wireLength += len + 1;
+    if (wireLength > MAX_NAME_LENGTH) return { ok: false, reason: 'name longer than 255 octets' };
+    labels.push(buf.subarray(pos + 1, pos + 1 + len));
+    pos += len + 1;
+  }
+}
+
+function isPlain(byte: number): boolean {
+  // Printable ASCII except the characters that need escaping in master files.
+  return byte > 0x20 && byte < 0x7f && byte !== 0x2e && byte !== 0x5c && byte !== 0x22 && byte !== 0x28 && byte !== 0x29 && byte !== 0x3b && byte !== 0x40 && byte !== 0x24;
+}
+
+/** One label in presentation text, case kept. */
+export function labelToText(label: Uint8Array): string {
+  let plain = true;
+  for (const byte of label) {
+    if (!isPlain(byte)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return Buffer.from(label.buffer, label.byteOffset, label.byteLength).toString('latin1');
+  let out = '';
+  for (const byte of label) {
+    if (isPlain(byte)) out += String.fromCharCode(byte);
+    else if (byte > 0x20 && byte < 0x7f) out += '\\' + String.fromCharCode(byte);
+    else out += '\\' + byte.toString().padStart(3, '0');
+  }
+  return out;
+}
+
+/** Absolute presentation text of a list of labels; the root is `.`. */
+export function labelsToText(labels: readonly Uint8Array[]): string {
+  if (labels.length === 0) return '.';
+  let out = '';
+  for (const label of labels) out += labelToText(label) + '.';
+  return out;
+}
+
+/** ASCII-only lowercase (RFC 4343: DNS case folding touches A-Z only). */
+export function lowerName(text: string): string {
+  // toLowerCase would also fold non-ASCII characters; names here only hold ASCII and escapes.
+  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
+}
+
+export interface ParsedTextName {
+  /** Wire labels, root excluded. */
+  readonly labels: readonly Uint8Array[];
+  /** Index in the text where each label starts, so suffixes are `text.slice(starts[i])`. */
+  readonly starts: readonly number[];
+}
+
+const parsedNames = new Map<string, ParsedTextName>();
+const PARSED_NAMES_LIMIT = 50_000;
+
+/**
+ * Turns an absolute presentation name into wire labels (memoised: zone names repeat in every
+ * answer). Returns undefined for text that is not a valid absolute name.
+ */
+export function parseTextName(text: string): ParsedTextName | undefined {
+  const cached = parsedNames.get(text);
+  if (cached) return cached;
+  const parsed = parseTextNameUncached(text);
+  if (!parsed) return undefined;
+  if (parsedNames.size >= PARSED_NAMES_LIMIT) parsedNames.clear();
+  parsedNames.set(text, parsed);
+  return parsed;
+}
+
+function parseTextNameUncached(text: string): ParsedTextName | undefined {
+  if (text === '.') return { labels: [], starts: [] };
+  if (!text.endsWith('.')) return undefined;
+  const labels: Uint8Array[] = [];
+  const starts: number[] = [];
+  let current: number[] = [];
+  let start = 0;
+  let total = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x2e) {
+      if (current.length === 0 || current.length > MAX_LABEL_LENGTH) return undefined;
+      labels.push(Uint8Array.from(current));
+      starts.push(start);
+      total += current.length + 1;
+      current = [];
+      start = i + 1;
+      continue;
+    }
+    if (ch === 0x5c) {
+      const d = text.slice(i + 1, i + 4);
+      if (/^[0-9]{3}$/.test(d)) {
+        const value = Number(d);
+        if (value > 255) return undefined;
+        current.push(value);
+        i += 3;
+      } else {
+        if (i + 1 >= text.length) return undefined;
+        current.push(text.charCodeAt(i + 1) & 0xff);
+        i += 1;
+      }
+      continue;
+    }
+    if (ch > 0xff) return undefined;
+    current.push(ch);
+  }
+  if (current.length !== 0) return undefined;
+  if (total > MAX_NAME_LENGTH) return undefined;
+  return { labels, starts };
+}
+
+/**
+ * Where each label of an absolute text name starts, scanning for unescaped dots
+ * (`a\.b.c.` has two labels, starting at 0 and 5). The root `.` has none.
+ */
+export function labelStartsOf(name: string): number[] {
+  const starts: number[] = [];
+  if (name === '.' || name === '') return starts;
+  let atLabelStart = true;
+  for (let i = 0; i < name.length; i++) {
+    if (atLabelStart) {
+      starts.push(i);
+      atLabelStart = false;
+    }
+    const ch = name.charCodeAt(i);
+    if (ch === 0x5c) i++;
+    else if (ch === 0x2e) atLabelStart = true;
+  }
+  return starts;
+}
+
+/** The names from `name` up to the root, longest first (`a.b.` → `a.b.`, `b.`, `.`). */
+export function ancestorsOf(name: string): string[] {
+  const out = labelStartsOf(name).map((s) => name.slice(s));
+  out.push('.');
+  return out;
+}
+
+/** True when `name` equals `zone` or lies below it (both lowercase absolute). */
+export function isAtOrBelow(name: string, zone: string): boolean {
+  if (zone === '.') return true;
+  if (name === zone) return true;
+  if (!name.endsWith(zone) || name.length <= zone.length) return false;
+  // The character before the suffix must be a label separator that is not itself escaped.
+  const cut = name.length - zone.length;
+  if (name.charCodeAt(cut - 1) !== 0x2e) return false;
+  let backslashes = 0;
+  for (let i = cut - 2; i >= 0 && name.charCodeAt(i) === 0x5c; i--) backslashes++;
+  return backslashes % 2 === 0;
+}

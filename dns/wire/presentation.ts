@@ -1,0 +1,118 @@
+/**
+ * Messages in presentation text, one record per line as dig prints them
+ * (`www.example.test. 20 IN A 192.0.2.10`), so tests compare our answers with dig's and peers'.
+ */
+import type { Rdata } from '../../zones/types.js';
+import { CLASS_IN, RCODE_NAMES } from './constants.js';
+import { decodeMessage, type DecodedMessage, type DecodedRecord } from './decode.js';
+
+const TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  41: 'OPT',
+  43: 'DS',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  251: 'IXFR',
+  252: 'AXFR',
+  255: 'ANY',
+  257: 'CAA',
+};
+
+export function typeName(type: number): string {
+  return TYPE_NAMES[type] ?? `TYPE${type}`;
+}
+
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+}
+
+/** A character-string in quotes with dig's escapes (`\"`, `\\`, `\DDD`). */
+export function quoteString(bytes: Uint8Array): string {
+  let out = '"';
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b);
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += '\\' + b.toString().padStart(3, '0');
+  }
+  return out + '"';
+}
+
+export function formatRdata(rdata: Rdata): string {
+  switch (rdata.kind) {
+    case 'A':
+    case 'AAAA':
+      return rdata.address;
+    case 'NS':
+      return rdata.host;
+    case 'CNAME':
+    case 'PTR':
+      return rdata.target;
+    case 'MX':
+      return `${rdata.preference} ${rdata.exchange}`;
+    case 'SRV':
+      return `${rdata.priority} ${rdata.weight} ${rdata.port} ${rdata.target}`;
+    case 'SOA':
+      return `${rdata.mname} ${rdata.rname} ${rdata.serial} ${rdata.refresh} ${rdata.retry} ${rdata.expire} ${rdata.minimum}`;
+    case 'TXT':
+      return rdata.strings.map(quoteString).join(' ');
+    case 'CAA':
+      return `${rdata.flags} ${rdata.tag} ${quoteString(rdata.value)}`;
+    case 'generic':
+      return rdata.data.length === 0 ? '\\# 0' : `\\# ${rdata.data.length} ${Buffer.from(rdata.data).toString('hex').toUpperCase()}`;
+  }
+}
+
+export function formatDecodedRecord(rr: DecodedRecord): string {
+  const klass = rr.class === CLASS_IN ? 'IN' : `CLASS${rr.class}`;
+  return `${rr.name} ${rr.ttl} ${klass} ${typeName(rr.type)} ${formatRdata(rr.rdata)}`;
+}
+
+export interface PresentedMessage {
+  readonly rcode: string;
+  /** dig's flag words in dig's order: `qr aa tc rd ra ad cd`. */
+  readonly flags: readonly string[];
+  readonly question: readonly string[];
+  readonly answer: readonly string[];
+  readonly authority: readonly string[];
+  readonly additional: readonly string[];
+  readonly edns?: { readonly version: number; readonly udpSize: number; readonly dnssecOk: boolean; readonly ecs?: string };
+  readonly message: DecodedMessage;
+}
+
+/** Decodes a response and renders it as dig would; throws when the bytes are not a DNS message. */
+export function presentMessage(buf: Buffer): PresentedMessage {
+  const decoded = decodeMessage(buf);
+  if (!decoded.ok) throw new Error(`not a DNS message: ${decoded.reason}`);
+  const m = decoded.message;
+  const flags = (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((f) => m.flags[f]);
+  const ecs = m.edns?.ecs;
+  return {
+    rcode: rcodeName(m.rcode),
+    flags,
+    question: m.question.map((q) => `${q.name} ${q.class === CLASS_IN ? 'IN' : `CLASS${q.class}`} ${typeName(q.type)}`),
+    answer: m.answer.map(formatDecodedRecord),
+    authority: m.authority.map(formatDecodedRecord),
+    additional: m.additional.map(formatDecodedRecord),
+    ...(m.edns
+      ? {
+          edns: {
+            version: m.edns.version,
+            udpSize: m.edns.udpSize,
+            dnssecOk: m.edns.dnssecOk,
+            ...(ecs ? { ecs: `${ecs.family}/${ecs.sourcePrefix}/${ecs.scopePrefix}/${ecs.address.toString('hex')}` } : {}),
+          },
+        }
+      : {}),
+    message: m,
+  };
+}

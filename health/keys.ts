@@ -1,0 +1,93 @@
+/**
+ * Every Redis key and channel Rondo uses, built from one prefix (`--redis-prefix`, default
+ * `rondo`). Layout:
+ *
+ * - `{prefix}:v:{targetId}`   HASH, one field per checker (node id) → verdict JSON
+ *                             (`state`, `latencyMs`, `load`, `reason`, `at`, `ttlMs`).
+ * - `{prefix}:o:t:{targetId}` STRING override of one target (JSON), with `PX` when it expires.
+ * - `{prefix}:o:m:{pool}/{address}` STRING override of one pool member, for members without a check.
+ * - `{prefix}:node:{nodeId}`  STRING heartbeat (JSON), `PX` = 3 × heartbeat interval.
+ * - `{prefix}:changes`        pub/sub channel for verdict and override changes.
+ *
+ * The prefix may not contain `:` or glob characters, so `SCAN MATCH {prefix}:v:*` can never see
+ * another prefix's keys.
+ */
+import { ConfigError } from '../lib/errors.js';
+
+export const DEFAULT_REDIS_PREFIX = 'rondo';
+
+const PREFIX_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Where an override applies: a checked target, or a pool member named by pool and address. */
+export type OverrideScope =
+  | { readonly kind: 'target'; readonly targetId: string }
+  | { readonly kind: 'member'; readonly pool: string; readonly address: string };
+
+export interface HealthKeys {
+  readonly prefix: string;
+  readonly channel: string;
+  verdictKey(targetId: string): string;
+  /** SCAN MATCH pattern for every verdict hash. */
+  readonly verdictPattern: string;
+  /** The target id of a verdict key, or undefined if the key is not one. */
+  targetIdOf(verdictKey: string): string | undefined;
+  overrideKey(scope: OverrideScope): string;
+  readonly overridePattern: string;
+  scopeOf(overrideKey: string): OverrideScope | undefined;
+  nodeKey(nodeId: string): string;
+  readonly nodePattern: string;
+  nodeIdOf(nodeKey: string): string | undefined;
+}
+
+/** Throws ConfigError when the prefix could collide with another prefix's keys. */
+export function validateRedisPrefix(prefix: string): string {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new ConfigError(
+      'REDIS_PREFIX_INVALID',
+      `redis prefix must be 1-64 characters from A-Z a-z 0-9 _ . - (got ${JSON.stringify(prefix)})`,
+    );
+  }
+  return prefix;
+}
+
+/** Pool names are compared lowercase and absolute; addresses lowercase (IPv6 text). */
+export function memberKey(pool: string, address: string): string {
+  const name = pool.toLowerCase();
+  return `${name.endsWith('.') ? name : `${name}.`}/${address.toLowerCase()}`;
+}
+
+export function healthKeys(prefix: string = DEFAULT_REDIS_PREFIX): HealthKeys {
+  validateRedisPrefix(prefix);
+  const v = `${prefix}:v:`;
+  const ot = `${prefix}:o:t:`;
+  const om = `${prefix}:o:m:`;
+  const node = `${prefix}:node:`;
+  const strip = (key: string, head: string) => (key.startsWith(head) && key.length > head.length ? key.slice(head.length) : undefined);
+  return {
+    prefix,
+    channel: `${prefix}:changes`,
+    verdictKey: (targetId) => v + targetId,
+    verdictPattern: `${v}*`,
+    targetIdOf: (key) => strip(key, v),
+    overrideKey: (scope) => (scope.kind === 'target' ? ot + scope.targetId : om + memberKey(scope.pool, scope.address)),
+    overridePattern: `${prefix}:o:*`,
+    scopeOf(key) {
+      const targetId = strip(key, ot);
+      if (targetId !== undefined) return { kind: 'target', targetId };
+      const member = strip(key, om);
+      if (member === undefined) return undefined;
+      // Addresses never contain '/', so the last one separates pool from address.
+      const slash = member.lastIndexOf('/');
+      if (slash <= 0 || slash === member.length - 1) return undefined;
+      return { kind: 'member', pool: member.slice(0, slash), address: member.slice(slash + 1) };
+    },
+    nodeKey: (nodeId) => node + nodeId,
+    nodePattern: `${node}*`,
+    nodeIdOf: (key) => strip(key, node),
+  };
+}
+
+/** The in-memory key of an override scope (same text as in Redis, without the prefix). */
+export function scopeId(scope: OverrideScope): string {
+  return scope.kind === 'target' ? `t:${scope.targetId}` : `m:${memberKey(scope.pool, scope.address)}`;
+}

@@ -1,0 +1,165 @@
+import type { Clock } from '../lib/clock.js';
+import { systemClock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { silentLogger } from '../lib/logger.js';
+import type {
+  HealthChange,
+  HealthSource,
+  HealthView,
+  OverrideControl,
+  OverrideKind,
+  TargetHealth,
+  TargetState,
+  Verdict,
+  VerdictSink,
+} from './types.js';
+import { healthView } from './view.js';
+
+export interface MemoryHealthStoreOptions {
+  readonly clock?: Clock;
+  /** How often expired verdicts and overrides are swept; 0 = never (tests call sweep()). Default 1000. */
+  readonly sweepIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+interface Override {
+  readonly kind: OverrideKind;
+  readonly untilMs: number | undefined;
+}
+
+/** Latency moves that readers hear about: at least 1 ms and more than 10% of the last published value. */
+export function latencySignificantlyChanged(previous: number | undefined, next: number | undefined): boolean {
+  if (previous === undefined || next === undefined) return previous !== next;
+  const delta = Math.abs(next - previous);
+  return delta >= 1 && delta > 0.1 * Math.abs(previous);
+}
+
+function significantlyDifferent(a: TargetHealth | undefined, b: TargetHealth): boolean {
+  return (
+    a === undefined ||
+    a.state !== b.state ||
+    a.override !== b.override ||
+    a.load !== b.load ||
+    latencySignificantlyChanged(a.latencyMs, b.latencyMs)
+  );
+}
+
+function overrideState(kind: OverrideKind): TargetState {
+  return kind === 'force-up' ? 'up' : 'down';
+}
+
+/**
+ * Health for a single process (`rondo serve` without Redis): one checker, so the latest verdict
+ * per target decides. A verdict counts until `at + ttlMs`; after that the target is `unknown`
+ * again (noticed by the sweep, within `sweepIntervalMs`). Operator overrides sit on top.
+ *
+ * Every change makes a new immutable HealthView (version + 1) and tells subscribers synchronously
+ * which targets changed. Only changes that matter to answers count: state, override, load, and
+ * latency when it moves by at least 1 ms and more than 10% (so `fastest` sees real shifts, not
+ * jitter); a change of `reason` alone does not make a new view.
+ */
+export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideControl {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly verdicts = new Map<string, Verdict>();
+  private readonly overrides = new Map<string, Override>();
+  /** What the current view holds. */
+  private readonly decided = new Map<string, TargetHealth>();
+  private current: HealthView = healthView(0, new Map());
+  private readonly listeners = new Set<(change: HealthChange) => void>();
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MemoryHealthStoreOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? silentLogger()).child({ component: 'health' });
+    const every = options.sweepIntervalMs ?? 1000;
+    if (every > 0) {
+      this.timer = setInterval(() => this.sweep(), every);
+      this.timer.unref();
+    }
+  }
+
+  publish(verdict: Verdict): void {
+    const now = this.clock.now();
+    const previous = this.verdicts.get(verdict.targetId);
+    if (previous && previous.at > verdict.at) return;
+    this.verdicts.set(verdict.targetId, verdict);
+    this.update([verdict.targetId], now);
+  }
+
+  setOverride(targetId: string, override: OverrideKind | undefined, untilMs?: number): void {
+    if (override === undefined) this.overrides.delete(targetId);
+    else this.overrides.set(targetId, { kind: override, untilMs });
+    this.update([targetId], this.clock.now());
+  }
+
+  /** Drops verdicts past their expiry and overrides past their `untilMs`, and publishes the result. */
+  sweep(now: number = this.clock.now()): void {
+    const expired: string[] = [];
+    for (const [id, verdict] of this.verdicts) {
+      if (verdict.at + verdict.ttlMs <= now) expired.push(id);
+    }
+    const lapsed: string[] = [];
+    for (const [id, override] of this.overrides) {
+      if (override.untilMs !== undefined && override.untilMs <= now) lapsed.push(id);
+    }
+    for (const id of lapsed) this.overrides.delete(id);
+    if (expired.length > 0 || lapsed.length > 0) this.update([...expired, ...lapsed], now);
+    // Dropped after deciding, so the decision can say the verdict expired.
+    for (const id of expired) this.verdicts.delete(id);
+  }
+
+  view(): HealthView {
+    return this.current;
+  }
+
+  subscribe(listener: (change: HealthChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Stops the sweep timer. */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The health a target has now, before comparing with what the view holds. */
+  private decide(targetId: string, now: number): Omit<TargetHealth, 'since'> | undefined {
+    const verdict = this.verdicts.get(targetId);
+    const fresh = verdict !== undefined && verdict.at + verdict.ttlMs > now ? verdict : undefined;
+    const stored = this.overrides.get(targetId);
+    const override = stored !== undefined && (stored.untilMs === undefined || stored.untilMs > now) ? stored : undefined;
+    if (!fresh && !override && !this.decided.has(targetId)) return undefined;
+    const base = fresh
+      ? { state: fresh.state, latencyMs: fresh.latencyMs, load: fresh.load, reason: fresh.reason }
+      : { state: 'unknown' as const, latencyMs: undefined, load: undefined, reason: verdict ? 'verdict expired' : 'no verdict' };
+    if (!override) return base;
+    return { ...base, state: overrideState(override.kind), reason: `override ${override.kind}`, override: override.kind };
+  }
+
+  private update(targetIds: readonly string[], now: number): void {
+    const changed: string[] = [];
+    for (const id of new Set(targetIds)) {
+      const next = this.decide(id, now);
+      if (!next) continue;
+      const previous = this.decided.get(id);
+      const since = previous && previous.state === next.state ? previous.since : now;
+      const health: TargetHealth = Object.freeze({ ...next, since });
+      if (!significantlyDifferent(previous, health)) continue;
+      this.decided.set(id, health);
+      changed.push(id);
+    }
+    if (changed.length === 0) return;
+    this.current = healthView(this.current.version + 1, this.decided);
+    const change: HealthChange = Object.freeze({ view: this.current, changed: Object.freeze(changed) });
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.log.error({ err }, 'health subscriber failed');
+      }
+    }
+  }
+}

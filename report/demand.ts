@@ -1,0 +1,150 @@
+/**
+ * Resolver demand: what each resolver's repeat-query gaps say about the clients behind it.
+ *
+ * A busy resolver asks again as soon as its cached answer expires and a client asks, so a gap is
+ * about T_eff + Exp(λ) (research note §6): the minimum gap reveals the effective TTL (a clamp when
+ * longer than ours, prefetch when shorter), and λ̂ = (1 − 1/n) / (mean gap − min gap) — the
+ * (1 − 1/n) removes the bias of taking T_eff from the minimum of n gaps. Over a long period each
+ * answer serves λ·(mean gap) client lookups, whatever the cache does in between, so a member's
+ * estimated client load is Σ over resolvers of λ̂_r · mean gap_r · answers given to r for it.
+ */
+import type { ResolverFlag } from './model.js';
+import type { PoolSnapshot } from './snapshot.js';
+import { GAP_BUCKETS, gapBucketLowMs } from './snapshot.js';
+
+export interface GapStats {
+  readonly queries: number;
+  readonly gapCount: number;
+  readonly gapMinMs: number;
+  readonly gapSumMs: number;
+  readonly gapSumSqMs: number;
+  /** GAP_BUCKETS counts; optional (without it, every short minimum counts as a shared key). */
+  readonly hist?: ArrayLike<number>;
+}
+
+export interface DemandOptions {
+  /**
+   * Smallest idle time (mean gap − effective TTL) believed, in ms. Caps the rate estimate at
+   * 1000/minIdleMs lookups per second: below that, timing noise hides the rate. Default 10.
+   */
+  readonly minIdleMs: number;
+  /** Gaps needed before a rate is estimated; fewer count as one lookup per answer. Default 3. */
+  readonly minGaps: number;
+  /** Share of gaps below half the TTL that marks a key as several caches (shared /24). Default 0.1. */
+  readonly sharedKeyShare: number;
+}
+
+export const DEFAULT_DEMAND_OPTIONS: DemandOptions = { minIdleMs: 10, minGaps: 3, sharedKeyShare: 0.1 };
+
+export interface ResolverDemand {
+  /** Effective TTL in seconds (null without gaps). */
+  readonly ttlEffSeconds: number | null;
+  /** Client lookups per second behind this key (null when too few gaps). */
+  readonly ratePerSecond: number | null;
+  /** Client lookups each of our answers serves (at least 1: the lookup that caused the query). */
+  readonly lookupsPerAnswer: number;
+  readonly flags: readonly ResolverFlag[];
+}
+
+/** Share of the gaps that fall in buckets lying wholly below `limitMs`. */
+function shareBelow(hist: ArrayLike<number>, limitMs: number): number {
+  let below = 0;
+  let total = 0;
+  for (let b = 0; b < GAP_BUCKETS; b++) {
+    const n = hist[b] ?? 0;
+    total += n;
+    const upper = b + 1 < GAP_BUCKETS ? gapBucketLowMs(b + 1) : Infinity;
+    if (upper <= limitMs) below += n;
+  }
+  return total === 0 ? 0 : below / total;
+}
+
+/** Estimates one resolver's effective TTL, client rate and lookups per answer from its gaps. */
+export function estimateResolverDemand(
+  stats: GapStats,
+  servedTtlSeconds: number,
+  options: DemandOptions = DEFAULT_DEMAND_OPTIONS,
+): ResolverDemand {
+  if (stats.gapCount === 0) return { ttlEffSeconds: null, ratePerSecond: null, lookupsPerAnswer: 1, flags: ['sparse'] };
+  const servedMs = servedTtlSeconds * 1000;
+  const meanMs = stats.gapSumMs / stats.gapCount;
+  const minMs = stats.gapMinMs;
+  // TTL 0: nothing is cached, every client lookup reaches us.
+  if (servedMs === 0) return { ttlEffSeconds: 0, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), lookupsPerAnswer: 1, flags: [] };
+  const flags: ResolverFlag[] = [];
+  let teffMs = minMs;
+  if (minMs < servedMs / 2) {
+    // Gaps well under the TTL: either several caches share this key (a /24 of resolvers, a
+    // resolver farm) or a one-off (restart, eviction). Only the first breaks the model.
+    const short = stats.hist ? shareBelow(stats.hist, servedMs / 2) : 1;
+    if (short > options.sharedKeyShare) {
+      flags.push('shared-key');
+      // Lower bound: every query we saw was at least one client lookup.
+      return { ttlEffSeconds: minMs / 1000, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), lookupsPerAnswer: 1, flags };
+    }
+    teffMs = servedMs;
+  }
+  if (teffMs < servedMs - Math.max(500, 0.05 * servedMs)) flags.push('prefetch');
+  if (teffMs > servedMs * 1.1 + 1000) flags.push('extends-ttl');
+  if (stats.gapCount < options.minGaps) {
+    flags.push('sparse');
+    return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, lookupsPerAnswer: 1, flags };
+  }
+  const idleMs = meanMs - teffMs;
+  if (idleMs < options.minIdleMs) flags.push('saturated');
+  const rate = ((1 - 1 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
+  return {
+    ttlEffSeconds: teffMs / 1000,
+    ratePerSecond: rate,
+    lookupsPerAnswer: Math.max(1, (rate * meanMs) / 1000),
+    flags,
+  };
+}
+
+export interface ResolverLoad {
+  readonly key: string;
+  readonly queries: number;
+  readonly demand: ResolverDemand;
+  /** Estimated client lookups behind this resolver's answers over the period. */
+  readonly load: number;
+  /** Per member (pool order): estimated client lookups sent to it through this resolver. */
+  readonly loadByMember: readonly number[];
+}
+
+export interface PoolDemand {
+  /** Tracked resolvers, busiest (by estimated load) first. */
+  readonly resolvers: readonly ResolverLoad[];
+  /** Per member: estimated client lookups, tracked resolvers plus the folded rest. */
+  readonly loadByMember: readonly number[];
+  readonly totalLoad: number;
+  /** Part of totalLoad from resolvers no longer tracked one by one. */
+  readonly restLoad: number;
+}
+
+/** Runs the estimator over every resolver of a pool. */
+export function estimatePoolDemand(pool: PoolSnapshot, options: DemandOptions = DEFAULT_DEMAND_OPTIONS): PoolDemand {
+  const size = pool.members.length;
+  const loadByMember = new Array<number>(size).fill(0);
+  let restLoad = 0;
+  for (let m = 0; m < size; m++) {
+    const v = pool.rest.load[m] ?? 0;
+    loadByMember[m] = v;
+    restLoad += v;
+  }
+  let totalLoad = restLoad;
+  const resolvers: ResolverLoad[] = pool.resolvers.map((r) => {
+    const demand = estimateResolverDemand(r, pool.ttl, options);
+    const per = new Array<number>(size).fill(0);
+    let load = 0;
+    for (let m = 0; m < size; m++) {
+      const v = (r.given[m] ?? 0) * demand.lookupsPerAnswer;
+      per[m] = v;
+      load += v;
+      loadByMember[m] = (loadByMember[m] ?? 0) + v;
+    }
+    totalLoad += load;
+    return { key: r.key, queries: r.queries, demand, load, loadByMember: per };
+  });
+  resolvers.sort((x, y) => y.load - x.load || (x.key < y.key ? -1 : 1));
+  return { resolvers, loadByMember, totalLoad, restLoad };
+}

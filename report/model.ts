@@ -1,0 +1,167 @@
+/**
+ * The report model: what `rondo report` and `rondo simulate` produce and every renderer reads.
+ * Plain JSON data (no Maps, no Infinity, no functions) so it can be served as `/report`, stored,
+ * and re-rendered in the browser by the same chart code. Shares are fractions (0..1); `ttl` and
+ * `*Seconds` fields are seconds.
+ */
+
+/** Which counts a set of skew metrics was computed from. */
+export type SkewBasis = 'answers' | 'estimated' | 'measured' | 'requests' | 'connections';
+
+export interface SkewMetrics {
+  readonly basis: SkewBasis;
+  /** Largest share ÷ target over smallest share ÷ target; null when some member got nothing. */
+  readonly maxMinRatio: number | null;
+  /** Largest share ÷ target: how much more than intended the busiest member gets. */
+  readonly overloadFactor: number;
+  /** Target-weighted coefficient of variation of share ÷ target (std/mean for equal weights). */
+  readonly cv: number;
+  /** Gini coefficient of share ÷ target across members (0 = even). */
+  readonly gini: number;
+}
+
+export interface MemberReport {
+  readonly address: string;
+  /** What charts print: the address, or `address (backup)`. */
+  readonly label: string;
+  readonly weight: number;
+  readonly backup: boolean;
+  /** Intended share from the policy and the weights (0 for backups while primaries exist). */
+  readonly targetShare: number;
+  /** Share of answers in which this member came first. */
+  readonly firstShare: number;
+  /** Share of answers that included it (sums to `answers` per answer, so not to 1 when answers>1). */
+  readonly includedShare: number;
+  /** Share of client load estimated from resolver demand; null without resolver data. */
+  readonly estimatedShare: number | null;
+  /** Share of the load the backends report (health checks' load figure), or simulated requests. */
+  readonly measuredShare: number | null;
+}
+
+export interface TopResolver {
+  /** Resolver key: ECS subnet or source /24 (/56 for IPv6), e.g. `198.51.100.0/24`. */
+  readonly key: string;
+  readonly queries: number;
+  /** Share of this pool's estimated client load. */
+  readonly loadShare: number;
+  /** Effective TTL seen from repeat-query gaps (seconds), null when too few gaps. */
+  readonly ttlEffSeconds: number | null;
+  /** Estimated client lookups per second behind this resolver, null when unknown. */
+  readonly ratePerSecond: number | null;
+  readonly flags: readonly ResolverFlag[];
+  /** Per member (same order as `members`): share of that member's estimated load from this resolver. */
+  readonly contribution: readonly number[];
+}
+
+export type ResolverFlag = 'prefetch' | 'extends-ttl' | 'shared-key' | 'sparse' | 'saturated';
+
+export interface ResolverSummary {
+  /** Resolver keys seen (tracked + evicted or untracked). */
+  readonly seen: number;
+  readonly tracked: number;
+  /** 1/HHI of the resolvers' estimated load shares: how many independent decision units. */
+  readonly nEff: number | null;
+  /** 1/HHI of the resolvers' query shares. */
+  readonly nEffByQueries: number | null;
+  /** Share of load on resolvers whose gaps show a TTL longer than the one served. */
+  readonly extendingShare: number;
+  readonly prefetchShare: number;
+  readonly top: readonly TopResolver[];
+}
+
+export interface ClosedFormRow {
+  readonly windowSeconds: number;
+  /** CV² ≈ (1−w)/w · Σ s_r² / (1 + W/T_r), averaged over members (research note §5). */
+  readonly predictedCv: number;
+  /** The CV seen over windows of this length (simulator) or over the whole report (observed). */
+  readonly observedCv: number | null;
+}
+
+export interface DrainPoint {
+  readonly seconds: number;
+  /** What the time is, e.g. `1×TTL`, `5 min`. */
+  readonly label: string;
+  /** Fraction of lookups (new connections) still going to the removed member, vs before. */
+  readonly lookups: number;
+  /** Fraction of requests (connections live on) still going to it. */
+  readonly requests: number;
+}
+
+export interface DrainCurve {
+  /** Whose curve: a member address, or `pool`. */
+  readonly label: string;
+  readonly points: readonly { readonly seconds: number; readonly lookups: number; readonly requests: number }[];
+}
+
+export interface DrainReport {
+  readonly ttl: number;
+  /** `estimated` from the resolver gaps and the client model; `simulated` from a run. */
+  readonly source: 'estimated' | 'simulated';
+  /** The member removed (simulated), or null for the pool-wide estimate. */
+  readonly member: string | null;
+  readonly marks: readonly DrainPoint[];
+  /** Seconds until lookups to the member fall below 10% / 1% of before; null if not within the horizon. */
+  readonly drained90Seconds: number | null;
+  readonly drained99Seconds: number | null;
+  readonly curves: readonly DrainCurve[];
+}
+
+export interface WindowSummary {
+  readonly windowSeconds: number;
+  readonly basis: SkewBasis;
+  readonly windows: number;
+  readonly cvMean: number;
+  readonly cvP50: number;
+  readonly cvP95: number;
+  readonly cvP99: number;
+  readonly maxMinP50: number | null;
+  readonly overloadP95: number;
+  readonly overloadP99: number;
+}
+
+export type AdviceCode =
+  | 'order-weights-lost'
+  | 'dominant-resolver'
+  | 'few-decision-units'
+  | 'ttl-extended'
+  | 'ttl-below-browser-floor'
+  | 'overloaded-member'
+  | 'ipv6-rule9'
+  | 'estimate-disagrees'
+  | 'little-data';
+
+export interface Advice {
+  readonly code: AdviceCode;
+  readonly severity: 'info' | 'warn';
+  readonly text: string;
+}
+
+export interface PoolReport {
+  readonly key: string;
+  readonly name: string;
+  readonly type: 'A' | 'AAAA';
+  readonly policy: string;
+  readonly answers: number | 'all';
+  readonly ttl: number;
+  /** Answers handed out for this pool in the report period. */
+  readonly answersTotal: number;
+  readonly members: readonly MemberReport[];
+  readonly skew: readonly SkewMetrics[];
+  readonly resolvers: ResolverSummary;
+  readonly closedForm: readonly ClosedFormRow[];
+  readonly drain: DrainReport;
+  /** Per-window skew (simulator only). */
+  readonly windows?: readonly WindowSummary[];
+  readonly advice: readonly Advice[];
+}
+
+export interface ReportModel {
+  readonly kind: 'observed' | 'simulated';
+  /** ISO time the model was built. */
+  readonly generatedAt: string;
+  /** Epoch milliseconds the observations cover (simulated: simulated seconds × 1000 from 0). */
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly pools: readonly PoolReport[];
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,436 @@
+/**
+ * Observation counters, kept off the DNS answer's critical work. Per pool and member: answers in
+ * which it came first and answers that included it. Per (pool, resolver key): queries, the gaps
+ * between its repeated queries (count, min, sum, sum of squares, a 16-bucket log histogram) and
+ * what it was given. No per-query log is written.
+ *
+ * `record()` is a few typed-array increments and one Map lookup; it allocates nothing once a
+ * resolver is known (tables are struct-of-arrays that grow by doubling). Memory is bounded by
+ * `maxResolvers` across all pools; `sweep()` (call it from a timer, about once a minute) ages out
+ * idle resolvers and evicts the least recently seen above 90% of the cap, folding what they
+ * contributed into a per-pool rest so totals stay whole.
+ */
+import { RRType } from '../zones/types.js';
+import { DEFAULT_DEMAND_OPTIONS, estimateResolverDemand } from './demand.js';
+import type { DemandOptions } from './demand.js';
+import type { ResolverKey } from './resolver-key.js';
+import { formatResolverKey } from './resolver-key.js';
+import { GAP_BUCKETS, SNAPSHOT_VERSION, gapBucket } from './snapshot.js';
+import type { ObservationSnapshot, PoolSnapshot, ResolverSnapshot } from './snapshot.js';
+
+/** What the observer needs of a pool; a zones `Pool` fits. */
+export interface ObservedPool {
+  readonly key: string;
+  readonly name: string;
+  readonly type: number;
+  readonly ttl: number;
+  readonly config: { readonly policy: string; readonly answers: number | 'all' };
+  readonly members: readonly {
+    readonly address: string;
+    readonly weight: number;
+    readonly backup?: boolean;
+    readonly priority?: number;
+  }[];
+}
+
+export interface ObserverOptions {
+  /** Resolver entries kept across all pools. Default 200,000 (about 37 MB with 4-member pools). */
+  readonly maxResolvers?: number;
+  /** A resolver not seen for this long is folded into the rest by sweep(). Default 1 h. */
+  readonly idleMs?: number;
+  /** Estimator settings used when folding resolvers into the rest. */
+  readonly demand?: DemandOptions;
+  /** Epoch ms the counters start at (default Date.now()). */
+  readonly startMs?: number;
+}
+
+export const DEFAULT_MAX_RESOLVERS = 200_000;
+export const DEFAULT_IDLE_MS = 3_600_000;
+const INITIAL_CAPACITY = 64;
+const HIST_MAX = 0xffff;
+
+class PoolTable {
+  info: ObservedPool;
+  readonly size: number;
+  answersTotal = 0;
+  readonly first: Float64Array;
+  readonly included: Float64Array;
+
+  readonly index = new Map<ResolverKey, number>();
+  keys: (ResolverKey | undefined)[] = [];
+  capacity = 0;
+  /** Next never-used slot. */
+  top = 0;
+  readonly free: number[] = [];
+  live = 0;
+
+  queries = new Uint32Array(0);
+  firstMs = new Float64Array(0);
+  lastMs = new Float64Array(0);
+  gapCount = new Uint32Array(0);
+  gapMin = new Float64Array(0);
+  gapSum = new Float64Array(0);
+  gapSumSq = new Float64Array(0);
+  hist = new Uint16Array(0);
+  given = new Float64Array(0);
+
+  restResolvers = 0;
+  restQueries = 0;
+  readonly restLoad: Float64Array;
+
+  constructor(info: ObservedPool) {
+    this.info = info;
+    this.size = info.members.length;
+    this.first = new Float64Array(this.size);
+    this.included = new Float64Array(this.size);
+    this.restLoad = new Float64Array(this.size);
+    this.grow(INITIAL_CAPACITY);
+  }
+
+  grow(capacity: number): void {
+    const copy = <T extends Uint32Array | Float64Array | Uint16Array | Float32Array>(old: T, make: (n: number) => T, per: number): T => {
+      const next = make(capacity * per);
+      next.set(old);
+      return next;
+    };
+    this.queries = copy(this.queries, (n) => new Uint32Array(n), 1);
+    this.firstMs = copy(this.firstMs, (n) => new Float64Array(n), 1);
+    this.lastMs = copy(this.lastMs, (n) => new Float64Array(n), 1);
+    this.gapCount = copy(this.gapCount, (n) => new Uint32Array(n), 1);
+    this.gapMin = copy(this.gapMin, (n) => new Float64Array(n), 1);
+    this.gapSum = copy(this.gapSum, (n) => new Float64Array(n), 1);
+    this.gapSumSq = copy(this.gapSumSq, (n) => new Float64Array(n), 1);
+    this.hist = copy(this.hist, (n) => new Uint16Array(n), GAP_BUCKETS);
+    this.given = copy(this.given, (n) => new Float64Array(n), this.size);
+    this.capacity = capacity;
+  }
+
+  allocate(key: ResolverKey, nowMs: number): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.top === this.capacity) this.grow(this.capacity * 2);
+      slot = this.top++;
+    }
+    this.index.set(key, slot);
+    this.keys[slot] = key;
+    this.queries[slot] = 0;
+    this.firstMs[slot] = nowMs;
+    this.lastMs[slot] = nowMs;
+    this.gapCount[slot] = 0;
+    this.gapMin[slot] = 0;
+    this.gapSum[slot] = 0;
+    this.gapSumSq[slot] = 0;
+    this.hist.fill(0, slot * GAP_BUCKETS, (slot + 1) * GAP_BUCKETS);
+    this.given.fill(0, slot * this.size, (slot + 1) * this.size);
+    this.live++;
+    return slot;
+  }
+
+  histOf(slot: number): Uint16Array {
+    return this.hist.subarray(slot * GAP_BUCKETS, (slot + 1) * GAP_BUCKETS);
+  }
+
+  /** Folds one resolver into the rest (its estimated load is fixed now) and frees its slot. */
+  evict(slot: number, demand: DemandOptions): void {
+    const key = this.keys[slot];
+    if (key === undefined) return;
+    const d = estimateResolverDemand(
+      {
+        queries: this.queries[slot]!,
+        gapCount: this.gapCount[slot]!,
+        gapMinMs: this.gapMin[slot]!,
+        gapSumMs: this.gapSum[slot]!,
+        gapSumSqMs: this.gapSumSq[slot]!,
+        hist: this.histOf(slot),
+      },
+      this.info.ttl,
+      demand,
+    );
+    const base = slot * this.size;
+    for (let m = 0; m < this.size; m++) this.restLoad[m]! += this.given[base + m]! * d.lookupsPerAnswer;
+    this.restResolvers++;
+    this.restQueries += this.queries[slot]!;
+    this.index.delete(key);
+    this.keys[slot] = undefined;
+    this.free.push(slot);
+    this.live--;
+  }
+
+  resolverSnapshot(slot: number): ResolverSnapshot {
+    const base = slot * this.size;
+    return {
+      key: formatResolverKey(this.keys[slot]!),
+      queries: this.queries[slot]!,
+      firstMs: this.firstMs[slot]!,
+      lastMs: this.lastMs[slot]!,
+      gapCount: this.gapCount[slot]!,
+      gapMinMs: this.gapMin[slot]!,
+      gapSumMs: this.gapSum[slot]!,
+      gapSumSqMs: this.gapSumSq[slot]!,
+      hist: Array.from(this.histOf(slot)),
+      given: Array.from(this.given.subarray(base, base + this.size)),
+    };
+  }
+
+  liveSlots(): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < this.top; s++) if (this.keys[s] !== undefined) out.push(s);
+    return out;
+  }
+}
+
+export interface ObserverStats {
+  readonly pools: number;
+  /** Resolver entries held one by one, across pools. */
+  readonly tracked: number;
+  /** Queries not tracked one by one because the cap was reached. */
+  readonly untrackedQueries: number;
+  /** Bytes held by the typed arrays (the Map and keys come on top; see docs/report.md). */
+  readonly tableBytes: number;
+}
+
+export class Observer {
+  private readonly pools: (PoolTable | undefined)[] = [];
+  private readonly poolIndex = new Map<string, number>();
+  private readonly maxResolvers: number;
+  private readonly idleMs: number;
+  private readonly demand: DemandOptions;
+  private tracked = 0;
+  private untracked = 0;
+  private sinceMs: number;
+
+  constructor(options: ObserverOptions = {}) {
+    this.maxResolvers = options.maxResolvers ?? DEFAULT_MAX_RESOLVERS;
+    this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+    this.demand = options.demand ?? DEFAULT_DEMAND_OPTIONS;
+    this.sinceMs = options.startMs ?? Date.now();
+  }
+
+  /**
+   * Registers a pool (on load and on every reload) and returns the index record() takes. The
+   * index of a key never changes. When the member list changes, counts follow members by address.
+   */
+  registerPool(pool: ObservedPool): number {
+    const at = this.poolIndex.get(pool.key);
+    if (at === undefined) {
+      const index = this.pools.length;
+      this.pools.push(new PoolTable(pool));
+      this.poolIndex.set(pool.key, index);
+      return index;
+    }
+    const old = this.pools[at];
+    if (old && sameAddresses(old.info, pool)) {
+      old.info = pool;
+      return at;
+    }
+    const next = new PoolTable(pool);
+    if (old) this.carryOver(old, next);
+    this.pools[at] = next;
+    return at;
+  }
+
+  /** Forgets pools no longer served; their indices stay reserved. */
+  retainPools(keys: ReadonlySet<string>): void {
+    for (const [key, index] of this.poolIndex) {
+      const table = this.pools[index];
+      if (table && !keys.has(key)) {
+        this.tracked -= table.live;
+        this.pools[index] = undefined;
+      }
+    }
+  }
+
+  indexOf(poolKey: string): number | undefined {
+    return this.poolIndex.get(poolKey);
+  }
+
+  /**
+   * Records one answer: `members` are the answered member indices in answer order (an
+   * AnswerPlan variant), `resolver` the key from resolver-key.ts, `nowMs` epoch milliseconds.
+   */
+  record(poolIndex: number, members: readonly number[], resolver: ResolverKey, nowMs: number): void {
+    const p = this.pools[poolIndex];
+    const k = members.length;
+    if (p === undefined || k === 0) return;
+    p.answersTotal++;
+    p.first[members[0]!]!++;
+    for (let i = 0; i < k; i++) p.included[members[i]!]!++;
+    let slot = p.index.get(resolver);
+    if (slot === undefined) {
+      if (this.tracked >= this.maxResolvers) {
+        // Over the cap: count it, as one client lookup per answer (the estimator's lower bound).
+        this.untracked++;
+        p.restQueries++;
+        const share = 1 / k;
+        for (let i = 0; i < k; i++) p.restLoad[members[i]!]! += share;
+        return;
+      }
+      slot = p.allocate(resolver, nowMs);
+      this.tracked++;
+    } else {
+      const gap = nowMs - p.lastMs[slot]!;
+      if (gap >= 0) {
+        const n = p.gapCount[slot]!;
+        if (n === 0 || gap < p.gapMin[slot]!) p.gapMin[slot] = gap;
+        p.gapCount[slot] = n + 1;
+        p.gapSum[slot]! += gap;
+        p.gapSumSq[slot]! += gap * gap;
+        const at = slot * GAP_BUCKETS + gapBucket(gap);
+        if (p.hist[at] === HIST_MAX) {
+          // Keep the shape, forget old counts: halve every bucket of this resolver.
+          for (let b = slot * GAP_BUCKETS; b < (slot + 1) * GAP_BUCKETS; b++) p.hist[b] = p.hist[b]! >>> 1;
+        }
+        p.hist[at]!++;
+      }
+    }
+    p.queries[slot]!++;
+    p.lastMs[slot] = nowMs;
+    const base = slot * p.size;
+    const share = 1 / k;
+    for (let i = 0; i < k; i++) p.given[base + members[i]!]! += share;
+  }
+
+  /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */
+  sweep(nowMs: number): void {
+    const idleBefore = nowMs - this.idleMs;
+    for (const p of this.pools) {
+      if (!p) continue;
+      for (let s = 0; s < p.top; s++) {
+        if (p.keys[s] !== undefined && p.lastMs[s]! < idleBefore) {
+          p.evict(s, this.demand);
+          this.tracked--;
+        }
+      }
+    }
+    const high = Math.floor(this.maxResolvers * 0.9);
+    if (this.tracked <= high) return;
+    const low = Math.floor(this.maxResolvers * 0.8);
+    const seen = new Float64Array(this.tracked);
+    let n = 0;
+    for (const p of this.pools) if (p) for (let s = 0; s < p.top; s++) if (p.keys[s] !== undefined) seen[n++] = p.lastMs[s]!;
+    seen.sort();
+    const cutoff = seen[n - low] ?? Infinity;
+    for (const p of this.pools) {
+      if (!p) continue;
+      for (let s = 0; s < p.top && this.tracked > low; s++) {
+        if (p.keys[s] !== undefined && p.lastMs[s]! < cutoff) {
+          p.evict(s, this.demand);
+          this.tracked--;
+        }
+      }
+    }
+  }
+
+  /** Clears every count (pools stay registered). */
+  reset(nowMs: number): void {
+    for (let i = 0; i < this.pools.length; i++) {
+      const p = this.pools[i];
+      if (p) this.pools[i] = new PoolTable(p.info);
+    }
+    this.tracked = 0;
+    this.untracked = 0;
+    this.sinceMs = nowMs;
+  }
+
+  stats(): ObserverStats {
+    let pools = 0;
+    let tableBytes = 0;
+    for (const p of this.pools) {
+      if (!p) continue;
+      pools++;
+      tableBytes +=
+        p.queries.byteLength +
+        p.firstMs.byteLength +
+        p.lastMs.byteLength +
+        p.gapCount.byteLength +
+        p.gapMin.byteLength +
+        p.gapSum.byteLength +
+        p.gapSumSq.byteLength +
+        p.hist.byteLength +
+        p.given.byteLength;
+    }
+    return { pools, tracked: this.tracked, untrackedQueries: this.untracked, tableBytes };
+  }
+
+  /**
+   * A serialisable copy of the counters. `maxResolversPerPool` keeps the busiest resolvers (by
+   * queries) one by one and folds the others into the rest, to keep what crosses Redis small.
+   */
+  toSnapshot(nowMs: number, options: { readonly maxResolversPerPool?: number } = {}): ObservationSnapshot {
+    const limit = options.maxResolversPerPool ?? Infinity;
+    const pools: PoolSnapshot[] = [];
+    for (const p of this.pools) {
+      if (!p) continue;
+      let slots = p.liveSlots();
+      const restLoad = Array.from(p.restLoad);
+      let restResolvers = p.restResolvers;
+      let restQueries = p.restQueries;
+      if (slots.length > limit) {
+        slots.sort((a, b) => p.queries[b]! - p.queries[a]!);
+        for (const s of slots.slice(limit)) {
+          const r = p.resolverSnapshot(s);
+          const d = estimateResolverDemand(r, p.info.ttl, this.demand);
+          for (let m = 0; m < p.size; m++) restLoad[m] = (restLoad[m] ?? 0) + (r.given[m] ?? 0) * d.lookupsPerAnswer;
+          restResolvers++;
+          restQueries += r.queries;
+        }
+        slots = slots.slice(0, limit);
+      }
+      pools.push({
+        key: p.info.key,
+        name: p.info.name,
+        type: p.info.type === RRType.AAAA ? 'AAAA' : 'A',
+        policy: p.info.config.policy,
+        answers: p.info.config.answers,
+        ttl: p.info.ttl,
+        members: p.info.members.map((m) => ({
+          address: m.address,
+          weight: m.weight,
+          backup: m.backup ?? false,
+          priority: m.priority ?? 1,
+        })),
+        answersTotal: p.answersTotal,
+        first: Array.from(p.first),
+        included: Array.from(p.included),
+        resolvers: slots.map((s) => p.resolverSnapshot(s)),
+        rest: { resolvers: restResolvers, queries: restQueries, load: restLoad },
+      });
+    }
+    return { version: SNAPSHOT_VERSION, sinceMs: this.sinceMs, takenAtMs: nowMs, sources: 1, pools };
+  }
+
+  private carryOver(old: PoolTable, next: PoolTable): void {
+    const position = new Map(next.info.members.map((m, i) => [m.address, i]));
+    const map = old.info.members.map((m) => position.get(m.address) ?? -1);
+    next.answersTotal = old.answersTotal;
+    next.restResolvers = old.restResolvers;
+    next.restQueries = old.restQueries;
+    for (let m = 0; m < old.size; m++) {
+      const to = map[m]!;
+      if (to < 0) continue;
+      next.first[to] = old.first[m]!;
+      next.included[to] = old.included[m]!;
+      next.restLoad[to] = old.restLoad[m]!;
+    }
+    for (const s of old.liveSlots()) {
+      const slot = next.allocate(old.keys[s]!, old.firstMs[s]!);
+      next.queries[slot] = old.queries[s]!;
+      next.lastMs[slot] = old.lastMs[s]!;
+      next.gapCount[slot] = old.gapCount[s]!;
+      next.gapMin[slot] = old.gapMin[s]!;
+      next.gapSum[slot] = old.gapSum[s]!;
+      next.gapSumSq[slot] = old.gapSumSq[s]!;
+      next.hist.set(old.histOf(s), slot * GAP_BUCKETS);
+      for (let m = 0; m < old.size; m++) {
+        const to = map[m]!;
+        if (to >= 0) next.given[slot * next.size + to] = old.given[s * old.size + m]!;
+      }
+    }
+  }
+}
+
+function sameAddresses(a: ObservedPool, b: ObservedPool): boolean {
+  if (a.members.length !== b.members.length) return false;
+  for (let i = 0; i < a.members.length; i++) if (a.members[i]!.address !== b.members[i]!.address) return false;
+  return true;
+}

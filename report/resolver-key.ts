@@ -1,0 +1,209 @@
+/**
+ * Resolver keys: who asked, approximated as a cache identity. The EDNS Client Subnet when present
+ * (RFC 7871 §6: the source prefix the resolver caches under), else the source address cut to /24
+ * (IPv4) or /56 (IPv6), because big resolvers egress from several addresses of one subnet.
+ *
+ * Keys are numbers on the fast path so recording a query allocates nothing:
+ * - IPv4 /24: the 24-bit prefix, 0 … 2^24−1;
+ * - IPv6 /56 inside 2000::/3 (all global unicast): −1 − (the 53 bits after the fixed `001`);
+ * - anything else (other IPv6 space, ECS prefixes shorter than /24 or /56): a string.
+ */
+export type ResolverKey = number | string;
+
+export const IPV4_KEY_PREFIX = 24;
+export const IPV6_KEY_PREFIX = 56;
+
+/** Scratch space for IPv6 parsing; the query path is single-threaded, so one buffer is enough. */
+const groups = new Uint16Array(8);
+
+/** The /24 of a dotted-quad IPv4 address as a 24-bit integer, or −1 if it is not one. */
+export function ipv4Prefix24(address: string, start = 0): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (digits > 3 || octet > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      if (dots < 3) value = value * 256 + octet;
+      dots++;
+      octet = 0;
+      digits = 0;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value : -1;
+}
+
+/** Parses an IPv6 address into `groups`; false if it is not plain hex-and-colons. */
+function parseIpv6(address: string): boolean {
+  groups.fill(0);
+  const n = address.length;
+  let count = 0;
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  let i = 0;
+  if (n >= 2 && address.charCodeAt(0) === 58 && address.charCodeAt(1) === 58) {
+    gap = 0;
+    i = 2;
+    if (n === 2) return true;
+  }
+  for (; i <= n; i++) {
+    const c = i < n ? address.charCodeAt(i) : 58;
+    if (c === 58) {
+      if (digits === 0) {
+        // "::" in the middle (the leading one was consumed above); a lone ':' is invalid.
+        if (gap !== -1 || i === n) return i === n && gap !== -1 && address.charCodeAt(n - 1) === 58;
+        gap = count;
+        continue;
+      }
+      if (count === 8) return false;
+      groups[count++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      let h: number;
+      if (c >= 48 && c <= 57) h = c - 48;
+      else if (c >= 97 && c <= 102) h = c - 87;
+      else if (c >= 65 && c <= 70) h = c - 55;
+      else return false;
+      value = value * 16 + h;
+      if (++digits > 4) return false;
+    }
+  }
+  if (gap === -1) return count === 8;
+  if (count > 7) return false;
+  // Shift the groups after "::" to the right end.
+  const tail = count - gap;
+  for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k] ?? 0;
+  for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+  return true;
+}
+
+/** Numeric key of the current `groups` cut to /56, or undefined outside 2000::/3. */
+function ipv6GlobalKey(): number | undefined {
+  const g0 = groups[0] ?? 0;
+  if (g0 >>> 13 !== 0b001) return undefined;
+  const bits = (g0 & 0x1fff) * 2 ** 40 + (groups[1] ?? 0) * 2 ** 24 + (groups[2] ?? 0) * 2 ** 8 + ((groups[3] ?? 0) >>> 8);
+  return -1 - bits;
+}
+
+function maskedIpv6Text(prefix: number): string {
+  const out: number[] = [];
+  for (let k = 0; k < 8; k++) {
+    const keep = Math.max(0, Math.min(16, prefix - k * 16));
+    const mask = keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
+    out.push((groups[k] ?? 0) & mask);
+  }
+  return `${compressIpv6(out)}/${prefix}`;
+}
+
+/** RFC 5952 text for eight groups (longest run of two or more zero groups becomes "::"). */
+export function compressIpv6(parts: readonly number[]): string {
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let k = 0; k < 8; ) {
+    if (parts[k] !== 0) {
+      k++;
+      continue;
+    }
+    let end = k;
+    while (end < 8 && parts[end] === 0) end++;
+    if (end - k > bestLen && end - k >= 2) {
+      bestStart = k;
+      bestLen = end - k;
+    }
+    k = end;
+  }
+  const hex = parts.map((p) => p.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  const left = hex.slice(0, bestStart).join(':');
+  const right = hex.slice(bestStart + bestLen).join(':');
+  return `${left}::${right}`;
+}
+
+/** The resolver key for a query's source address (no ECS). */
+export function resolverKeyFromAddress(address: string): ResolverKey {
+  const v4 = ipv4Prefix24(address);
+  if (v4 >= 0) return v4;
+  // IPv4-mapped sources from dual-stack sockets: "::ffff:192.0.2.1".
+  if (address.length > 7 && address.charCodeAt(address.length - 1) !== 58 && address.startsWith('::ffff:')) {
+    const mapped = ipv4Prefix24(address, 7);
+    if (mapped >= 0) return mapped;
+  }
+  if (!parseIpv6(address)) return address;
+  return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
+}
+
+/**
+ * The resolver key when the query carries EDNS Client Subnet: the client subnet at the source
+ * prefix length the resolver sent (cut to /24 or /56 when longer).
+ */
+export function resolverKeyFromEcs(family: 4 | 6, address: string, sourcePrefix: number): ResolverKey {
+  if (family === 4) {
+    const v4 = ipv4Prefix24(address);
+    if (v4 < 0) return `ecs:${address}/${sourcePrefix}`;
+    if (sourcePrefix >= IPV4_KEY_PREFIX) return v4;
+    const full = v4 * 256;
+    const masked = sourcePrefix <= 0 ? 0 : (full >>> (32 - sourcePrefix)) << (32 - sourcePrefix);
+    return `${ipv4Text(masked >>> 0)}/${sourcePrefix}`;
+  }
+  if (!parseIpv6(address)) return `ecs:${address}/${sourcePrefix}`;
+  if (sourcePrefix >= IPV6_KEY_PREFIX) return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
+  return maskedIpv6Text(Math.max(0, sourcePrefix));
+}
+
+/** The key for a query: ECS when the query carried one, else the source address. */
+export function resolverKeyOf(source: string, ecs?: { readonly family: 4 | 6; readonly address: string; readonly sourcePrefix: number }): ResolverKey {
+  return ecs ? resolverKeyFromEcs(ecs.family, ecs.address, ecs.sourcePrefix) : resolverKeyFromAddress(source);
+}
+
+function ipv4Text(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** Presentation text of a key: `198.51.100.0/24`, `2001:db8:0:100::/56`, or the string key. */
+export function formatResolverKey(key: ResolverKey): string {
+  if (typeof key === 'string') return key;
+  if (key >= 0) return `${ipv4Text(key * 256)}/${IPV4_KEY_PREFIX}`;
+  let bits = -1 - key;
+  const low = bits % 256;
+  bits = (bits - low) / 256;
+  const g2 = bits % 65536;
+  bits = (bits - g2) / 65536;
+  const g1 = bits % 65536;
+  bits = (bits - g1) / 65536;
+  const g0 = 0x2000 | bits;
+  return `${compressIpv6([g0, g1, g2, low << 8, 0, 0, 0, 0])}/${IPV6_KEY_PREFIX}`;
+}
+
+/** What the DNS side knows of a query's sender (dns/pool-selector.ts ClientInfo fits). */
+export interface ResolverSource {
+  readonly address: string;
+  /** RFC 7871 ECS: family 1 = IPv4, 2 = IPv6; `address` holds ceil(sourcePrefix / 8) octets. */
+  readonly ecs?: { readonly family: 1 | 2; readonly sourcePrefix: number; readonly address: Uint8Array };
+}
+
+/** The resolver key straight from the wire form of ECS (no string work for /24 and /56). */
+export function resolverKeyForClient(client: ResolverSource): ResolverKey {
+  const ecs = client.ecs;
+  if (!ecs) return resolverKeyFromAddress(client.address);
+  const b = ecs.address;
+  const prefix = Math.max(0, ecs.sourcePrefix);
+  if (ecs.family === 1) {
+    const value = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+    if (prefix >= IPV4_KEY_PREFIX) return value >>> 8;
+    const masked = prefix === 0 ? 0 : ((value >>> (32 - prefix)) << (32 - prefix)) >>> 0;
+    return `${ipv4Text(masked)}/${prefix}`;
+  }
+  for (let k = 0; k < 8; k++) groups[k] = ((b[2 * k] ?? 0) << 8) | (b[2 * k + 1] ?? 0);
+  if (prefix >= IPV6_KEY_PREFIX) return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
+  return maskedIpv6Text(prefix);
+}

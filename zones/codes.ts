@@ -1,0 +1,66 @@
+/**
+ * Every error and warning code the zone loader reports. docs/errors.md lists each one; a unit test
+ * keeps the two in sync. `class` is the error class it is reported with.
+ */
+export const ZONE_CODES = {
+  // Lexical and master-file syntax (RFC 1035 §5)
+  ZONE_UNREADABLE: { class: 'ZoneSyntaxError', meaning: 'the zone file itself cannot be read' },
+  ZONE_LINE_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a logical line (parentheses included) is longer than 1 MiB' },
+  ZONE_TOKEN_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a single token is longer than 256 KiB' },
+  ZONE_UNTERMINATED_STRING: { class: 'ZoneSyntaxError', meaning: 'a quoted string is not closed before the end of the line' },
+  ZONE_UNBALANCED_PAREN: { class: 'ZoneSyntaxError', meaning: 'a `)` without `(`, or a `(` never closed' },
+  ZONE_UNKNOWN_DIRECTIVE: { class: 'ZoneSyntaxError', meaning: 'a `$` directive other than $ORIGIN, $TTL, $INCLUDE' },
+  ZONE_BAD_DIRECTIVE: { class: 'ZoneSyntaxError', meaning: 'a directive with missing or extra arguments' },
+  ZONE_INCLUDE_CYCLE: { class: 'ZoneSyntaxError', meaning: '$INCLUDE of a file that is already being included' },
+  ZONE_INCLUDE_DEPTH: { class: 'ZoneSyntaxError', meaning: '$INCLUDE nested deeper than 16 files' },
+  ZONE_INCLUDE_OUTSIDE: { class: 'ZoneSyntaxError', meaning: '$INCLUDE of a file outside the top zone file\'s directory (see allowIncludeOutside)' },
+  ZONE_INCLUDE_UNREADABLE: { class: 'ZoneSyntaxError', meaning: 'an $INCLUDE file cannot be read' },
+  ZONE_NO_ORIGIN: { class: 'ZoneSyntaxError', meaning: 'a relative name or `@` with no $ORIGIN known' },
+  ZONE_NO_OWNER: { class: 'ZoneSyntaxError', meaning: 'a record with a blank owner before any record gave one' },
+  ZONE_NO_TTL: { class: 'ZoneSyntaxError', meaning: 'a record with no TTL, no $TTL and no earlier record to inherit from' },
+  ZONE_BAD_TTL: { class: 'ZoneSyntaxError', meaning: 'a TTL that is not a number with optional units (s, m, h, d, w)' },
+  ZONE_TTL_RANGE: { class: 'ZoneSemanticError', meaning: 'a TTL above 2147483647 seconds (RFC 2181 §8)' },
+  ZONE_BAD_CLASS: { class: 'ZoneSyntaxError', meaning: 'a class other than IN / CLASS1' },
+  ZONE_UNKNOWN_TYPE: { class: 'ZoneSyntaxError', meaning: 'a record type mnemonic that is not supported (use TYPEnnn \\# for others)' },
+  ZONE_BAD_TYPE: { class: 'ZoneSyntaxError', meaning: 'TYPE0, OPT or a meta/query type (RFC 6895) in a zone file' },
+  ZONE_BAD_NAME: { class: 'ZoneSyntaxError', meaning: 'a malformed domain name (empty label, bad escape)' },
+  ZONE_LABEL_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a label longer than 63 octets (RFC 1035 §2.3.4)' },
+  ZONE_NAME_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a name longer than 255 octets (RFC 1035 §2.3.4)' },
+  ZONE_BAD_IPV4: { class: 'ZoneSyntaxError', meaning: 'an A record address that is not a dotted quad' },
+  ZONE_BAD_IPV6: { class: 'ZoneSyntaxError', meaning: 'an AAAA record address that is not an IPv6 address' },
+  ZONE_BAD_NUMBER: { class: 'ZoneSyntaxError', meaning: 'a numeric rdata field that is not a number in range' },
+  ZONE_BAD_STRING: { class: 'ZoneSyntaxError', meaning: 'a character-string over 255 octets or with a bad escape' },
+  ZONE_BAD_RDATA: { class: 'ZoneSyntaxError', meaning: 'rdata that does not fit its type (e.g. a bad CAA tag)' },
+  ZONE_MISSING_RDATA: { class: 'ZoneSyntaxError', meaning: 'a record with fewer rdata fields than its type needs' },
+  ZONE_EXTRA_RDATA: { class: 'ZoneSyntaxError', meaning: 'a record with more rdata fields than its type takes' },
+  ZONE_BAD_GENERIC: { class: 'ZoneSyntaxError', meaning: 'bad RFC 3597 `\\# length hex` rdata (length mismatch, bad hex, undecodable)' },
+  ZONE_RDATA_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'rdata longer than 65535 octets' },
+  // ;@ annotations
+  ZONE_UNKNOWN_ANNOTATION: { class: 'ZoneSyntaxError', meaning: 'a `;@` line that is not `;@check` or `;@pool`' },
+  ZONE_MISSING_ARGUMENT: { class: 'ZoneSyntaxError', meaning: '`;@check` without NAME/KIND, or `;@pool` without OWNER' },
+  ZONE_UNKNOWN_KEY: { class: 'ZoneSyntaxError', meaning: 'an annotation key or flag that does not exist (or does not apply to this check kind)' },
+  ZONE_BAD_VALUE: { class: 'ZoneSyntaxError', meaning: 'an annotation value out of range or malformed' },
+  ZONE_DUPLICATE_KEY: { class: 'ZoneSyntaxError', meaning: 'the same key twice in one annotation' },
+  ZONE_MEMBER_NOT_ADDRESS: { class: 'ZoneSyntaxError', meaning: 'a member `;@` annotation on a record that is not A or AAAA' },
+  ZONE_DUPLICATE_CHECK: { class: 'ZoneSemanticError', meaning: 'two `;@check` lines with the same NAME' },
+  ZONE_DUPLICATE_POOL: { class: 'ZoneSemanticError', meaning: 'two `;@pool` lines for the same owner' },
+  ZONE_UNKNOWN_CHECK: { class: 'ZoneSemanticError', meaning: '`check=NAME` names no `;@check` in this zone' },
+  ZONE_CHECK_NO_PORT: { class: 'ZoneSemanticError', meaning: 'a tcp check used by a member with no port on the check or the member' },
+  ZONE_POOL_WITHOUT_ADDRESSES: { class: 'ZoneSemanticError', meaning: '`;@pool` for an owner with no A or AAAA records' },
+  // Zone semantics
+  ZONE_NO_SOA: { class: 'ZoneSemanticError', meaning: 'the zone has no SOA record' },
+  ZONE_MULTIPLE_SOA: { class: 'ZoneSemanticError', meaning: 'more than one SOA record' },
+  ZONE_SOA_NOT_AT_APEX: { class: 'ZoneSemanticError', meaning: 'the SOA is not at the origin the zone was loaded for' },
+  ZONE_NO_NS: { class: 'ZoneSemanticError', meaning: 'no NS records at the apex' },
+  ZONE_CNAME_AND_OTHER: { class: 'ZoneSemanticError', meaning: 'a CNAME beside other data at the same name (RFC 1034 §3.6.2)' },
+  ZONE_MULTIPLE_CNAME: { class: 'ZoneSemanticError', meaning: 'two different CNAMEs at one name' },
+  ZONE_OUT_OF_ZONE: { class: 'ZoneSemanticError', meaning: 'a record whose owner is not at or below the origin' },
+  ZONE_DUPLICATE_RECORD: { class: 'ZoneSemanticError', meaning: 'the same owner, type and rdata twice' },
+  ZONE_BELOW_DELEGATION: { class: 'ZoneSemanticError', meaning: 'data at or below a delegation point other than NS and glue A/AAAA' },
+  // Warnings (never refuse a zone)
+  ZONE_TTL_MISMATCH: { class: 'warning', meaning: 'records of one RRset with different TTLs; the smallest is used (RFC 2181 §5.2)' },
+  ZONE_ANNOTATION_UNUSED: { class: 'warning', meaning: 'a member `;@` annotation on an address that is not in a pool (single record, no `;@pool`)' },
+  ZONE_CHECK_UNUSED: { class: 'warning', meaning: 'a `;@check` no pool or member uses' },
+} as const;
+
+export type ZoneCode = keyof typeof ZONE_CODES;
