@@ -8,13 +8,19 @@ import type { HealthView, TargetState } from '../health/types.js';
 import type { Pool, PoolConfig, PoolMember } from '../zones/types.js';
 import { allDownCandidates } from './all-down.js';
 
-export function memberState(member: PoolMember, health: HealthView): TargetState | 'unchecked' {
+/**
+ * A member's state. An operator override of the member itself (by pool name and address, shared
+ * through Redis) comes first: drain and force-down take it out, force-up keeps it in.
+ */
+export function memberState(member: PoolMember, health: HealthView, poolName?: string): TargetState | 'unchecked' {
+  const override = poolName === undefined ? undefined : health.member?.(poolName, member.address);
+  if (override !== undefined) return override === 'force-up' ? 'up' : 'down';
   if (member.targetId === undefined) return 'unchecked';
   return health.get(member.targetId)?.state ?? 'unknown';
 }
 
-export function isLive(member: PoolMember, health: HealthView, unknown: PoolConfig['unknown']): boolean {
-  const state = memberState(member, health);
+export function isLive(member: PoolMember, health: HealthView, unknown: PoolConfig['unknown'], poolName?: string): boolean {
+  const state = memberState(member, health, poolName);
   return state === 'unchecked' || state === 'up' || (state === 'unknown' && unknown === 'up');
 }
 
@@ -29,7 +35,7 @@ export function selectCandidates(pool: Pool, health: HealthView): Candidates {
   const primaries: number[] = [];
   const backups: number[] = [];
   pool.members.forEach((member, index) => {
-    if (!isLive(member, health, pool.config.unknown)) return;
+    if (!isLive(member, health, pool.config.unknown, pool.name)) return;
     (member.backup ? backups : primaries).push(index);
   });
   if (primaries.length > 0) return { kind: 'members', members: primaries, allDown: false };

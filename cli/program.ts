@@ -2,6 +2,10 @@
 import { Command } from 'commander';
 import { serveCommand } from './commands/serve.js';
 import { zoneCommand } from './commands/zone-check.js';
+import { checkCommand } from './commands/check.js';
+import { statusCommand } from './commands/status.js';
+import { overrideCommands } from './commands/override.js';
+import { demoCommand } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('rondo')
@@ -10,7 +14,11 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(serveCommand());
+  program.addCommand(checkCommand());
   program.addCommand(zoneCommand());
+  program.addCommand(statusCommand());
+  for (const cmd of overrideCommands()) program.addCommand(cmd);
+  program.addCommand(demoCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -33,7 +33,8 @@ export interface RuntimeOptions {
 export interface HealthStoreLike extends HealthSource, VerdictSink {
   start?(): Promise<void>;
   setTargets?(targets: readonly { id: string; quorum: Pool['config']['quorum'] }[]): void;
-  close(): void | Promise<void>;
+  stop?(): Promise<void>;
+  close?(): void;
 }
 
 export function defaultNodeId(): string {
@@ -97,7 +98,8 @@ export class Runtime {
     await this.server?.close();
     await this.scheduler?.stop();
     this.selector.close();
-    await this.store.close();
+    if (this.store.stop) await this.store.stop();
+    else this.store.close?.();
   }
 
   private onZone(zone: Zone, file: string): void {

@@ -2,19 +2,43 @@
  * The health-aware PoolSelector: keeps one AnswerPlan per pool, built from the current health
  * view by balance/, and rebuilt only for the pools whose targets changed. The query path calls
  * select(), which is a map lookup and plan.pick(); it never waits on health.
+ *
+ * Both query paths pick through pickVariant(): the full path (select(), via respond.ts) and the
+ * UDP fast path (fast-path.ts), which holds a pool's PoolState and answers with the variant's
+ * pre-encoded bytes. The rotation counter lives in one object per pool key, shared by both paths
+ * and carried across zone reloads, so the rotation stays continuous whichever path answers.
  */
 import type { Logger } from '../lib/logger.js';
 import { systemRandom, type Random } from '../lib/random.js';
-import type { AnswerPlan, PlanBuilder } from '../balance/types.js';
+import type { AnswerPlan, PickContext, PlanBuilder } from '../balance/types.js';
 import type { HealthChange, HealthSource, HealthView } from '../health/types.js';
 import type { Pool, PoolMember } from '../zones/types.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
 
-interface PoolState {
-  plan: AnswerPlan;
+/** The per-pool query counter plan.pick() reads; one object per pool key. */
+export interface PoolCounter {
+  seq: number;
+}
+
+/** What the selector holds for one pool: its current plan and what both query paths derive from it. */
+export interface PoolState {
+  readonly pool: Pool;
+  readonly plan: AnswerPlan;
   /** Selections per variant, made once per plan so select() allocates nothing. */
-  selections: readonly Selection[];
+  readonly selections: readonly Selection[];
+  readonly counter: PoolCounter;
+  /** Set when a rebuild replaced this state: whoever kept it must fetch the new one (stateOf). */
+  replaced: boolean;
+}
+
+/**
+ * Told about every pool answer on both paths (the skew report's counters hang here): the pool,
+ * the answered variant (member indices in answer order, an AnswerPlan variant: never copied),
+ * the resolver's address and its EDNS Client Subnet, if any. Must be cheap and must not throw.
+ */
+export interface AnswerObserver {
+  onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void;
 }
 
 export interface PlannedSelectorOptions {
@@ -22,24 +46,46 @@ export interface PlannedSelectorOptions {
   readonly buildPlan: PlanBuilder;
   readonly logger: Logger;
   readonly random?: Random;
+  readonly observer?: AnswerObserver;
+}
+
+export interface PlannedSelectorStats {
+  /** Plans built since start (first use of a pool, and every rebuild after a health change). */
+  planBuilds: number;
 }
 
 const NODATA: Selection = { kind: 'nodata' };
 const SERVFAIL: Selection = { kind: 'servfail' };
+/** The sequence wraps before it leaves the small-integer range. */
+const SEQ_WRAP = 0x7fffffff;
+
+/** PickContext reused for every pick: the query path is synchronous, so one object is enough. */
+interface MutablePickContext {
+  seq: number;
+  random: Random;
+  clientKey: string;
+}
 
 export class PlannedSelector implements PoolSelector {
+  readonly stats: PlannedSelectorStats = { planBuilds: 0 };
   private readonly states = new WeakMap<Pool, PoolState>();
   /** Per pool key, so the rotation carries on across zone reloads. */
-  private readonly sequences = new Map<string, number>();
+  private readonly counters = new Map<string, PoolCounter>();
   /** target id -> pools that use it, for the pools of the zones currently served. */
   private poolsByTarget = new Map<string, Pool[]>();
+  /** pool name -> pools (A and AAAA), for member overrides. */
+  private poolsByName = new Map<string, Pool[]>();
   private readonly allDownPools = new Set<string>();
   private readonly random: Random;
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
+  private readonly ctx: MutablePickContext;
+  private observer: AnswerObserver | undefined;
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
+    this.ctx = { seq: 0, random: this.random, clientKey: '' };
+    this.observer = options.observer;
     this.log = options.logger.child({ component: 'balance' });
     this.unsubscribe = options.health.subscribe((change) => this.onHealthChange(change));
   }
@@ -47,7 +93,13 @@ export class PlannedSelector implements PoolSelector {
   /** Tell the selector which pools are served now (after every zone load). */
   setPools(pools: Iterable<Pool>): void {
     const byTarget = new Map<string, Pool[]>();
+    const byName = new Map<string, Pool[]>();
+    const keys = new Set<string>();
     for (const pool of pools) {
+      keys.add(pool.key);
+      const named = byName.get(pool.name);
+      if (named) named.push(pool);
+      else byName.set(pool.name, [pool]);
       for (const member of pool.members) {
         if (member.targetId === undefined) continue;
         const list = byTarget.get(member.targetId);
@@ -57,27 +109,61 @@ export class PlannedSelector implements PoolSelector {
       }
     }
     this.poolsByTarget = byTarget;
+    this.poolsByName = byName;
+    // Counters of pools no longer served go; a pool that comes back starts its rotation again.
+    for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+  }
+
+  /** Sets (or with undefined removes) the observer told about every pool answer. */
+  setObserver(observer: AnswerObserver | undefined): void {
+    this.observer = observer;
   }
 
   select(pool: Pool, client: ClientInfo): Selection {
-    const state = this.states.get(pool) ?? this.rebuild(pool, this.options.health.view());
+    const state = this.stateOf(pool);
     const plan = state.plan;
     if (plan.kind !== 'answer') return state.selections[0] ?? SERVFAIL;
-    const seq = this.sequences.get(pool.key) ?? 0;
-    this.sequences.set(pool.key, seq + 1 >= 0x7fffffff ? 0 : seq + 1);
     if (!plan.clientDependent) {
-      return state.selections[plan.pick({ seq, random: this.random, clientKey: '' })] ?? SERVFAIL;
+      const index = this.pickVariant(state, '', client.address, client.ecs);
+      return state.selections[index] ?? SERVFAIL;
     }
     const { key, scope } = clientKeyFor(client, pool.config.stickyV4Prefix, pool.config.stickyV6Prefix);
-    const index = plan.pick({ seq, random: this.random, clientKey: key });
+    const index = this.pickVariant(state, key, client.address, client.ecs);
     const members = plan.variants[index]?.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined);
     if (!members || members.length === 0) return SERVFAIL;
     return client.ecs ? { kind: 'answer', members, ecsScope: scope } : { kind: 'answer', members };
   }
 
+  /** The current state of a pool, building its plan on first use. */
+  stateOf(pool: Pool): PoolState {
+    return this.states.get(pool) ?? this.rebuild(pool, this.options.health.view());
+  }
+
+  /**
+   * The one pick both query paths make for an `answer` plan: advances the pool's counter, picks a
+   * variant and tells the observer. `clientKey` is '' unless the plan is client dependent.
+   */
+  pickVariant(state: PoolState, clientKey: string, clientAddress: string, ecs: ClientInfo['ecs']): number {
+    const plan = state.plan;
+    if (plan.kind !== 'answer') return 0;
+    const counter = state.counter;
+    const seq = counter.seq;
+    counter.seq = seq + 1 >= SEQ_WRAP ? 0 : seq + 1;
+    const ctx = this.ctx;
+    ctx.seq = seq;
+    ctx.clientKey = clientKey;
+    const index = plan.pick(ctx as PickContext);
+    const observer = this.observer;
+    if (observer !== undefined) {
+      const variant = plan.variants[index];
+      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, Date.now());
+    }
+    return index;
+  }
+
   /** The plan currently used for a pool (status, reports and the fast path read it). */
   planFor(pool: Pool): AnswerPlan {
-    return (this.states.get(pool) ?? this.rebuild(pool, this.options.health.view())).plan;
+    return this.stateOf(pool).plan;
   }
 
   close(): void {
@@ -87,11 +173,22 @@ export class PlannedSelector implements PoolSelector {
   private onHealthChange(change: HealthChange): void {
     const affected = new Set<Pool>();
     for (const id of change.changed) for (const pool of this.poolsByTarget.get(id) ?? []) affected.add(pool);
+    for (const m of change.changedMembers ?? []) for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
     for (const pool of affected) this.rebuild(pool, change.view);
+  }
+
+  private counterFor(key: string): PoolCounter {
+    let counter = this.counters.get(key);
+    if (!counter) {
+      counter = { seq: 0 };
+      this.counters.set(key, counter);
+    }
+    return counter;
   }
 
   private rebuild(pool: Pool, view: HealthView): PoolState {
     const plan = this.options.buildPlan(pool, view);
+    this.stats.planBuilds++;
     const selections: Selection[] =
       plan.kind === 'nodata'
         ? [NODATA]
@@ -101,8 +198,10 @@ export class PlannedSelector implements PoolSelector {
               kind: 'answer' as const,
               members: variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined),
             }));
-    const state: PoolState = { plan, selections };
+    const state: PoolState = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
+    const previous = this.states.get(pool);
     this.states.set(pool, state);
+    if (previous) previous.replaced = true;
     this.noteAllDown(pool, plan);
     return state;
   }
@@ -119,4 +218,3 @@ export class PlannedSelector implements PoolSelector {
     }
   }
 }
-

@@ -134,21 +134,22 @@ class Answerer {
   }
 
   /**
-   * RFC 8482 §4.1: answer ANY with one RRset over UDP, choosing one that is cheap and not
-   * load-balanced; over TCP, where size is no lever for amplification, with all of them.
+   * RFC 8482 §4.1: answer ANY with one RRset over UDP: the lowest type that is not a pool (as
+   * Knot picks the lowest type; a pool would spend a rotation step on a diagnostic query). Over
+   * TCP, where size is no lever for amplification, with all of them.
    */
   private answerAny(zone: Zone, node: ZoneNode, owner: string): void {
-    const rrsets = [...node.rrsets.values()];
+    const rrsets = [...node.rrsets.values()].sort((a, b) => a.type - b.type);
     if (rrsets.length === 0) {
       this.negative(zone);
       return;
     }
-    if (this.client.transport === 'tcp') {
-      for (const rrset of rrsets) if (!this.addRRset(zone, rrset, owner)) return;
-      return;
+    const chosen = this.client.transport === 'tcp' ? rrsets : [rrsets.find((r) => !r.pool) ?? rrsets[0]];
+    for (const rrset of chosen) {
+      if (!rrset) continue;
+      if (!this.addRRset(zone, rrset, owner)) return;
+      this.addAdditional(zone, rrset);
     }
-    const chosen = rrsets.find((r) => !r.pool) ?? rrsets[0];
-    if (chosen) this.addRRset(zone, chosen, owner);
   }
 
   /** Adds an RRset to the answer; false when a pool selection turned it into NODATA or SERVFAIL. */

@@ -14,6 +14,7 @@ import { listenError } from './listen-error.js';
 export type { DnsStats } from './query-handler.js';
 
 export interface ListenAddress {
+  /** An IPv4 or IPv6 address. IPv6 addresses bind IPv6-only, so `0.0.0.0` and `::` can both be listed. */
   readonly host: string;
   /** 0 picks a free port (tests); TCP binds first and UDP takes the same number. */
   readonly port: number;

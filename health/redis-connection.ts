@@ -185,7 +185,11 @@ export function parseSentinelAddresses(text: string): SentinelAddress[] {
  * redacted message only.
  */
 export function redisErrorForLog(err: unknown): { type: string; message: string; code?: string } {
-  if (!(err instanceof Error)) return { type: typeof err, message: redactSecrets(String(err)) };
+  if (!(err instanceof Error)) {
+    // ioredis emits some errors as plain objects with a message.
+    const message = typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
+    return { type: typeof err, message: redactSecrets(message) };
+  }
   const code = (err as { code?: unknown }).code;
   return { type: err.name, message: redactSecrets(err.message), ...(typeof code === 'string' ? { code } : {}) };
 }

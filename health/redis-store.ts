@@ -4,8 +4,8 @@
  * Writing (role `checker` or `both`): `publish(verdict)` never waits. The latest verdict per
  * (target, checker) is queued; a state change (or a first verdict) is flushed on the next tick and
  * announced on `{prefix}:changes`; unchanged refreshes are flushed in one pipeline every `batchMs`.
- * Each verdict is one `EVALSHA` (HSET of the checker's field + PEXPIRE of the hash to the longest
- * ttl written, never shortening it, so a key whose checkers all died vanishes). While Redis is
+ * Each verdict is one `EVALSHA` (HSET of the checker's field, PTTL, and a PEXPIRE when the hash has
+ * less than the verdict's ttl left; never shortening it, so a key whose checkers all died vanishes). While Redis is
  * away the queue keeps only the latest verdict per (target, checker); when Redis is back ('ready')
  * every verdict still fresh is written and announced again, so an emptied (restarted) Redis is
  * refilled at once.
@@ -96,10 +96,15 @@ interface HeldOverride {
   readonly seq: number;
 }
 
-/** HSET the checker's field, then extend (never shorten) the hash's expiry to this verdict's ttl. */
+/**
+ * HSET the checker's field, then make sure the hash outlives this verdict: when less than its ttl
+ * is left, extend the expiry to 2 × ttl. Never shortens it (another checker may use a longer ttl);
+ * the slack means one PEXPIRE per key per ttl instead of one per write. A key whose checkers have
+ * all stopped vanishes within 2 × ttl of the last write.
+ */
 const PUT_VERDICT_LUA = `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 local ttl = tonumber(ARGV[3])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], 2 * ttl) end
 return 1`;
 
 interface PutVerdictCommand {
@@ -146,11 +151,15 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private readonly quorums = new Map<string, readonly Quorum[]>();
   private readonly consensus = new Map<string, TargetState>();
   private readonly decided = new Map<string, TargetHealth>();
+  /** When each (target, checker) verdict was last announced on the channel. */
+  private readonly announcedAt = new Map<string, number>();
   private readonly overrides = new Map<string, HeldOverride>();
   private readonly memberOverrides = new Map<string, OverrideKind>();
   private overrideSeq = 0;
   private current: HealthView;
   private readonly listeners = new Set<(change: HealthChange) => void>();
+  private subscribed = false;
+  private subscribing: Promise<boolean> | undefined;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   private readFailing = false;
@@ -211,13 +220,9 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.client.connect().catch(() => undefined);
     this.subscriber?.connect().catch(() => undefined);
     const ready = await waitReady(this.client, this.startTimeoutMs);
-    if (this.subscriber) {
-      // Queued by the subscriber until connected; resubscribed by ioredis after every drop.
-      const subscribed = this.subscriber.subscribe(this.keys.channel).then(
-        () => true,
-        () => false,
-      );
-      if (ready) await Promise.race([subscribed, waitMs(Math.max(0, deadline - performance.now()))]);
+    if (ready && this.subscriber) {
+      const remaining = () => Math.max(0, deadline - performance.now());
+      if (await waitReady(this.subscriber, remaining())) await Promise.race([this.ensureSubscribed(), waitMs(remaining())]);
     }
     if (ready && this.reads) {
       await this.resync().catch(() => undefined);
@@ -258,7 +263,14 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.latest.set(key, verdict);
     const changed = previous === undefined || previous.state !== verdict.state;
     const queued = this.pending.get(key);
-    this.pending.set(key, { verdict, announce: changed || queued?.announce === true });
+    // Readers hold verdicts in memory and let them lapse at `at + ttlMs`; an unchanged verdict is
+    // announced again once a third of its lifetime has passed, so readers never see a live
+    // checker's verdict expire between resyncs (the batch makes this one message per flush).
+    const lastAnnounced = this.announcedAt.get(key);
+    const refreshDue = lastAnnounced === undefined || verdict.at - lastAnnounced >= verdict.ttlMs / 3;
+    const announce = changed || refreshDue || queued?.announce === true;
+    if (announce) this.announcedAt.set(key, verdict.at);
+    this.pending.set(key, { verdict, announce });
     // A process that also serves DNS sees its own verdicts at once, with or without Redis.
     if (this.reads) this.applyVerdicts([verdict]);
     this.scheduleFlush(changed ? 0 : this.batchMs);
@@ -477,7 +489,10 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private sweep(): void {
     const now = this.clock.now();
     for (const [key, v] of this.latest) {
-      if (!isFresh(v, now) && !this.pending.has(key)) this.latest.delete(key);
+      if (!isFresh(v, now) && !this.pending.has(key)) {
+        this.latest.delete(key);
+        this.announcedAt.delete(key);
+      }
     }
     if (!this.reads) return;
     const touched: string[] = [];
@@ -636,8 +651,38 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   }
 
   private onSubscriberReady(): void {
+    // After the first SUBSCRIBE, ioredis resubscribes by itself on every reconnect.
+    if (!this.subscribed) {
+      void this.ensureSubscribed().then((ok) => {
+        if (ok && this.state === 'running') this.requestResync();
+      });
+      return;
+    }
     // Messages were missed while unsubscribed: read everything again.
-    if (this.state === 'running' && this.reads) this.requestResync();
+    if (this.state === 'running') this.requestResync();
+  }
+
+  /**
+   * SUBSCRIBE once the subscriber is ready, never queued before: a queued SUBSCRIBE can reach the
+   * server ahead of ioredis's own ready check (seen with Sentinel), which then fails in subscriber mode.
+   */
+  private ensureSubscribed(): Promise<boolean> {
+    const sub = this.subscriber;
+    if (sub === undefined || sub.status !== 'ready') return Promise.resolve(false);
+    if (this.subscribed) return Promise.resolve(true);
+    this.subscribing ??= sub
+      .subscribe(this.keys.channel)
+      .then(
+        () => {
+          this.subscribed = true;
+          return true;
+        },
+        () => false,
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
   }
 
   private every(ms: number, fn: () => void): void {

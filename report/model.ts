@@ -6,7 +6,7 @@
  */
 
 /** Which counts a set of skew metrics was computed from. */
-export type SkewBasis = 'answers' | 'estimated' | 'measured' | 'requests' | 'connections';
+export type SkewBasis = 'answers' | 'estimated' | 'measured' | 'requests' | 'connections' | 'lookups';
 
 export interface SkewMetrics {
   readonly basis: SkewBasis;
@@ -75,6 +75,11 @@ export interface ClosedFormRow {
   readonly predictedCv: number;
   /** The CV seen over windows of this length (simulator) or over the whole report (observed). */
   readonly observedCv: number | null;
+  /**
+   * True when answers carry several members: resolvers that reorder per response are then not
+   * decision units, and the prediction is an upper bound (research note §8: 3–14× too high).
+   */
+  readonly upperBound: boolean;
 }
 
 export interface DrainPoint {
@@ -111,6 +116,8 @@ export interface WindowSummary {
   readonly basis: SkewBasis;
   readonly windows: number;
   readonly cvMean: number;
+  /** Root mean square of the per-window CVs: what the closed form predicts. */
+  readonly cvRms: number;
   readonly cvP50: number;
   readonly cvP95: number;
   readonly cvP99: number;

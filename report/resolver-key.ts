@@ -207,3 +207,8 @@ export function resolverKeyForClient(client: ResolverSource): ResolverKey {
   if (prefix >= IPV6_KEY_PREFIX) return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
   return maskedIpv6Text(prefix);
 }
+
+/** The eight 16-bit groups of an IPv6 address, or undefined if it is not one. */
+export function ipv6Groups(address: string): number[] | undefined {
+  return parseIpv6(address) ? Array.from(groups) : undefined;
+}

@@ -8,11 +8,23 @@ export function zoneError(code: ZoneCode, detail: string, at: SourcePosition, to
     : new ZoneSyntaxError(code, detail, at, token);
 }
 
-/** Warnings and errors sorted by file (in the order files were read), line and column. */
-export function sortByPosition(errors: ZoneSyntaxError[], fileOrder: readonly string[]): ZoneSyntaxError[] {
-  const rank = new Map(fileOrder.map((f, i) => [f, i] as const));
+/**
+ * Errors in reading order: by the line of the top file they occur under (an $INCLUDEd file's
+ * errors sit at its $INCLUDE line, `anchors`), then by file, line and column.
+ */
+export function sortByPosition(errors: readonly ZoneSyntaxError[], files: readonly string[], anchors: ReadonlyMap<string, number>): ZoneSyntaxError[] {
+  const top = files[0];
+  const rank = new Map(files.map((f, i) => [f, i] as const));
+  const key = (e: ZoneSyntaxError) => (e.file === top ? e.line : (anchors.get(e.file) ?? Number.MAX_SAFE_INTEGER));
   return errors
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => (rank.get(a.e.file) ?? 1e9) - (rank.get(b.e.file) ?? 1e9) || a.e.line - b.e.line || a.e.column - b.e.column || a.i - b.i)
+    .sort(
+      (a, b) =>
+        key(a.e) - key(b.e) ||
+        (rank.get(a.e.file) ?? files.length) - (rank.get(b.e.file) ?? files.length) ||
+        a.e.line - b.e.line ||
+        a.e.column - b.e.column ||
+        a.i - b.i,
+    )
     .map(({ e }) => e);
 }

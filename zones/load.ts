@@ -74,9 +74,9 @@ function finish(parsed: ParsedZone): LoadResult {
   const v = validateZone(parsed, groups);
   const errors = [...parsed.errors, ...v.errors];
   const files = parsed.files;
-  if (errors.length > 0) return { ok: false, errors: sortByPosition(errors, files), files };
+  if (errors.length > 0) return { ok: false, errors: sortByPosition(errors, files, parsed.includeAnchors), files };
   const zone = compileZone(parsed, groups, v);
-  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files), files };
+  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files, parsed.includeAnchors), files };
 }
 
 /** Directories become their `*.zone` files (sorted); files are kept; duplicates dropped. */

@@ -60,6 +60,8 @@ export interface ParsedZone {
   readonly files: string[];
   /** Absolute paths of the same files (for watching). */
   readonly resolvedFiles: string[];
+  /** For each $INCLUDEd file, the line of the top file's $INCLUDE that brought it in (to order errors). */
+  readonly includeAnchors: Map<string, number>;
 }
 
 interface SharedState {
@@ -112,6 +114,7 @@ export function parseZone(text: string, file: string, options: ParseOptions = {}
     failedChecks: new Set(),
     files: [file],
     resolvedFiles: [resolved],
+    includeAnchors: new Map(),
   };
   if (options.origin !== undefined && !origin) {
     zone.errors.push(zoneError('ZONE_BAD_NAME', `bad origin "${options.origin}"`, { file, line: 1, column: 1 }));
@@ -289,6 +292,9 @@ class FileParser implements RdataFields {
       zone.files.push(shown);
       zone.resolvedFiles.push(resolved);
     }
+    if (!zone.includeAnchors.has(shown)) {
+      zone.includeAnchors.set(shown, this.file === zone.file ? (this.lines[0] ?? 0) : (zone.includeAnchors.get(this.file) ?? 0));
+    }
     let text: string;
     try {
       text = (this.state.options.readInclude ?? ((f: string) => readFileSync(f, 'utf8')))(resolved);
@@ -319,12 +325,12 @@ class FileParser implements RdataFields {
   }
 
   private ownerToken(): { name: string; display: string } | undefined {
-    const token = this.token(0);
-    if (token === this.cachedOwnerToken && this.cachedOwnerOrigin === this.ctx.origin && this.cachedOwner) return this.cachedOwner;
     if (this.kinds[0] === QUOTED) {
       this.tokenError(0, 'ZONE_BAD_NAME', 'an owner name cannot be quoted');
       return undefined;
     }
+    const token = this.token(0);
+    if (token === this.cachedOwnerToken && this.cachedOwnerOrigin === this.ctx.origin && this.cachedOwner) return this.cachedOwner;
     const parsed = parseName(token, this.ctx.origin);
     if (!parsed.ok) {
       this.tokenError(0, parsed.code, parsed.detail);
@@ -357,9 +363,12 @@ class FileParser implements RdataFields {
       const c = this.src.charCodeAt(this.starts[i] ?? 0);
       if (c >= 48 && c <= 57 && this.kinds[i] === WORD) {
         if (ttl >= 0) break;
-        const t = this.ttlToken(i);
+        const t = this.plainNumber(i) ?? this.ttlToken(i);
         if (t === undefined) return;
         ttl = t;
+        i++;
+      } else if (!sawClass && this.isIN(i)) {
+        sawClass = true;
         i++;
       } else if (!sawClass && this.kinds[i] === WORD && this.isClassToken(i)) {
         if (!this.checkClass(i)) return;
@@ -370,8 +379,9 @@ class FileParser implements RdataFields {
       }
     }
     if (i >= n) return this.tokenError(n - 1, 'ZONE_UNKNOWN_TYPE', 'record has no type');
-    const typeText = this.token(i);
-    let type = KNOWN_TYPES.get(typeText);
+    const fastA = this.isSingleA(i);
+    const typeText = fastA ? 'A' : this.token(i);
+    let type: number | undefined = fastA ? RRType.A : KNOWN_TYPES.get(typeText);
     if (type === undefined) {
       const t = this.kinds[i] === QUOTED ? { code: 'ZONE_UNKNOWN_TYPE' as const, detail: `unknown record type "${typeText}"` } : typeFromText(typeText);
       if (typeof t !== 'number') {
@@ -419,6 +429,32 @@ class FileParser implements RdataFields {
   private markFailed(name: string, type: number): void {
     this.state.zone.failedRecords.add(`${name}/${type}`);
     this.state.zone.failedTypes.add(type);
+  }
+
+  // Allocation-free checks for the common tokens of a large zone ("300", "IN", "A").
+
+  /** A plain decimal TTL up to 9 digits, read in place; undefined: let ttlToken decide. */
+  private plainNumber(i: number): number | undefined {
+    const start = this.starts[i] ?? 0;
+    const end = this.ends[i] ?? 0;
+    if (end - start > 9) return undefined;
+    let value = 0;
+    for (let k = start; k < end; k++) {
+      const c = this.src.charCodeAt(k);
+      if (c < 48 || c > 57) return undefined;
+      value = value * 10 + (c - 48);
+    }
+    return value;
+  }
+
+  private isIN(i: number): boolean {
+    const start = this.starts[i] ?? 0;
+    return this.kinds[i] === WORD && this.ends[i] === start + 2 && (this.src.charCodeAt(start) | 0x20) === 105 && (this.src.charCodeAt(start + 1) | 0x20) === 110;
+  }
+
+  private isSingleA(i: number): boolean {
+    const start = this.starts[i] ?? 0;
+    return this.kinds[i] === WORD && this.ends[i] === start + 1 && (this.src.charCodeAt(start) | 0x20) === 97;
   }
 
   private isClassToken(i: number): boolean {

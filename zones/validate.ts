@@ -46,7 +46,8 @@ export function validateZone(zone: ParsedZone, groups: RecordGroups): Validated 
   if (soa && zone.originGiven && zone.initialOrigin !== undefined && soa.name !== zone.initialOrigin) {
     err('ZONE_SOA_NOT_AT_APEX', `SOA is at ${soa.display}, but the zone is ${zone.initialOrigin}`, soa.source);
   }
-  const apex = soa?.name ?? zone.initialOrigin;
+  // Without an SOA the apex is unknown (unless the caller named it): skip what depends on it.
+  const apex = soa?.name ?? (zone.originGiven ? zone.initialOrigin : undefined);
 
   if (apex !== undefined) {
     const apexGroup = groups.get(apex);
@@ -113,16 +114,22 @@ function checkRRsets(types: Map<number, ResourceRecord[]>, err: Report, warn: (c
     if (list.length < 2) continue;
     const first = list[0];
     if (!first) continue;
-    const seen = new Map<string, ResourceRecord>();
+    // Small RRsets (the usual pool) compare pairwise; a map only pays off for large ones.
+    const keys = list.map((rr) => rdataKey(rr.rdata));
+    const seen = list.length > 16 ? new Map<string, ResourceRecord>() : undefined;
     let mismatch: ResourceRecord | undefined;
-    for (const rr of list) {
-      const key = rdataKey(rr.rdata);
-      const earlier = seen.get(key);
-      if (earlier) {
-        err('ZONE_DUPLICATE_RECORD', `duplicate ${typeName(type)} record at ${rr.display} (same as ${where(earlier.source, rr.source)})`, rr.source, rr.display);
+    for (let i = 0; i < list.length; i++) {
+      const rr = list[i] as ResourceRecord;
+      const key = keys[i] as string;
+      let earlier: ResourceRecord | undefined;
+      if (seen) {
+        earlier = seen.get(key);
+        if (!earlier) seen.set(key, rr);
       } else {
-        seen.set(key, rr);
+        const j = keys.indexOf(key);
+        if (j < i) earlier = list[j];
       }
+      if (earlier) err('ZONE_DUPLICATE_RECORD', `duplicate ${typeName(type)} record at ${rr.display} (same as ${where(earlier.source, rr.source)})`, rr.source, rr.display);
       if (!mismatch && rr.ttl !== first.ttl) mismatch = rr;
     }
     if (mismatch) {

@@ -29,6 +29,8 @@ export interface ZoneWatcherOptions {
   readonly debounceMs?: number;
   /** Period of the stat fallback; default 2000 ms; 0 turns it off. */
   readonly pollIntervalMs?: number;
+  /** Use fs.watch on the zones' directories; default true (false: polling and reloadAll only). */
+  readonly useFsWatch?: boolean;
 }
 
 export type ReloadOutcome = 'loaded' | 'failed' | 'unchanged' | 'closed';
@@ -58,6 +60,7 @@ export class ZoneWatcher extends EventEmitter {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
+  private started = false;
 
   constructor(private readonly options: ZoneWatcherOptions) {
     super();
@@ -82,6 +85,7 @@ export class ZoneWatcher extends EventEmitter {
   async start(): Promise<void> {
     await this.reloadAll();
     if (this.closed) return;
+    this.started = true;
     for (const z of this.zones.values()) this.watchDirectories(z);
     if (this.pollIntervalMs > 0) {
       this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
@@ -117,6 +121,7 @@ export class ZoneWatcher extends EventEmitter {
   // ---- change detection
 
   private watchDirectories(z: WatchedZone): void {
+    if (this.options.useFsWatch === false || !this.started) return;
     for (const dep of z.deps) {
       const dir = path.dirname(dep);
       if (this.dirWatchers.has(dir) || this.closed) continue;

@@ -7,6 +7,8 @@ import type { OutRecord, ResponseContext, ResponseMessage } from './message.js';
 import { writeRdata } from './rdata.js';
 import { MessageWriter } from './writer.js';
 
+const writer = new MessageWriter();
+
 export interface EncodedResponse {
   readonly message: Buffer;
   /** TC was set: answer and authority did not fit, or required glue was dropped. */
@@ -57,7 +59,8 @@ function writeOpt(w: MessageWriter, ctx: ResponseContext, rcode: number, ecsScop
     w.u16(4 + ecs.address.length);
     w.u16(ecs.family);
     w.u8(ecs.sourcePrefix);
-    w.u8(Math.max(0, Math.min(ecsScope, maxBits)));
+    // A /0 query asked for no client-specific answer; its scope stays 0.
+    w.u8(ecs.sourcePrefix === 0 ? 0 : Math.max(0, Math.min(ecsScope, maxBits)));
     w.bytes(ecs.address);
   }
 }
@@ -85,11 +88,13 @@ function rrsetRuns(records: readonly OutRecord[]): OutRecord[][] {
  * without TC, unless one of them is glue the referral requires.
  */
 export function encodeResponse(ctx: ResponseContext, msg: ResponseMessage, maxSize: number): EncodedResponse {
-  const w = new MessageWriter();
+  // One writer for every response: encoding is synchronous and never re-entered.
+  const w = writer;
+  w.reset();
   w.pos = HEADER_SIZE;
   const q = ctx.question;
   if (q) {
-    w.labels(q.labels, q.name, q.labelStarts);
+    w.question(q.wire, q.name, q.labelStarts, q.wireStarts);
     w.u16(q.type);
     w.u16(q.class);
   }

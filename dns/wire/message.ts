@@ -2,8 +2,10 @@
 import type { Rdata } from '../../zones/types.js';
 
 export interface Question {
-  /** Raw labels as asked (case kept), echoed byte for byte. */
-  readonly labels: readonly Buffer[];
+  /** The name's uncompressed wire form as asked (case kept), echoed byte for byte. */
+  readonly wire: Buffer;
+  /** Offset of each label in `wire`. */
+  readonly wireStarts: readonly number[];
   /** Lowercase absolute presentation name, the lookup key. */
   readonly name: string;
   /** Presentation name as asked (case kept). */

@@ -58,6 +58,106 @@ export function readName(buf: Buffer, offset: number, end: number = buf.length):
   }
 }
 
+export type QuestionNameResult =
+  | {
+      readonly ok: true;
+      /** Uncompressed wire form, case kept, root byte included. */
+      readonly wire: Buffer;
+      /** Offset of each label in `wire`. */
+      readonly wireStarts: number[];
+      /** Presentation text as asked, and lowercased; labels start at `textStarts` in both. */
+      readonly display: string;
+      readonly lower: string;
+      readonly textStarts: number[];
+      readonly next: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+/** Text of the name being read; 255 wire octets escape to at most 4 × 255 characters. */
+const displayText = Buffer.alloc(1024);
+const lowerText = Buffer.alloc(1024);
+let textLength = 0;
+
+function pushCode(code: number): void {
+  displayText[textLength] = code;
+  lowerText[textLength++] = code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+}
+
+/**
+ * The query-path name reader: one pass that checks the name (as readName does) and builds its
+ * wire copy and both presentation texts without a per-label allocation.
+ */
+export function readQuestionName(buf: Buffer, offset: number): QuestionNameResult {
+  textLength = 0;
+  const wireStarts: number[] = [];
+  const textStarts: number[] = [];
+  let pos = offset;
+  let next = -1;
+  let wireLength = 1;
+  let hops = 0;
+  let pieces: Buffer[] | undefined;
+  let pieceStart = offset;
+  for (;;) {
+    if (pos >= buf.length) return { ok: false, reason: 'name runs past the end of the message' };
+    const len = buf[pos] ?? 0;
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= buf.length) return { ok: false, reason: 'compression pointer runs past the end of the message' };
+      const target = ((len & 0x3f) << 8) | (buf[pos + 1] ?? 0);
+      if (target >= pos) return { ok: false, reason: 'compression pointer does not point backwards' };
+      if (++hops > MAX_POINTER_HOPS) return { ok: false, reason: 'too many compression pointers' };
+      if (next < 0) next = pos + 2;
+      (pieces ??= []).push(buf.subarray(pieceStart, pos));
+      pos = target;
+      pieceStart = target;
+      continue;
+    }
+    if (kind !== 0) return { ok: false, reason: `unsupported label type 0x${kind.toString(16)}` };
+    if (len === 0) {
+      if (next < 0) next = pos + 1;
+      break;
+    }
+    if (len > MAX_LABEL_LENGTH) return { ok: false, reason: 'label longer than 63 octets' };
+    if (pos + 1 + len > buf.length) return { ok: false, reason: 'label runs past the end of the message' };
+    wireStarts.push(wireLength - 1);
+    wireLength += len + 1;
+    if (wireLength > MAX_NAME_LENGTH) return { ok: false, reason: 'name longer than 255 octets' };
+    textStarts.push(textLength);
+    for (let i = pos + 1; i <= pos + len; i++) {
+      const byte = buf[i] ?? 0;
+      if (isPlain(byte)) pushCode(byte);
+      else {
+        pushCode(0x5c);
+        if (byte > 0x20 && byte < 0x7f) pushCode(byte);
+        else {
+          pushCode(0x30 + Math.floor(byte / 100));
+          pushCode(0x30 + (Math.floor(byte / 10) % 10));
+          pushCode(0x30 + (byte % 10));
+        }
+      }
+    }
+    pushCode(0x2e);
+    pos += len + 1;
+  }
+  let wire: Buffer;
+  if (pieces) {
+    pieces.push(buf.subarray(pieceStart, pos + 1));
+    wire = Buffer.concat(pieces);
+  } else {
+    wire = buf.subarray(offset, pos + 1);
+  }
+  if (textLength === 0) pushCode(0x2e);
+  return {
+    ok: true,
+    wire,
+    wireStarts,
+    display: displayText.toString('latin1', 0, textLength),
+    lower: lowerText.toString('latin1', 0, textLength),
+    textStarts,
+    next,
+  };
+}
+
 function isPlain(byte: number): boolean {
   // Printable ASCII except the characters that need escaping in master files.
   return byte > 0x20 && byte < 0x7f && byte !== 0x2e && byte !== 0x5c && byte !== 0x22 && byte !== 0x28 && byte !== 0x29 && byte !== 0x3b && byte !== 0x40 && byte !== 0x24;
@@ -101,6 +201,8 @@ export interface ParsedTextName {
   readonly labels: readonly Uint8Array[];
   /** Index in the text where each label starts, so suffixes are `text.slice(starts[i])`. */
   readonly starts: readonly number[];
+  /** The lowercase suffix starting at each label: the compression table's keys. */
+  readonly lowerSuffixes: readonly string[];
 }
 
 const parsedNames = new Map<string, ParsedTextName>();
@@ -121,7 +223,7 @@ export function parseTextName(text: string): ParsedTextName | undefined {
 }
 
 function parseTextNameUncached(text: string): ParsedTextName | undefined {
-  if (text === '.') return { labels: [], starts: [] };
+  if (text === '.') return { labels: [], starts: [], lowerSuffixes: [] };
   if (!text.endsWith('.')) return undefined;
   const labels: Uint8Array[] = [];
   const starts: number[] = [];
@@ -158,7 +260,8 @@ function parseTextNameUncached(text: string): ParsedTextName | undefined {
   }
   if (current.length !== 0) return undefined;
   if (total > MAX_NAME_LENGTH) return undefined;
-  return { labels, starts };
+  const lower = lowerName(text);
+  return { labels, starts, lowerSuffixes: starts.map((s) => lower.slice(s)) };
 }
 
 /**

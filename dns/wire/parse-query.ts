@@ -3,31 +3,34 @@
  * error RCODE echoing the header ID, and the question when it could be read) or a drop.
  */
 import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, MIN_UDP_PAYLOAD, Opcode, Rcode, TYPE_OPT } from './constants.js';
-import type { ClientSubnet, EdnsInfo, ParsedQuery, Question } from './message.js';
-import { labelToText, lowerName, readName } from './names.js';
+import type { ClientSubnet, EdnsInfo, ParsedQuery, QueryMessage, Question } from './message.js';
+import { readName, readQuestionName } from './names.js';
+
+/** Big-endian 16-bit read without Buffer's argument validation (callers check bounds). */
+function u16(buf: Buffer, at: number): number {
+  return ((buf[at] ?? 0) << 8) | (buf[at + 1] ?? 0);
+}
+
+function u32(buf: Buffer, at: number): number {
+  return ((u16(buf, at) << 16) >>> 0) + u16(buf, at + 2);
+}
 
 type Step<T> = { ok: true; value: T; next: number } | { ok: false; reason: string };
 
 function readQuestion(buf: Buffer, offset: number): Step<Question> {
-  const name = readName(buf, offset);
+  const name = readQuestionName(buf, offset);
   if (!name.ok) return { ok: false, reason: `question name: ${name.reason}` };
   if (name.next + 4 > buf.length) return { ok: false, reason: 'question runs past the end of the message' };
-  const labelStarts: number[] = [];
-  let display = '';
-  for (const label of name.labels) {
-    labelStarts.push(display.length);
-    display += labelToText(label) + '.';
-  }
-  if (display === '') display = '.';
   return {
     ok: true,
     value: {
-      labels: name.labels,
-      name: lowerName(display),
-      display,
-      labelStarts,
-      type: buf.readUInt16BE(name.next),
-      class: buf.readUInt16BE(name.next + 2),
+      wire: name.wire,
+      wireStarts: name.wireStarts,
+      name: name.lower,
+      display: name.display,
+      labelStarts: name.textStarts,
+      type: u16(buf, name.next),
+      class: u16(buf, name.next + 2),
     },
     next: name.next + 4,
   };
@@ -47,7 +50,7 @@ function readRecord(buf: Buffer, offset: number): Step<RawRecord> {
   if (!name.ok) return { ok: false, reason: `record owner: ${name.reason}` };
   const at = name.next;
   if (at + 10 > buf.length) return { ok: false, reason: 'record header runs past the end of the message' };
-  const rdlength = buf.readUInt16BE(at + 8);
+  const rdlength = u16(buf, at + 8);
   const rdataStart = at + 10;
   const rdataEnd = rdataStart + rdlength;
   if (rdataEnd > buf.length) return { ok: false, reason: 'rdata runs past the end of the message' };
@@ -55,9 +58,9 @@ function readRecord(buf: Buffer, offset: number): Step<RawRecord> {
     ok: true,
     value: {
       isRoot: name.labels.length === 0,
-      type: buf.readUInt16BE(at),
-      klass: buf.readUInt16BE(at + 2),
-      ttl: buf.readUInt32BE(at + 4),
+      type: u16(buf, at),
+      klass: u16(buf, at + 2),
+      ttl: u32(buf, at + 4),
       rdataStart,
       rdataEnd,
     },
@@ -68,7 +71,7 @@ function readRecord(buf: Buffer, offset: number): Step<RawRecord> {
 /** RFC 7871 §6: FAMILY, SOURCE PREFIX-LENGTH, SCOPE PREFIX-LENGTH, ADDRESS (only the prefix octets). */
 function readClientSubnet(data: Buffer): { ok: true; ecs: ClientSubnet } | { ok: false; reason: string } {
   if (data.length < 4) return { ok: false, reason: 'ECS option shorter than 4 octets' };
-  const family = data.readUInt16BE(0);
+  const family = u16(data, 0);
   if (family !== 1 && family !== 2) return { ok: false, reason: `ECS family ${family} unknown` };
   const sourcePrefix = data[2] ?? 0;
   const scopePrefix = data[3] ?? 0;
@@ -98,8 +101,8 @@ function readOpt(buf: Buffer, rr: RawRecord): OptResult {
   let pos = rr.rdataStart;
   while (pos < rr.rdataEnd) {
     if (pos + 4 > rr.rdataEnd) return { ok: false, reason: 'EDNS option header runs past the OPT rdata' };
-    const code = buf.readUInt16BE(pos);
-    const length = buf.readUInt16BE(pos + 2);
+    const code = u16(buf, pos);
+    const length = u16(buf, pos + 2);
     const start = pos + 4;
     if (start + length > rr.rdataEnd) return { ok: false, reason: 'EDNS option runs past the OPT rdata' };
     if (code === EDNS_OPTION_ECS) {
@@ -115,58 +118,68 @@ function readOpt(buf: Buffer, rr: RawRecord): OptResult {
   return { ok: true, edns, badVersion: version > 0 };
 }
 
+type Head = { readonly id: number; readonly opcode: number; readonly recursionDesired: boolean; readonly checkingDisabled: boolean };
+
+function rejectWith(head: Head, rcode: number, reason: string, question?: Question, edns?: EdnsInfo): ParsedQuery {
+  const { id, opcode, recursionDesired, checkingDisabled } = head;
+  if (question === undefined) return { kind: 'reject', rcode, reason, id, opcode, recursionDesired, checkingDisabled };
+  if (edns === undefined) return { kind: 'reject', rcode, reason, id, opcode, recursionDesired, checkingDisabled, question };
+  return { kind: 'reject', rcode, reason, id, opcode, recursionDesired, checkingDisabled, question, edns };
+}
+
 export function parseQuery(buf: Buffer): ParsedQuery {
   // Too short to hold a header: there is no ID to echo.
   if (buf.length < HEADER_SIZE) return { kind: 'drop', reason: 'shorter than a DNS header' };
-  const id = buf.readUInt16BE(0);
-  const flags = buf.readUInt16BE(2);
+  const flags = u16(buf, 2);
   // Never answer a response: that is how reflection loops start.
   if ((flags & Flag.QR) !== 0) return { kind: 'drop', reason: 'QR bit set' };
+  const id = u16(buf, 0);
   const opcode = (flags >> 11) & 0xf;
   const recursionDesired = (flags & Flag.RD) !== 0;
   const checkingDisabled = (flags & Flag.CD) !== 0;
-  const qdcount = buf.readUInt16BE(4);
-  const ancount = buf.readUInt16BE(6);
-  const nscount = buf.readUInt16BE(8);
-  const arcount = buf.readUInt16BE(10);
-  const head = { id, opcode, recursionDesired, checkingDisabled };
+  const qdcount = u16(buf, 4);
+  const ancount = u16(buf, 6);
+  const nscount = u16(buf, 8);
+  const arcount = u16(buf, 10);
+  const head: Head = { id, opcode, recursionDesired, checkingDisabled };
 
   const q = qdcount === 1 ? readQuestion(buf, HEADER_SIZE) : undefined;
-  if (opcode !== Opcode.QUERY) {
-    const reason = `opcode ${opcode} not implemented`;
-    return q?.ok ? { kind: 'reject', rcode: Rcode.NOTIMP, reason, ...head, question: q.value } : { kind: 'reject', rcode: Rcode.NOTIMP, reason, ...head };
-  }
-  if (!q) return { kind: 'reject', rcode: Rcode.FORMERR, reason: `QDCOUNT is ${qdcount}, not 1`, ...head };
-  if (!q.ok) return { kind: 'reject', rcode: Rcode.FORMERR, reason: q.reason, ...head };
+  if (opcode !== Opcode.QUERY) return rejectWith(head, Rcode.NOTIMP, `opcode ${opcode} not implemented`, q?.ok ? q.value : undefined);
+  if (!q) return rejectWith(head, Rcode.FORMERR, `QDCOUNT is ${qdcount}, not 1`);
+  if (!q.ok) return rejectWith(head, Rcode.FORMERR, q.reason);
   const question = q.value;
-  const formerr = (reason: string): ParsedQuery => ({ kind: 'reject', rcode: Rcode.FORMERR, reason, ...head, question });
-  if (question.type === TYPE_OPT) return formerr('OPT is not a question type');
+  if (question.type === TYPE_OPT) return rejectWith(head, Rcode.FORMERR, 'OPT is not a question type', question);
 
   let pos = q.next;
   // Answer and authority are not used in a QUERY, but must be well formed to reach the OPT record.
   for (let i = 0; i < ancount + nscount; i++) {
     const rr = readRecord(buf, pos);
-    if (!rr.ok) return formerr(rr.reason);
-    if (rr.value.type === TYPE_OPT) return formerr('OPT outside the additional section');
+    if (!rr.ok) return rejectWith(head, Rcode.FORMERR, rr.reason, question);
+    if (rr.value.type === TYPE_OPT) return rejectWith(head, Rcode.FORMERR, 'OPT outside the additional section', question);
     pos = rr.next;
   }
-  let opt: OptResult | undefined;
+  let edns: EdnsInfo | undefined;
+  let badVersion = false;
   for (let i = 0; i < arcount; i++) {
     const rr = readRecord(buf, pos);
-    if (!rr.ok) return formerr(rr.reason);
+    if (!rr.ok) return rejectWith(head, Rcode.FORMERR, rr.reason, question);
     pos = rr.next;
     if (rr.value.type !== TYPE_OPT) continue;
     // RFC 6891 §6.1.1: more than one OPT is a FORMERR.
-    if (opt) return formerr('more than one OPT record');
-    opt = readOpt(buf, rr.value);
-    if (!opt.ok) return formerr(opt.reason);
+    if (edns) return rejectWith(head, Rcode.FORMERR, 'more than one OPT record', question);
+    const opt = readOpt(buf, rr.value);
+    if (!opt.ok) return rejectWith(head, Rcode.FORMERR, opt.reason, question);
+    edns = opt.edns;
+    badVersion = opt.badVersion;
   }
-  if (pos !== buf.length) return formerr('trailing octets after the last record');
-  if (opt?.ok && opt.badVersion) {
+  if (pos !== buf.length) return rejectWith(head, Rcode.FORMERR, 'trailing octets after the last record', question);
+  if (edns && badVersion) {
     // RFC 6891 §6.1.3: an unsupported VERSION gets BADVERS, with our OPT saying version 0.
-    const { ecs: _ecs, ...edns } = opt.edns;
-    return { kind: 'reject', rcode: Rcode.BADVERS, reason: `EDNS version ${opt.edns.version} not supported`, ...head, question, edns };
+    const plain: EdnsInfo = { udpSize: edns.udpSize, version: edns.version, dnssecOk: edns.dnssecOk };
+    return rejectWith(head, Rcode.BADVERS, `EDNS version ${edns.version} not supported`, question, plain);
   }
-  const query = opt?.ok ? { ...head, question, edns: opt.edns } : { ...head, question };
+  const query: QueryMessage = edns
+    ? { id, opcode, recursionDesired, checkingDisabled, question, edns }
+    : { id, opcode, recursionDesired, checkingDisabled, question };
   return { kind: 'query', query };
 }

@@ -9,20 +9,27 @@ import type { MessageWriter } from './writer.js';
 
 const textEncoder = new TextEncoder();
 
+/** Address rdata in wire form, per zone record object: parsing text on every answer is wasted work. */
+const addressBytes = new WeakMap<Rdata, Uint8Array>();
+
+function cachedAddress(rdata: Rdata & { readonly address: string }, parse: (text: string) => Uint8Array | undefined): Uint8Array {
+  let bytes = addressBytes.get(rdata);
+  if (!bytes) {
+    bytes = parse(rdata.address);
+    if (!bytes) throw new Error(`bad ${rdata.kind} address ${JSON.stringify(rdata.address)}`);
+    addressBytes.set(rdata, bytes);
+  }
+  return bytes;
+}
+
 export function writeRdata(w: MessageWriter, rdata: Rdata): void {
   switch (rdata.kind) {
-    case 'A': {
-      const bytes = ipv4ToBytes(rdata.address);
-      if (!bytes) throw new Error(`bad IPv4 address ${JSON.stringify(rdata.address)}`);
-      w.bytes(bytes);
+    case 'A':
+      w.bytes(cachedAddress(rdata, ipv4ToBytes));
       return;
-    }
-    case 'AAAA': {
-      const bytes = ipv6ToBytes(rdata.address);
-      if (!bytes) throw new Error(`bad IPv6 address ${JSON.stringify(rdata.address)}`);
-      w.bytes(bytes);
+    case 'AAAA':
+      w.bytes(cachedAddress(rdata, ipv6ToBytes));
       return;
-    }
     case 'NS':
       w.name(rdata.host, true);
       return;

@@ -2,11 +2,12 @@
  * A growable message buffer with RFC 1035 §4.1.4 name compression. Encoding is synchronous, so
  * one scratch buffer is reused by every response and the finished message is copied out.
  */
-import { lowerName, parseTextName } from './names.js';
+import { parseTextName } from './names.js';
 
 const POINTER_LIMIT = 0x3fff;
 
 let scratch = Buffer.allocUnsafe(16 * 1024);
+
 
 export class MessageWriter {
   private buf: Buffer;
@@ -18,6 +19,13 @@ export class MessageWriter {
 
   constructor() {
     this.buf = scratch;
+  }
+
+  /** Starts a new message, reusing this writer's buffer and tables. */
+  reset(): void {
+    this.pos = 0;
+    this.names.clear();
+    this.nameLog.length = 0;
   }
 
   private ensure(extra: number): void {
@@ -76,17 +84,13 @@ export class MessageWriter {
   }
 
   /**
-   * Writes raw labels (the question name, case kept), without compression, and records its
-   * suffixes so later names point at it.
+   * Writes the question name as asked (uncompressed, case kept) and records its suffixes, so
+   * later names point at it and show the query's case.
    */
-  labels(labels: readonly Uint8Array[], lowerText: string, starts: readonly number[]): void {
-    for (let i = 0; i < labels.length; i++) {
-      const label = labels[i] ?? new Uint8Array(0);
-      this.remember(lowerText.slice(starts[i] ?? 0), this.pos);
-      this.u8(label.length);
-      this.bytes(label);
-    }
-    this.u8(0);
+  question(wire: Uint8Array, lowerText: string, textStarts: readonly number[], wireStarts: readonly number[]): void {
+    const at = this.pos;
+    for (let i = 0; i < textStarts.length; i++) this.remember(lowerText.slice(textStarts[i] ?? 0), at + (wireStarts[i] ?? 0));
+    this.bytes(wire);
   }
 
   /**
@@ -97,10 +101,9 @@ export class MessageWriter {
   name(text: string, compress: boolean): void {
     const parsed = parseTextName(text);
     if (!parsed) throw new Error(`not an absolute domain name: ${JSON.stringify(text)}`);
-    const lower = lowerName(text);
-    const { labels, starts } = parsed;
+    const { labels, lowerSuffixes } = parsed;
     for (let i = 0; i < labels.length; i++) {
-      const key = lower.slice(starts[i] ?? 0);
+      const key = lowerSuffixes[i] ?? '';
       if (compress) {
         const at = this.names.get(key);
         if (at !== undefined) {

@@ -1,9 +1,10 @@
 /**
  * Clients: each keeps its last answer (class rules: browsers at least 60 s, stubs the TTL, sticky
  * clients the TTL plus a lognormal lag) and one connection (exponential lifetime, closed after its
- * class's idle timeout). A request reuses the connection; a new connection starts with a lookup
- * and connects to the first address (or a random one; or, for IPv6 with rule 9, the address the
- * client prefers). When the chosen backend is dead the client tries the next address it holds.
+ * class's idle timeout). Every request looks the name up (through the client's cache); it reuses
+ * the connection if one is open, else connects to the answer's first address (or a random one;
+ * or, for IPv6 with rule 9, the address the client prefers). When the chosen backend is dead the
+ * client tries the next address it holds.
  */
 import type { Random } from '../../lib/random.js';
 import type { Population } from './population.js';
@@ -27,9 +28,13 @@ export class Clients {
   /** Members that refuse connections (removal = dead). */
   readonly dead: Uint8Array;
 
-  /** Set by request(): the backend served (−1: failed), and whether a connection was opened. */
+  /**
+   * Set by request(): the backend served (−1: failed), whether a connection was opened, and the
+   * backend the client's current answer points to (what a new connection would try first).
+   */
   outBackend = -1;
   outNewConnection = false;
+  outLookup = -1;
 
   constructor(
     private readonly pop: Population,
@@ -101,6 +106,13 @@ export class Clients {
 
   /** One request of client k at time t. */
   request(k: number, t: number): void {
+    // Every request resolves the name through the client's cache (applications ask per request;
+    // the cache answers most of them), so a client's answer is fresh whenever it is in use.
+    this.resolve(k, t);
+    const list = this.variants[this.answer[k]!]!;
+    const len = list.length;
+    const start = this.choose(k, list);
+    this.outLookup = list[start]!;
     const b = this.connBackend[k]!;
     const cls = this.pop.clientClass[k]!;
     if (b >= 0 && t < this.connEnd[k]! && t - this.connLast[k]! <= this.idle[cls]! && this.dead[b] === 0) {
@@ -109,10 +121,6 @@ export class Clients {
       this.outNewConnection = false;
       return;
     }
-    this.resolve(k, t);
-    const list = this.variants[this.answer[k]!]!;
-    const len = list.length;
-    const start = this.choose(k, list);
     let chosen = -1;
     for (let j = 0; j < len; j++) {
       // Rotated order: the answer as the resolver handed it starts at answerOffset.
@@ -131,5 +139,63 @@ export class Clients {
     this.connBackend[k] = chosen;
     this.connEnd[k] = t - this.lifetime * Math.log(1 - this.random.next());
     this.connLast[k] = t;
+  }
+
+  /**
+   * Chance that client k's next new connection goes to `member` (first attempt), read from the
+   * state at t without changing it: its own answer if still held, else what its resolver would
+   * hand out, else a fresh answer (`fresh`: the member's chance in a new answer).
+   */
+  private lookupChance(k: number, member: number, t: number, fresh: number): number {
+    let id: number;
+    let offset: number;
+    if (this.answer[k]! >= 0 && this.answerExpiry[k]! > t) {
+      id = this.answer[k]!;
+      offset = this.answerOffset[k]!;
+    } else {
+      const q = this.pop.clientCache[k]!;
+      const r = this.resolvers;
+      if (r.variant[q]! < 0 || r.expiry[q]! <= t) return fresh;
+      id = r.variant[q]!;
+      offset = this.pop.cacheReorder[q] === 1 ? r.offset[q]! : this.pop.cacheReorder[q] === 2 ? 0 : -1;
+    }
+    const list = this.variants[id]!;
+    const len = list.length;
+    if (!list.includes(member)) return 0;
+    if (this.pop.clientPreference !== undefined) {
+      let best = -1;
+      let bestScore = -1;
+      for (const m of list) {
+        const score = this.pop.clientPreference[k * this.backends + m]!;
+        if (score > bestScore) {
+          bestScore = score;
+          best = m;
+        }
+      }
+      return best === member ? 1 : 0;
+    }
+    if (this.pop.clientFirst[k] === 1 && offset >= 0) return list[offset % len] === member ? 1 : 0;
+    return 1 / len;
+  }
+
+  /**
+   * Rate-weighted share of clients whose next new connection (`lookups`) or next request
+   * (`requests`, which follows a live connection first) would go to `member` at time t.
+   */
+  probe(member: number, t: number, weightOf: (k: number) => number, fresh: number): { lookups: number; requests: number } {
+    let lookups = 0;
+    let requests = 0;
+    let total = 0;
+    for (let k = 0; k < this.pop.clients; k++) {
+      const w = weightOf(k);
+      total += w;
+      const chance = this.lookupChance(k, member, t, fresh);
+      lookups += w * chance;
+      const b = this.connBackend[k]!;
+      const cls = this.pop.clientClass[k]!;
+      const live = b >= 0 && t < this.connEnd[k]! && t - this.connLast[k]! <= this.idle[cls]! && this.dead[b] === 0;
+      requests += w * (live ? (b === member ? 1 : 0) : chance);
+    }
+    return total > 0 ? { lookups: lookups / total, requests: requests / total } : { lookups: 0, requests: 0 };
   }
 }

@@ -142,7 +142,11 @@ function checkShare(path: string, v: number): void {
 /** Fills in defaults and checks every value; throws ConfigError (SIMULATE_BAD_PARAM). */
 export function resolveSimulateParams(input: SimulateInput = {}): SimulateParams {
   const client: ClientModel = { ...DEFAULT_SIMULATE_PARAMS.client, ...input.client };
-  const p: SimulateParams = { ...DEFAULT_SIMULATE_PARAMS, ...input, client };
+  const merged: SimulateParams = { ...DEFAULT_SIMULATE_PARAMS, ...input, client };
+  // Default windows longer than the measured period are dropped; windows asked for are checked.
+  const fitting = DEFAULT_SIMULATE_PARAMS.windows.filter((w) => w <= merged.durationSeconds);
+  const windows = input.windows ?? (fitting.length > 0 ? fitting : [Math.max(1, Math.floor(merged.durationSeconds))]);
+  const p: SimulateParams = { ...merged, windows };
   checkNumber('seed', p.seed, 0, 2 ** 32 - 1, true);
   checkNumber('backends', p.backends, 1, 256, true);
   if (p.weights.length !== 0 && p.weights.length !== p.backends) fail('weights', `must list one weight per backend (${p.backends})`, p.weights);

@@ -41,7 +41,7 @@ export interface Population {
   readonly clientClass: Uint8Array;
   readonly clientFirst: Uint8Array;
   readonly clientCache: Int32Array;
-  /** Per client × backend: preference for IPv6 rule 9 (higher wins). */
+  /** Per client × backend: preference for IPv6 rule 9 (higher wins; shared by a resolver's clients). */
   readonly clientPreference: Float32Array | undefined;
 }
 
@@ -154,8 +154,15 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
   }
   let clientPreference: Float32Array | undefined;
   if (p.family === 6 && p.ipv6Rule9) {
+    // Clients behind one resolver sit in one network, so they share the prefix that rule 9
+    // compares: one preference order per resolver, copied to its clients.
+    const byResolver = new Float32Array(R * p.backends);
+    for (let k = 0; k < byResolver.length; k++) byResolver[k] = random.next();
     clientPreference = new Float32Array(clients * p.backends);
-    for (let k = 0; k < clientPreference.length; k++) clientPreference[k] = random.next();
+    for (let k = 0; k < clients; k++) {
+      const row = cacheResolver[clientCache[k]!]! * p.backends;
+      clientPreference.set(byResolver.subarray(row, row + p.backends), k * p.backends);
+    }
   }
   return {
     resolverShares: shares,

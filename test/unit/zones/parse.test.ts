@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RRType } from '../../../zones/types.js';
 import { formatRecord } from '../../../zones/present.js';
 import { parseZoneText } from '../../../zones/load.js';
-import { HEAD, codeLines, load, loadErrors, loadOk, records } from './helpers.js';
+import { HEAD, codeLines, loadErrors, loadOk, records } from './helpers.js';
 
 describe('valid records', () => {
   const cases: [string, string, string[]][] = [

@@ -1,0 +1,31 @@
+/** `rondo check`: a dedicated checker. Probes the targets of the zone files and writes verdicts to Redis; no DNS. */
+import { Command, Option } from 'commander';
+import { collect } from '../options.js';
+import { logLevelOption, rootLogger } from '../logging.js';
+import { defaultNodeId, Runtime } from '../runtime.js';
+import { untilStopped } from '../signals.js';
+import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
+
+interface CheckOptions extends RedisCliOptions {
+  zones: string[];
+  logLevel: string;
+  nodeId?: string;
+  allowIncludeOutside: boolean;
+}
+
+export function checkCommand(): Command {
+  const cmd = new Command('check')
+    .description('run the health checks of the zone files and share the verdicts through Redis (no DNS listener)')
+    .requiredOption('-z, --zones <path>', 'zone file or directory of *.zone files (repeatable)', collect(String))
+    .addOption(new Option('--node-id <id>', 'name of this checker in shared state (default host:pid)').env('RONDO_NODE_ID'))
+    .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
+    .addOption(logLevelOption());
+  return addRedisOptions(cmd).action(async (opts: CheckOptions) => {
+    requireRedis(opts, 'rondo check');
+    const logger = rootLogger(opts.logLevel);
+    const nodeId = opts.nodeId ?? defaultNodeId();
+    const store = redisStore(opts, 'checker', nodeId, logger);
+    const runtime = new Runtime({ zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });
+    await untilStopped(runtime, logger, () => `checking ${runtime.scheduler?.targetCount ?? 0} targets`);
+  });
+}

@@ -1,0 +1,19 @@
+/**
+ * One short line per pool saying what DNS answers now, from the plan the selector currently
+ * uses: every address for pools that answer all members, each address's share for pools that
+ * answer one at a time.
+ */
+import { describePlan } from '../../balance/describe.js';
+import type { AnswerPlan } from '../../balance/types.js';
+import type { Pool } from '../../zones/types.js';
+
+export function describeAnswers(label: string, pool: Pool, plan: AnswerPlan): string {
+  if (plan.kind === 'nodata') return `${label} → no records (all down, all-down=nodata)`;
+  if (plan.kind === 'servfail') return `${label} → SERVFAIL (all down, all-down=servfail)`;
+  const shares = describePlan(pool, plan);
+  const oneAtATime = pool.config.answers !== 'all' && shares.some((s) => s.first > 0 && s.first < 1);
+  const answered = shares.filter((s) => (oneAtATime ? s.first : s.inclusion) > 0);
+  const parts = oneAtATime ? answered.map((s) => `${s.address} ${Math.round(s.first * 100)}%`) : answered.map((s) => s.address);
+  const failOpen = plan.allDown ? '  (all down: answering anyway, all-down=serve-all)' : '';
+  return `${label} → ${parts.join(oneAtATime ? ', ' : ' ')}${failOpen}`;
+}

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { Observer } from '../../../report/observe.js';
+import type { ObservedPool } from '../../../report/observe.js';
+import { resolverKeyFromAddress } from '../../../report/resolver-key.js';
+import { assertSnapshot, gapBucket, mergeAllSnapshots, mergeSnapshots } from '../../../report/snapshot.js';
+import type { ObservationSnapshot } from '../../../report/snapshot.js';
+
+function pool(addresses: string[], ttl = 30, key = 'www.example.test./A'): ObservedPool {
+  return {
+    key,
+    name: 'www.example.test.',
+    type: 1,
+    ttl,
+    config: { policy: 'round-robin', answers: 1 },
+    members: addresses.map((address) => ({ address, weight: 1 })),
+  };
+}
+
+const A = ['192.0.2.10', '192.0.2.11', '192.0.2.12'];
+const R1 = resolverKeyFromAddress('198.51.100.1');
+const R2 = resolverKeyFromAddress('203.0.113.1');
+
+describe('Observer', () => {
+  it('counts first and included members per answer', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A));
+    o.record(p, [0, 1], R1, 1000);
+    o.record(p, [1, 2], R1, 2000);
+    o.record(p, [1], R2, 2500);
+    const s = o.toSnapshot(3000).pools[0]!;
+    expect(s.answersTotal).toBe(3);
+    expect(s.first).toEqual([1, 2, 0]);
+    expect(s.included).toEqual([1, 3, 1]);
+  });
+
+  it('keeps gap aggregates and what each resolver was given', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A));
+    for (const [t, m] of [
+      [0, 0],
+      [31_000, 1],
+      [63_000, 2],
+      [96_000, 0],
+    ] as const) {
+      o.record(p, [m], R1, t);
+    }
+    o.record(p, [0, 1], R2, 5000);
+    const s = o.toSnapshot(100_000).pools[0]!;
+    const r1 = s.resolvers.find((r) => r.key === '198.51.100.0/24')!;
+    expect(r1.queries).toBe(4);
+    expect(r1.gapCount).toBe(3);
+    expect(r1.gapMinMs).toBe(31_000);
+    expect(r1.gapSumMs).toBe(96_000);
+    expect(r1.gapSumSqMs).toBe(31_000 ** 2 + 32_000 ** 2 + 33_000 ** 2);
+    expect(r1.given).toEqual([2, 1, 1]);
+    // 31 s is in [16, 32) s; 32 s and 33 s are in [32, 64) s.
+    expect(r1.hist[gapBucket(31_000)]).toBe(1);
+    expect(r1.hist[gapBucket(33_000)]).toBe(2);
+    expect(r1.hist.reduce((a, b) => a + b, 0)).toBe(3);
+    const r2 = s.resolvers.find((r) => r.key === '203.0.113.0/24')!;
+    expect(r2.gapCount).toBe(0);
+    expect(r2.given).toEqual([0.5, 0.5, 0]);
+  });
+
+  it('puts gaps in log2 buckets from half a second', () => {
+    expect(gapBucket(0)).toBe(0);
+    expect(gapBucket(499)).toBe(0);
+    expect(gapBucket(500)).toBe(1);
+    expect(gapBucket(999)).toBe(1);
+    expect(gapBucket(1000)).toBe(2);
+    expect(gapBucket(30_000)).toBe(6);
+    expect(gapBucket(1e12)).toBe(15);
+  });
+
+  it('counts queries over the cap into the rest and keeps totals whole', () => {
+    const o = new Observer({ startMs: 0, maxResolvers: 2 });
+    const p = o.registerPool(pool(A));
+    for (let i = 0; i < 5; i++) o.record(p, [i % 3], resolverKeyFromAddress(`198.51.${i}.1`), 1000 * i);
+    expect(o.stats().tracked).toBe(2);
+    expect(o.stats().untrackedQueries).toBe(3);
+    const s = o.toSnapshot(10_000).pools[0]!;
+    expect(s.resolvers).toHaveLength(2);
+    expect(s.rest.queries).toBe(3);
+    expect(s.rest.load.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(s.answersTotal).toBe(5);
+  });
+
+  it('ages out resolvers idle for idleMs', () => {
+    const o = new Observer({ startMs: 0, maxResolvers: 100, idleMs: 60_000 });
+    const p = o.registerPool(pool(A));
+    for (let i = 0; i < 10; i++) o.record(p, [0], resolverKeyFromAddress(`198.51.${i}.1`), i * 1000);
+    o.sweep(65_000); // resolvers 0..4 were last seen more than 60 s ago
+    expect(o.stats().tracked).toBe(5);
+    const s = o.toSnapshot(65_000).pools[0]!;
+    expect(s.rest.resolvers).toBe(5);
+    expect(s.rest.load).toEqual([5, 0, 0]);
+    expect(s.resolvers.map((r) => r.key).sort()).toEqual(['198.51.5.0/24', '198.51.6.0/24', '198.51.7.0/24', '198.51.8.0/24', '198.51.9.0/24']);
+  });
+
+  it('evicts the least recently seen above 90% of the cap, and reuses their slots', () => {
+    const o = new Observer({ startMs: 0, maxResolvers: 10, idleMs: 3_600_000 });
+    const p = o.registerPool(pool(A));
+    for (let i = 0; i < 10; i++) o.record(p, [i % 3], resolverKeyFromAddress(`198.51.${i}.1`), i * 1000);
+    o.sweep(20_000);
+    expect(o.stats().tracked).toBe(8);
+    const s = o.toSnapshot(20_000).pools[0]!;
+    expect(s.rest.resolvers).toBe(2);
+    expect(s.rest.queries + s.resolvers.reduce((a, r) => a + r.queries, 0)).toBe(10);
+    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.0.0/24');
+    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.1.0/24');
+    o.record(p, [2], resolverKeyFromAddress('198.51.200.1'), 21_000);
+    o.record(p, [2], resolverKeyFromAddress('198.51.201.1'), 21_000);
+    expect(o.stats().tracked).toBe(10);
+    expect(o.stats().untrackedQueries).toBe(0);
+  });
+
+  it('keeps a pool index across reloads and moves counts by address', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A));
+    o.record(p, [2], R1, 0);
+    o.record(p, [2], R1, 30_000);
+    const again = o.registerPool(pool(['192.0.2.12', '192.0.2.99']));
+    expect(again).toBe(p);
+    o.record(p, [0], R1, 61_000);
+    const s = o.toSnapshot(70_000).pools[0]!;
+    expect(s.members.map((m) => m.address)).toEqual(['192.0.2.12', '192.0.2.99']);
+    expect(s.first).toEqual([3, 0]);
+    const r = s.resolvers[0]!;
+    expect(r.given).toEqual([3, 0]);
+    expect(r.gapCount).toBe(2);
+  });
+
+  it('folds all but the busiest resolvers when the export is limited', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A));
+    for (let i = 0; i < 3; i++) o.record(p, [0], R1, i * 30_000);
+    o.record(p, [1], R2, 0);
+    const s = o.toSnapshot(100_000, { maxResolversPerPool: 1 }).pools[0]!;
+    expect(s.resolvers.map((r) => r.key)).toEqual(['198.51.100.0/24']);
+    expect(s.rest).toEqual({ resolvers: 1, queries: 1, load: [0, 1, 0] });
+  });
+
+  it('snapshots survive JSON', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A));
+    o.record(p, [0], R1, 0);
+    const s = JSON.parse(JSON.stringify(o.toSnapshot(1000))) as unknown;
+    expect(() => assertSnapshot(s)).not.toThrow();
+    expect(() => assertSnapshot({ version: 99, pools: [] })).toThrow(expect.objectContaining({ code: 'REPORT_BAD_SNAPSHOT' }));
+  });
+});
+
+describe('mergeSnapshots', () => {
+  function server(seed: number, startMs: number): ObservationSnapshot {
+    const o = new Observer({ startMs });
+    const p = o.registerPool(pool(A));
+    const q = o.registerPool(pool(['2001:db8::10', '2001:db8::11'], 20, 'www.example.test./AAAA'));
+    for (let i = 0; i < 6; i++) {
+      o.record(p, [(i + seed) % 3], i % 2 === 0 ? R1 : R2, startMs + i * 31_000 + seed);
+      if (seed % 2 === 0) o.record(q, [i % 2], R1, startMs + i * 21_000);
+    }
+    return o.toSnapshot(startMs + 400_000 + seed);
+  }
+
+  function normalised(s: ObservationSnapshot): unknown {
+    return {
+      ...s,
+      pools: [...s.pools]
+        .sort((a, b) => a.key.localeCompare(b.key))
+        .map((p) => ({ ...p, resolvers: [...p.resolvers].sort((a, b) => a.key.localeCompare(b.key)) })),
+    };
+  }
+
+  it('adds counts, keeps minima and maxima, and is commutative and associative', () => {
+    const a = server(1, 0);
+    const b = server(2, 5000);
+    const c = server(4, 1000);
+    const ab = mergeSnapshots(a, b);
+    expect(ab.sources).toBe(2);
+    expect(ab.sinceMs).toBe(0);
+    expect(ab.takenAtMs).toBe(b.takenAtMs);
+    const pa = a.pools[0]!;
+    const pb = b.pools[0]!;
+    const m = ab.pools.find((p) => p.key === pa.key)!;
+    expect(m.answersTotal).toBe(pa.answersTotal + pb.answersTotal);
+    expect(m.first).toEqual(pa.first.map((v, i) => v + pb.first[i]!));
+    const r = m.resolvers.find((x) => x.key === '198.51.100.0/24')!;
+    const ra = pa.resolvers.find((x) => x.key === r.key)!;
+    const rb = pb.resolvers.find((x) => x.key === r.key)!;
+    expect(r.queries).toBe(ra.queries + rb.queries);
+    expect(r.gapMinMs).toBe(Math.min(ra.gapMinMs, rb.gapMinMs));
+    expect(r.firstMs).toBe(Math.min(ra.firstMs, rb.firstMs));
+    expect(r.lastMs).toBe(Math.max(ra.lastMs, rb.lastMs));
+    // A pool only b has comes through as it is.
+    expect(ab.pools.find((p) => p.key.endsWith('AAAA'))).toEqual(b.pools.find((p) => p.key.endsWith('AAAA')));
+    expect(normalised(mergeSnapshots(b, a))).toEqual(normalised(ab));
+    expect(normalised(mergeSnapshots(mergeSnapshots(a, b), c))).toEqual(normalised(mergeSnapshots(a, mergeSnapshots(b, c))));
+    expect(mergeAllSnapshots([a, b, c])?.sources).toBe(3);
+    expect(mergeAllSnapshots([])).toBeUndefined();
+  });
+
+  it('aligns members by address when servers run different zone versions', () => {
+    const o1 = new Observer({ startMs: 0 });
+    o1.record(o1.registerPool(pool(['192.0.2.10', '192.0.2.11'])), [1], R1, 0);
+    const o2 = new Observer({ startMs: 0 });
+    o2.record(o2.registerPool(pool(['192.0.2.11', '192.0.2.12'])), [0], R1, 10);
+    const m = mergeSnapshots(o1.toSnapshot(100), o2.toSnapshot(200)).pools[0]!;
+    expect(m.members.map((x) => x.address)).toEqual(['192.0.2.10', '192.0.2.11', '192.0.2.12']);
+    expect(m.first).toEqual([0, 2, 0]);
+    expect(m.resolvers[0]!.given).toEqual([0, 2, 0]);
+  });
+});
