@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // `vitest bench` (never `vitest run`) runs the micro-benchmarks, once, in this project.
+          benchmark: { include: ['bench/**/*.bench.ts'] },
           testTimeout: 10_000,
           sequence: { groupOrder: 0 },
         },
@@ -15,6 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          benchmark: { include: [] },
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration files start servers and redis-server processes; two cores, so keep it modest.

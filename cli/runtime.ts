@@ -11,11 +11,13 @@ import { findZoneFiles } from '../zones/load.js';
 import type { Pool, Target, Zone } from '../zones/types.js';
 import { ZoneRegistry } from '../dns/zone-set.js';
 import { DnsServer, type ListenAddress } from '../dns/server.js';
+import type { ResponseRateLimiter } from '../dns/rrl.js';
 import { PlannedSelector } from '../dns/planned-selector.js';
 import { buildPlan } from '../balance/plan.js';
 import { CheckScheduler } from '../checks/scheduler.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import type { HealthSource, VerdictSink } from '../health/types.js';
+import { AnswerObservation } from './observation.js';
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -27,6 +29,10 @@ export interface RuntimeOptions {
   readonly allowIncludeOutside?: boolean;
   /** A shared store (Redis); the in-memory one when absent. */
   readonly store?: HealthStoreLike;
+  /** UDP response rate limiting (off when absent). */
+  readonly rrl?: ResponseRateLimiter;
+  /** A cluster worker: the listening sockets are the cluster primary's, shared (cli/workers.ts). */
+  readonly sharedListeners?: boolean;
 }
 
 /** What the runtime needs of a health store: the DNS side reads, checkers write. */
@@ -47,7 +53,13 @@ export class Runtime {
   readonly selector: PlannedSelector;
   readonly server: DnsServer | undefined;
   readonly scheduler: CheckScheduler | undefined;
+  /** The UDP response rate limiter, for its stats(); undefined when RRL is off. */
+  readonly rrl: ResponseRateLimiter | undefined;
   readonly nodeId: string;
+  /** The skew report's answer counters; undefined without a DNS listener or with observe: false. */
+  readonly observation: AnswerObservation | undefined;
+  /** Zone loads and refusals since start, by zone. */
+  readonly zoneLoads = new Map<string, ZoneLoadCounts>();
   private watcher: ZoneWatcher | undefined;
   private readonly zonesByFile = new Map<string, Zone>();
   private readonly log: Logger;
@@ -55,11 +67,13 @@ export class Runtime {
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger;
     this.nodeId = options.nodeId ?? defaultNodeId();
+    this.rrl = options.rrl?.enabled ? options.rrl : undefined;
     this.store = options.store ?? new MemoryHealthStore({ logger: options.logger });
-    this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger });
+    this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
+    this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation });
     this.server =
       options.listen.length > 0
-        ? new DnsServer({ zones: () => this.registry.snapshot(), selector: this.selector, logger: options.logger })
+        ? new DnsServer({ zones: () => this.registry.snapshot(), selector: this.selector, logger: options.logger, rrl: options.rrl, exclusive: options.sharedListeners !== true })
         : undefined;
     this.scheduler = options.checks
       ? new CheckScheduler({ sink: this.store, nodeId: this.nodeId, logger: options.logger })
@@ -82,6 +96,7 @@ export class Runtime {
     if (this.zonesByFile.size === 0) throw new Error('no zone loaded: every zone file has errors (run `rondo zone check`)');
     await this.scheduler?.start();
     await this.server?.start(this.options.listen);
+    this.observation?.start();
   }
 
   /** SIGHUP: reload every zone whose file changed. */
@@ -94,6 +109,7 @@ export class Runtime {
   }
 
   async stop(): Promise<void> {
+    this.observation?.stop();
     this.watcher?.close();
     await this.server?.close();
     await this.scheduler?.stop();
@@ -111,6 +127,7 @@ export class Runtime {
       }
     }
     this.zonesByFile.set(file, zone);
+    this.countLoad(zone.origin, 'loaded');
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
     this.registry.replace(zone);
@@ -119,7 +136,17 @@ export class Runtime {
 
   private onZoneError(file: string, errors: readonly ZoneSyntaxError[]): void {
     const kept = this.zonesByFile.has(file);
+    this.countLoad(this.zonesByFile.get(file)?.origin ?? file, 'failed');
     this.log.error({ file, errors: errors.map((e) => e.message), kept }, kept ? 'zone refused, previous version still served' : 'zone refused');
+  }
+
+  private countLoad(zone: string, result: keyof ZoneLoadCounts): void {
+    let counts = this.zoneLoads.get(zone);
+    if (!counts) {
+      counts = { loaded: 0, failed: 0 };
+      this.zoneLoads.set(zone, counts);
+    }
+    counts[result]++;
   }
 
   /** Tells the selector, the store and the scheduler what the served zones contain now. */
@@ -127,6 +154,7 @@ export class Runtime {
     const zones = this.zones();
     const pools = zones.flatMap((z) => z.pools);
     this.selector.setPools(pools);
+    this.observation?.setPools(pools);
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
     this.store.setTargets?.(quorumPerTarget(pools));

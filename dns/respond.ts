@@ -39,7 +39,7 @@ function cutsOf(zone: Zone): ReadonlySet<string> {
 }
 
 /** The topmost delegation point at or above `name` (below the apex), if any. */
-function findCut(zone: Zone, name: string): ZoneNode | undefined {
+export function findCut(zone: Zone, name: string): ZoneNode | undefined {
   const cuts = cutsOf(zone);
   if (cuts.size === 0) return undefined;
   const starts = labelStartsOf(name);

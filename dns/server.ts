@@ -7,9 +7,12 @@ import net from 'node:net';
 import type { Logger } from '../lib/logger.js';
 import { newStats, QueryHandler, type DnsStats } from './query-handler.js';
 import type { PoolSelector } from './pool-selector.js';
+import { PlannedSelector } from './planned-selector.js';
+import { FastPath, type FastPathStats } from './fast-path.js';
 import type { ZoneSet } from './zone-set.js';
 import { TcpConnection } from './tcp-connection.js';
 import { listenError } from './listen-error.js';
+import type { ResponseRateLimiter } from './rrl.js';
 
 export type { DnsStats } from './query-handler.js';
 
@@ -39,6 +42,15 @@ export interface DnsServerOptions {
   readonly maxTcpQueriesInFlight?: number;
   /** How long close() lets open TCP connections finish before destroying them. Default 2000. */
   readonly closeTimeoutMs?: number;
+  /** Answer common UDP questions from pre-encoded answers (fast-path.ts). Default true. */
+  readonly fastPath?: boolean;
+  /**
+   * Bind the sockets in this process alone. Default true; false in cluster workers, whose
+   * listening sockets the cluster primary owns and shares (cli/workers.ts).
+   */
+  readonly exclusive?: boolean;
+  /** Response rate limiting for UDP (rrl.ts); TCP is never limited. Off when absent. */
+  readonly rrl?: ResponseRateLimiter;
 }
 
 const BIND_ATTEMPTS_ON_PORT_ZERO = 5;
@@ -49,11 +61,11 @@ interface Listener {
   readonly tcp: net.Server;
 }
 
-function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
+function listenTcp(server: net.Server, host: string, port: number, exclusive: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen({ host, port, ipv6Only: net.isIPv6(host), exclusive: true }, () => {
+    server.listen({ host, port, ipv6Only: net.isIPv6(host), exclusive }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);
@@ -61,11 +73,11 @@ function listenTcp(server: net.Server, host: string, port: number): Promise<numb
   });
 }
 
-function bindUdp(socket: dgram.Socket, host: string, port: number): Promise<void> {
+function bindUdp(socket: dgram.Socket, host: string, port: number, exclusive: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     socket.once('error', onError);
-    socket.bind({ address: host, port, exclusive: true }, () => {
+    socket.bind({ address: host, port, exclusive }, () => {
       socket.off('error', onError);
       resolve();
     });
@@ -95,6 +107,9 @@ function closeUdp(socket: dgram.Socket): Promise<void> {
 export class DnsServer {
   private readonly log: Logger;
   private readonly handler: QueryHandler;
+  private readonly fast: FastPath | undefined;
+  private readonly exclusive: boolean;
+  private readonly rrl: ResponseRateLimiter | undefined;
   private readonly counters: DnsStats = newStats();
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<TcpConnection>();
@@ -107,6 +122,11 @@ export class DnsServer {
   constructor(options: DnsServerOptions) {
     this.log = options.logger.child({ component: 'dns' });
     this.handler = new QueryHandler(options.zones, options.selector, this.log, this.counters);
+    const planned = options.selector instanceof PlannedSelector ? options.selector : undefined;
+    this.fast =
+      options.fastPath === false ? undefined : new FastPath({ zones: options.zones, selector: planned, stats: this.counters, logger: this.log });
+    this.exclusive = options.exclusive ?? true;
+    this.rrl = options.rrl?.enabled ? options.rrl : undefined;
     this.idleTimeoutMs = options.tcpIdleTimeoutMs ?? 10_000;
     this.maxConnections = options.maxTcpConnections ?? 1000;
     this.maxInFlight = options.maxTcpQueriesInFlight ?? 100;
@@ -132,6 +152,12 @@ export class DnsServer {
     return { ...this.counters, rcodes: { ...this.counters.rcodes }, tcpOpen: this.connections.size };
   }
 
+  /** What the UDP fast path answered and learnt (undefined when it is off). */
+  fastPathStats(): (FastPathStats & { poolEncodes: number; staticEncodes: number; knownNames: number }) | undefined {
+    const fast = this.fast;
+    return fast ? { ...fast.stats, ...fast.cache.stats, knownNames: fast.knownNames } : undefined;
+  }
+
   /** Stops accepting, lets open TCP connections flush their answers, destroys what is left at the deadline. */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -155,13 +181,13 @@ export class DnsServer {
       const tcp = net.createServer((socket) => this.accept(socket));
       let port: number;
       try {
-        port = await listenTcp(tcp, address.host, address.port);
+        port = await listenTcp(tcp, address.host, address.port, this.exclusive);
       } catch (err) {
         throw listenError(err, address.host, address.port, 'tcp');
       }
       const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
       try {
-        await bindUdp(udp, address.host, port);
+        await bindUdp(udp, address.host, port, this.exclusive);
       } catch (err) {
         await Promise.all([closeTcpServer(tcp), closeUdp(udp)]);
         // Port 0: TCP's free port may be taken for UDP; try another.
@@ -176,12 +202,21 @@ export class DnsServer {
   }
 
   private onDatagram(udp: dgram.Socket, message: Buffer, rinfo: dgram.RemoteInfo): void {
-    const response = this.handler.handle(message, { address: rinfo.address, family: rinfo.family === 'IPv6' ? 6 : 4, transport: 'udp' });
-    if (!response || this.closing) return;
+    if (this.closing) return;
+    const family = rinfo.family === 'IPv6' ? 6 : 4;
+    const response =
+      this.fast?.answer(message, rinfo.address, family) ?? this.handler.handle(message, { address: rinfo.address, family, transport: 'udp' });
+    if (response) this.sendUdp(udp, response, rinfo);
+  }
+
+  /** The one place a UDP response leaves, whichever path made it. */
+  private sendUdp(udp: dgram.Socket, answer: Buffer, rinfo: dgram.RemoteInfo): void {
+    // RRL sees every UDP response, fast path or not: it may pass it, truncate it (slip) or drop it.
+    const response = this.rrl ? this.rrl.filter(answer, rinfo.address, rinfo.family === 'IPv6' ? 6 : 4) : answer;
+    if (!response) return;
     try {
-      udp.send(response, rinfo.port, rinfo.address, (err) => {
-        if (err) this.log.debug({ err, client: rinfo.address }, 'udp send failed');
-      });
+      // No callback: Node would schedule one per datagram. A failed send is the client's timeout.
+      udp.send(response, rinfo.port, rinfo.address);
     } catch (err) {
       this.log.debug({ err, client: rinfo.address }, 'udp send failed');
     }

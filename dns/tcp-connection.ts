@@ -27,6 +27,8 @@ export class TcpConnection {
   private readonly peer: Peer;
   private waitingForDrain = false;
   private yielded = false;
+  /** Shutting down: answer the complete queries already read, read no new ones, then FIN. */
+  private draining = false;
   private stopped = false;
 
   constructor(
@@ -57,11 +59,15 @@ export class TcpConnection {
     });
   }
 
-  /** Stops reading, flushes the answers already written, and destroys the socket at the deadline. */
+  /**
+   * Drains: answers the complete queries already read (they are in flight for the client), reads
+   * no new ones, flushes, sends FIN; destroys the socket at the deadline.
+   */
   async shutdown(deadline: AbortSignal): Promise<void> {
-    this.stopped = true;
+    this.draining = true;
     clearTimeout(this.idle);
-    this.socket.end();
+    // Paused for backpressure or a yield: the drain or the yield resumes processing.
+    if (!this.waitingForDrain && !this.yielded) this.process();
     if (deadline.aborted) this.socket.destroy();
     const onAbort = (): void => {
       this.socket.destroy();
@@ -75,7 +81,7 @@ export class TcpConnection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.stopped) return;
+    if (this.stopped || this.draining) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     if (this.chunks.length > MAX_CHUNKS) this.chunks = [Buffer.concat(this.chunks)];
@@ -86,7 +92,7 @@ export class TcpConnection {
     let answered = 0;
     while (!this.stopped && this.buffered >= 2) {
       const length = this.peekLength();
-      if (this.buffered < 2 + length) return;
+      if (this.buffered < 2 + length) break;
       const message = this.take(2 + length).subarray(2);
       this.idle.refresh();
       const response = this.handler.handle(message, this.peer);
@@ -110,6 +116,16 @@ export class TcpConnection {
         return;
       }
     }
+    if (this.draining && !this.stopped) this.finishDrain();
+  }
+
+  /** Every complete query read is answered: FIN after the queued answers; keep reading to see the peer's. */
+  private finishDrain(): void {
+    this.stopped = true;
+    this.chunks = [];
+    this.buffered = 0;
+    this.socket.end();
+    this.socket.resume();
   }
 
   private write(response: Buffer): void {

@@ -16,6 +16,13 @@
  * `sweepIntervalMs`. A resync merges (newest `at` wins per checker) and never drops a verdict that
  * is still fresh just because Redis lacks it: after a restart that lost the data, the DNS side keeps
  * its view until the checkers have written theirs again. `view()` never touches Redis.
+ *
+ * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
+ * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
+ * loses Redis, verdict freshness is judged at that moment instead of now (the view stays exactly
+ * as it was: no dead member drifts back through `unknown`), and after Redis returns the hold lasts
+ * `reconnectGraceMs` more, time for the checkers to write their verdicts again. Overrides keep
+ * their own wall-clock expiry.
  */
 import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../lib/clock.js';
@@ -76,6 +83,11 @@ export interface RedisHealthStoreOptions {
   readonly maxRetryDelayMs?: number | undefined;
   /** Milliseconds before a Redis command without reply fails. Default 2000. */
   readonly commandTimeoutMs?: number | undefined;
+  /**
+   * Readers: after Redis returns from an outage, milliseconds during which the verdicts held
+   * through it still count, so checkers can write theirs again first. Default 5000.
+   */
+  readonly reconnectGraceMs?: number | undefined;
 }
 
 export interface TargetQuorum {
@@ -130,6 +142,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private readonly sweepIntervalMs: number;
   private readonly startTimeoutMs: number;
   private readonly pruneStaleAfterMs: number;
+  private readonly reconnectGraceMs: number;
 
   private readonly client: Redis;
   private readonly subscriber: Redis | undefined;
@@ -163,6 +176,10 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   private readFailing = false;
+  /** Set while a reader holds its view through a Redis outage: freshness is judged at this time. */
+  private holdFrom: number | undefined;
+  /** When the hold ends: Infinity while Redis is away, then `reconnectGraceMs` after it is back. */
+  private holdUntil = Infinity;
 
   constructor(options: RedisHealthStoreOptions) {
     this.role = options.role;
@@ -176,6 +193,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.startTimeoutMs = options.startTimeoutMs ?? 5000;
     this.pruneStaleAfterMs = options.pruneStaleAfterMs ?? 60_000;
+    this.reconnectGraceMs = options.reconnectGraceMs ?? 5000;
     this.target = describeRedisTarget(options.connection);
     this.current = makeView(0, new Map(), new Map());
 
@@ -197,6 +215,10 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.client.on('ready', () => this.onCommandsReady());
     this.subscriber?.on('ready', () => this.onSubscriberReady());
     this.subscriber?.on('message', (channel: string, text: string) => this.onMessage(channel, text));
+    if (this.reads) {
+      this.client.on('close', () => this.onConnectionLost());
+      this.subscriber?.on('close', () => this.onConnectionLost());
+    }
   }
 
   /** True while the command connection (and, for readers, the subscription) is up. */
@@ -421,10 +443,10 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   private applyVerdicts(list: readonly Verdict[]): void {
     if (!this.reads || list.length === 0) return;
-    const now = this.clock.now();
+    const freshAt = this.freshnessTime(this.clock.now());
     const touched = new Set<string>();
     for (const v of list) {
-      if (!isFresh(v, now)) continue;
+      if (!isFresh(v, freshAt)) continue;
       let byChecker = this.verdicts.get(v.targetId);
       if (byChecker === undefined) {
         byChecker = new Map();
@@ -495,11 +517,13 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
       }
     }
     if (!this.reads) return;
+    if (this.holdFrom !== undefined && now >= this.holdUntil) this.holdFrom = undefined;
+    const freshAt = this.freshnessTime(now);
     const touched: string[] = [];
     for (const [targetId, byChecker] of this.verdicts) {
       let expired = false;
       for (const [checker, v] of byChecker) {
-        if (isFresh(v, now)) continue;
+        if (isFresh(v, freshAt)) continue;
         byChecker.delete(checker);
         expired = true;
       }
@@ -553,12 +577,17 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     const override = held !== undefined && overrideActive(held.record, now) ? held.record : undefined;
     if (byChecker === undefined && override === undefined && !this.decided.has(targetId)) return undefined;
     const quorum = this.quorums.get(targetId) ?? [DEFAULT_QUORUM];
-    const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, now, this.consensus.get(targetId));
+    const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
     this.consensus.set(targetId, c.state);
     if (override === undefined) return { state: c.state, latencyMs: c.latencyMs, load: c.load, reason: c.reason };
     const state: TargetState = override.kind === 'force-up' ? 'up' : 'down';
     const why = override.reason !== undefined && override.reason !== '' ? `: ${override.reason}` : '';
     return { state, latencyMs: c.latencyMs, load: c.load, reason: `override ${override.kind}${why}`, override: override.kind };
+  }
+
+  /** The time verdict freshness is judged at: now, or the moment Redis was lost while the view is held. */
+  private freshnessTime(now: number): number {
+    return this.holdFrom !== undefined && now < this.holdUntil ? Math.min(now, this.holdFrom) : now;
   }
 
   // ---- Writing -------------------------------------------------------------------------------
@@ -638,8 +667,22 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   // ---- Connection events ---------------------------------------------------------------------
 
+  /** A reader's connection dropped: hold the view (see the header) until Redis is back. */
+  private onConnectionLost(): void {
+    if (this.state !== 'running') return;
+    this.holdFrom ??= this.clock.now();
+    this.holdUntil = Infinity;
+  }
+
+  /** Both connections are back: the held verdicts count for `reconnectGraceMs` more. */
+  private onConnectionBack(): void {
+    if (this.holdFrom === undefined || !this.watch.allReady) return;
+    this.holdUntil = this.clock.now() + this.reconnectGraceMs;
+  }
+
   private onCommandsReady(): void {
     if (this.state !== 'running') return;
+    this.onConnectionBack();
     // Redis may have restarted empty: write (and announce) every verdict that still counts.
     const now = this.clock.now();
     for (const [key, v] of this.latest) {
@@ -651,6 +694,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   }
 
   private onSubscriberReady(): void {
+    this.onConnectionBack();
     // After the first SUBSCRIBE, ioredis resubscribes by itself on every reconnect.
     if (!this.subscribed) {
       void this.ensureSubscribed().then((ok) => {

@@ -205,12 +205,16 @@ export function buildPoolReport(
     upperBound,
   }));
   if (!extras.observedCv && spanSeconds > 0 && demand.resolvers.length > 0) {
-    closedForm.push({
+    // The whole report is one window: its CV is the observed one for that window length.
+    const whole = {
       windowSeconds: Math.round(spanSeconds),
       predictedCv: round4(predictCv(targets, units, spanSeconds)),
       observedCv: observedWhole === null ? null : round4(observedWhole),
       upperBound,
-    });
+    };
+    const same = closedForm.findIndex((r) => r.windowSeconds === whole.windowSeconds);
+    if (same >= 0) closedForm[same] = whole;
+    else closedForm.push(whole);
   }
   const resolvers = resolverSummary(pool, demand, options.topResolvers ?? 10);
   const drain =

@@ -5,9 +5,16 @@
  * about T_eff + Exp(λ) (research note §6): the minimum gap reveals the effective TTL (a clamp when
  * longer than ours, prefetch when shorter), and λ̂ = (1 − 1/n) / (mean gap − min gap) — the
  * (1 − 1/n) removes the bias of taking T_eff from the minimum of n gaps. Over a long period each
- * answer serves λ·(mean gap) client lookups, whatever the cache does in between, so a member's
+ * answer serves λ·(mean gap) client requests, whatever the cache does in between, so a member's
  * estimated client load is Σ over resolvers of λ̂_r · mean gap_r · answers given to r for it.
+ *
+ * The clients that ask right after the resolver's entry expires are only those whose own cache
+ * expired with it: stubs always, browsers only when the TTL is at least their 60 s pin. So λ̂ is
+ * divided by that share of the client mix (client-model.ts) to count all the resolver's clients;
+ * the simulator shows the correction halves the error on the busiest resolvers (docs/report.md).
  */
+import type { ClientModel } from './client-model.js';
+import { DEFAULT_CLIENT_MODEL } from './client-model.js';
 import type { ResolverFlag } from './model.js';
 import type { PoolSnapshot } from './snapshot.js';
 import { GAP_BUCKETS, gapBucketLowMs } from './snapshot.js';
@@ -25,24 +32,40 @@ export interface GapStats {
 export interface DemandOptions {
   /**
    * Smallest idle time (mean gap − effective TTL) believed, in ms. Caps the rate estimate at
-   * 1000/minIdleMs lookups per second: below that, timing noise hides the rate. Default 10.
+   * 1000/minIdleMs per second: below that, timing noise hides the rate. Default 10.
    */
   readonly minIdleMs: number;
   /** Gaps needed before a rate is estimated; fewer count as one lookup per answer. Default 3. */
   readonly minGaps: number;
   /** Share of gaps below half the TTL that marks a key as several caches (shared /24). Default 0.1. */
   readonly sharedKeyShare: number;
+  /** The client mix that decides which clients re-ask when an entry expires; null: no correction. */
+  readonly clients: ClientModel | null;
 }
 
-export const DEFAULT_DEMAND_OPTIONS: DemandOptions = { minIdleMs: 10, minGaps: 3, sharedKeyShare: 0.1 };
+export const DEFAULT_DEMAND_OPTIONS: DemandOptions = { minIdleMs: 10, minGaps: 3, sharedKeyShare: 0.1, clients: DEFAULT_CLIENT_MODEL };
+
+/**
+ * Share of a resolver's client traffic whose own cache runs out when the resolver's entry does
+ * (TTL `ttlSeconds`): classes without a lag and with a pin no longer than the TTL. At least 0.2.
+ */
+export function expiringShare(clients: ClientModel, ttlSeconds: number): number {
+  let total = 0;
+  let expiring = 0;
+  for (const c of clients.classes) {
+    total += c.share;
+    if (!(c.lagMedianSeconds > 0) && c.pinSeconds <= ttlSeconds) expiring += c.share;
+  }
+  return total > 0 ? Math.max(0.2, expiring / total) : 1;
+}
 
 export interface ResolverDemand {
   /** Effective TTL in seconds (null without gaps). */
   readonly ttlEffSeconds: number | null;
-  /** Client lookups per second behind this key (null when too few gaps). */
+  /** Client requests per second behind this key (null when too few gaps). */
   readonly ratePerSecond: number | null;
-  /** Client lookups each of our answers serves (at least 1: the lookup that caused the query). */
-  readonly lookupsPerAnswer: number;
+  /** Client requests each of our answers serves (at least 1: the one that caused the query). */
+  readonly loadPerAnswer: number;
   readonly flags: readonly ResolverFlag[];
 }
 
@@ -59,18 +82,18 @@ function shareBelow(hist: ArrayLike<number>, limitMs: number): number {
   return total === 0 ? 0 : below / total;
 }
 
-/** Estimates one resolver's effective TTL, client rate and lookups per answer from its gaps. */
+/** Estimates one resolver's effective TTL, client rate and load per answer from its gaps. */
 export function estimateResolverDemand(
   stats: GapStats,
   servedTtlSeconds: number,
   options: DemandOptions = DEFAULT_DEMAND_OPTIONS,
 ): ResolverDemand {
-  if (stats.gapCount === 0) return { ttlEffSeconds: null, ratePerSecond: null, lookupsPerAnswer: 1, flags: ['sparse'] };
+  if (stats.gapCount === 0) return { ttlEffSeconds: null, ratePerSecond: null, loadPerAnswer: 1, flags: ['sparse'] };
   const servedMs = servedTtlSeconds * 1000;
   const meanMs = stats.gapSumMs / stats.gapCount;
   const minMs = stats.gapMinMs;
   // TTL 0: nothing is cached, every client lookup reaches us.
-  if (servedMs === 0) return { ttlEffSeconds: 0, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), lookupsPerAnswer: 1, flags: [] };
+  if (servedMs === 0) return { ttlEffSeconds: 0, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), loadPerAnswer: 1, flags: [] };
   const flags: ResolverFlag[] = [];
   let teffMs = minMs;
   if (minMs < servedMs / 2) {
@@ -80,7 +103,7 @@ export function estimateResolverDemand(
     if (short > options.sharedKeyShare) {
       flags.push('shared-key');
       // Lower bound: every query we saw was at least one client lookup.
-      return { ttlEffSeconds: minMs / 1000, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), lookupsPerAnswer: 1, flags };
+      return { ttlEffSeconds: minMs / 1000, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), loadPerAnswer: 1, flags };
     }
     teffMs = servedMs;
   }
@@ -88,15 +111,16 @@ export function estimateResolverDemand(
   if (teffMs > servedMs * 1.1 + 1000) flags.push('extends-ttl');
   if (stats.gapCount < options.minGaps) {
     flags.push('sparse');
-    return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, lookupsPerAnswer: 1, flags };
+    return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, loadPerAnswer: 1, flags };
   }
   const idleMs = meanMs - teffMs;
   if (idleMs < options.minIdleMs) flags.push('saturated');
-  const rate = ((1 - 1 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
+  const seen = ((1 - 1 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
+  const rate = options.clients ? seen / expiringShare(options.clients, teffMs / 1000) : seen;
   return {
     ttlEffSeconds: teffMs / 1000,
     ratePerSecond: rate,
-    lookupsPerAnswer: Math.max(1, (rate * meanMs) / 1000),
+    loadPerAnswer: Math.max(1, (rate * meanMs) / 1000),
     flags,
   };
 }
@@ -105,16 +129,16 @@ export interface ResolverLoad {
   readonly key: string;
   readonly queries: number;
   readonly demand: ResolverDemand;
-  /** Estimated client lookups behind this resolver's answers over the period. */
+  /** Estimated client requests behind this resolver's answers over the period. */
   readonly load: number;
-  /** Per member (pool order): estimated client lookups sent to it through this resolver. */
+  /** Per member (pool order): estimated client requests sent to it through this resolver. */
   readonly loadByMember: readonly number[];
 }
 
 export interface PoolDemand {
   /** Tracked resolvers, busiest (by estimated load) first. */
   readonly resolvers: readonly ResolverLoad[];
-  /** Per member: estimated client lookups, tracked resolvers plus the folded rest. */
+  /** Per member: estimated client requests, tracked resolvers plus the folded rest. */
   readonly loadByMember: readonly number[];
   readonly totalLoad: number;
   /** Part of totalLoad from resolvers no longer tracked one by one. */
@@ -137,7 +161,7 @@ export function estimatePoolDemand(pool: PoolSnapshot, options: DemandOptions = 
     const per = new Array<number>(size).fill(0);
     let load = 0;
     for (let m = 0; m < size; m++) {
-      const v = (r.given[m] ?? 0) * demand.lookupsPerAnswer;
+      const v = (r.given[m] ?? 0) * demand.loadPerAnswer;
       per[m] = v;
       load += v;
       loadByMember[m] = (loadByMember[m] ?? 0) + v;

@@ -46,7 +46,7 @@ export interface TopResolver {
   readonly loadShare: number;
   /** Effective TTL seen from repeat-query gaps (seconds), null when too few gaps. */
   readonly ttlEffSeconds: number | null;
-  /** Estimated client lookups per second behind this resolver, null when unknown. */
+  /** Estimated client requests per second behind this resolver, null when unknown. */
   readonly ratePerSecond: number | null;
   readonly flags: readonly ResolverFlag[];
   /** Per member (same order as `members`): share of that member's estimated load from this resolver. */

@@ -12,7 +12,7 @@
  */
 import { RRType } from '../zones/types.js';
 import { DEFAULT_DEMAND_OPTIONS, estimateResolverDemand } from './demand.js';
-import type { DemandOptions } from './demand.js';
+import type { DemandOptions, GapStats } from './demand.js';
 import type { ResolverKey } from './resolver-key.js';
 import { formatResolverKey } from './resolver-key.js';
 import { GAP_BUCKETS, SNAPSHOT_VERSION, gapBucket } from './snapshot.js';
@@ -34,7 +34,7 @@ export interface ObservedPool {
 }
 
 export interface ObserverOptions {
-  /** Resolver entries kept across all pools. Default 200,000 (about 37 MB with 4-member pools). */
+  /** Resolver entries kept across all pools. Default 200,000 (about 40 MB with 4-member pools). */
   readonly maxResolvers?: number;
   /** A resolver not seen for this long is folded into the rest by sweep(). Default 1 h. */
   readonly idleMs?: number;
@@ -49,9 +49,20 @@ export const DEFAULT_IDLE_MS = 3_600_000;
 const INITIAL_CAPACITY = 64;
 const HIST_MAX = 0xffff;
 
+// One row of numbers per (pool, resolver), so a record() touches one or two cache lines.
+const Q = 0; // queries
+const FIRST = 1; // first seen, epoch ms
+const LAST = 2; // last seen, epoch ms
+const GAPS = 3; // gap count
+const GAP_MIN = 4;
+const GAP_SUM = 5;
+const GAP_SUM_SQ = 6;
+const GIVEN = 7; // then one column per member: answers given, split over the members carried
+
 class PoolTable {
   info: ObservedPool;
   readonly size: number;
+  readonly stride: number;
   answersTotal = 0;
   readonly first: Float64Array;
   readonly included: Float64Array;
@@ -64,15 +75,8 @@ class PoolTable {
   readonly free: number[] = [];
   live = 0;
 
-  queries = new Uint32Array(0);
-  firstMs = new Float64Array(0);
-  lastMs = new Float64Array(0);
-  gapCount = new Uint32Array(0);
-  gapMin = new Float64Array(0);
-  gapSum = new Float64Array(0);
-  gapSumSq = new Float64Array(0);
+  rows = new Float64Array(0);
   hist = new Uint16Array(0);
-  given = new Float64Array(0);
 
   restResolvers = 0;
   restQueries = 0;
@@ -81,6 +85,7 @@ class PoolTable {
   constructor(info: ObservedPool) {
     this.info = info;
     this.size = info.members.length;
+    this.stride = GIVEN + this.size;
     this.first = new Float64Array(this.size);
     this.included = new Float64Array(this.size);
     this.restLoad = new Float64Array(this.size);
@@ -88,20 +93,12 @@ class PoolTable {
   }
 
   grow(capacity: number): void {
-    const copy = <T extends Uint32Array | Float64Array | Uint16Array | Float32Array>(old: T, make: (n: number) => T, per: number): T => {
-      const next = make(capacity * per);
-      next.set(old);
-      return next;
-    };
-    this.queries = copy(this.queries, (n) => new Uint32Array(n), 1);
-    this.firstMs = copy(this.firstMs, (n) => new Float64Array(n), 1);
-    this.lastMs = copy(this.lastMs, (n) => new Float64Array(n), 1);
-    this.gapCount = copy(this.gapCount, (n) => new Uint32Array(n), 1);
-    this.gapMin = copy(this.gapMin, (n) => new Float64Array(n), 1);
-    this.gapSum = copy(this.gapSum, (n) => new Float64Array(n), 1);
-    this.gapSumSq = copy(this.gapSumSq, (n) => new Float64Array(n), 1);
-    this.hist = copy(this.hist, (n) => new Uint16Array(n), GAP_BUCKETS);
-    this.given = copy(this.given, (n) => new Float64Array(n), this.size);
+    const rows = new Float64Array(capacity * this.stride);
+    rows.set(this.rows);
+    const hist = new Uint16Array(capacity * GAP_BUCKETS);
+    hist.set(this.hist);
+    this.rows = rows;
+    this.hist = hist;
     this.capacity = capacity;
   }
 
@@ -113,15 +110,11 @@ class PoolTable {
     }
     this.index.set(key, slot);
     this.keys[slot] = key;
-    this.queries[slot] = 0;
-    this.firstMs[slot] = nowMs;
-    this.lastMs[slot] = nowMs;
-    this.gapCount[slot] = 0;
-    this.gapMin[slot] = 0;
-    this.gapSum[slot] = 0;
-    this.gapSumSq[slot] = 0;
+    const row = slot * this.stride;
+    this.rows.fill(0, row, row + this.stride);
+    this.rows[row + FIRST] = nowMs;
+    this.rows[row + LAST] = nowMs;
     this.hist.fill(0, slot * GAP_BUCKETS, (slot + 1) * GAP_BUCKETS);
-    this.given.fill(0, slot * this.size, (slot + 1) * this.size);
     this.live++;
     return slot;
   }
@@ -130,26 +123,30 @@ class PoolTable {
     return this.hist.subarray(slot * GAP_BUCKETS, (slot + 1) * GAP_BUCKETS);
   }
 
+  field(slot: number, column: number): number {
+    return this.rows[slot * this.stride + column]!;
+  }
+
+  gapStats(slot: number): GapStats {
+    return {
+      queries: this.field(slot, Q),
+      gapCount: this.field(slot, GAPS),
+      gapMinMs: this.field(slot, GAP_MIN),
+      gapSumMs: this.field(slot, GAP_SUM),
+      gapSumSqMs: this.field(slot, GAP_SUM_SQ),
+      hist: this.histOf(slot),
+    };
+  }
+
   /** Folds one resolver into the rest (its estimated load is fixed now) and frees its slot. */
   evict(slot: number, demand: DemandOptions): void {
     const key = this.keys[slot];
     if (key === undefined) return;
-    const d = estimateResolverDemand(
-      {
-        queries: this.queries[slot]!,
-        gapCount: this.gapCount[slot]!,
-        gapMinMs: this.gapMin[slot]!,
-        gapSumMs: this.gapSum[slot]!,
-        gapSumSqMs: this.gapSumSq[slot]!,
-        hist: this.histOf(slot),
-      },
-      this.info.ttl,
-      demand,
-    );
-    const base = slot * this.size;
-    for (let m = 0; m < this.size; m++) this.restLoad[m]! += this.given[base + m]! * d.lookupsPerAnswer;
+    const d = estimateResolverDemand(this.gapStats(slot), this.info.ttl, demand);
+    const row = slot * this.stride + GIVEN;
+    for (let m = 0; m < this.size; m++) this.restLoad[m]! += this.rows[row + m]! * d.loadPerAnswer;
     this.restResolvers++;
-    this.restQueries += this.queries[slot]!;
+    this.restQueries += this.field(slot, Q);
     this.index.delete(key);
     this.keys[slot] = undefined;
     this.free.push(slot);
@@ -157,18 +154,18 @@ class PoolTable {
   }
 
   resolverSnapshot(slot: number): ResolverSnapshot {
-    const base = slot * this.size;
+    const row = slot * this.stride;
     return {
       key: formatResolverKey(this.keys[slot]!),
-      queries: this.queries[slot]!,
-      firstMs: this.firstMs[slot]!,
-      lastMs: this.lastMs[slot]!,
-      gapCount: this.gapCount[slot]!,
-      gapMinMs: this.gapMin[slot]!,
-      gapSumMs: this.gapSum[slot]!,
-      gapSumSqMs: this.gapSumSq[slot]!,
+      queries: this.field(slot, Q),
+      firstMs: this.field(slot, FIRST),
+      lastMs: this.field(slot, LAST),
+      gapCount: this.field(slot, GAPS),
+      gapMinMs: this.field(slot, GAP_MIN),
+      gapSumMs: this.field(slot, GAP_SUM),
+      gapSumSqMs: this.field(slot, GAP_SUM_SQ),
       hist: Array.from(this.histOf(slot)),
-      given: Array.from(this.given.subarray(base, base + this.size)),
+      given: Array.from(this.rows.subarray(row + GIVEN, row + GIVEN + this.size)),
     };
   }
 
@@ -258,7 +255,7 @@ export class Observer {
     let slot = p.index.get(resolver);
     if (slot === undefined) {
       if (this.tracked >= this.maxResolvers) {
-        // Over the cap: count it, as one client lookup per answer (the estimator's lower bound).
+        // Over the cap: count it, as one client request per answer (the estimator's lower bound).
         this.untracked++;
         p.restQueries++;
         const share = 1 / k;
@@ -268,13 +265,15 @@ export class Observer {
       slot = p.allocate(resolver, nowMs);
       this.tracked++;
     } else {
-      const gap = nowMs - p.lastMs[slot]!;
+      const row = slot * p.stride;
+      const rows = p.rows;
+      const gap = nowMs - rows[row + LAST]!;
       if (gap >= 0) {
-        const n = p.gapCount[slot]!;
-        if (n === 0 || gap < p.gapMin[slot]!) p.gapMin[slot] = gap;
-        p.gapCount[slot] = n + 1;
-        p.gapSum[slot]! += gap;
-        p.gapSumSq[slot]! += gap * gap;
+        const n = rows[row + GAPS]!;
+        if (n === 0 || gap < rows[row + GAP_MIN]!) rows[row + GAP_MIN] = gap;
+        rows[row + GAPS] = n + 1;
+        rows[row + GAP_SUM]! += gap;
+        rows[row + GAP_SUM_SQ]! += gap * gap;
         const at = slot * GAP_BUCKETS + gapBucket(gap);
         if (p.hist[at] === HIST_MAX) {
           // Keep the shape, forget old counts: halve every bucket of this resolver.
@@ -283,11 +282,12 @@ export class Observer {
         p.hist[at]!++;
       }
     }
-    p.queries[slot]!++;
-    p.lastMs[slot] = nowMs;
-    const base = slot * p.size;
+    const row = slot * p.stride;
+    const rows = p.rows;
+    rows[row + Q]!++;
+    rows[row + LAST] = nowMs;
     const share = 1 / k;
-    for (let i = 0; i < k; i++) p.given[base + members[i]!]! += share;
+    for (let i = 0; i < k; i++) rows[row + GIVEN + members[i]!]! += share;
   }
 
   /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */
@@ -296,7 +296,7 @@ export class Observer {
     for (const p of this.pools) {
       if (!p) continue;
       for (let s = 0; s < p.top; s++) {
-        if (p.keys[s] !== undefined && p.lastMs[s]! < idleBefore) {
+        if (p.keys[s] !== undefined && p.field(s, LAST) < idleBefore) {
           p.evict(s, this.demand);
           this.tracked--;
         }
@@ -307,13 +307,13 @@ export class Observer {
     const low = Math.floor(this.maxResolvers * 0.8);
     const seen = new Float64Array(this.tracked);
     let n = 0;
-    for (const p of this.pools) if (p) for (let s = 0; s < p.top; s++) if (p.keys[s] !== undefined) seen[n++] = p.lastMs[s]!;
+    for (const p of this.pools) if (p) for (let s = 0; s < p.top; s++) if (p.keys[s] !== undefined) seen[n++] = p.field(s, LAST);
     seen.sort();
     const cutoff = seen[n - low] ?? Infinity;
     for (const p of this.pools) {
       if (!p) continue;
       for (let s = 0; s < p.top && this.tracked > low; s++) {
-        if (p.keys[s] !== undefined && p.lastMs[s]! < cutoff) {
+        if (p.keys[s] !== undefined && p.field(s, LAST) < cutoff) {
           p.evict(s, this.demand);
           this.tracked--;
         }
@@ -338,16 +338,7 @@ export class Observer {
     for (const p of this.pools) {
       if (!p) continue;
       pools++;
-      tableBytes +=
-        p.queries.byteLength +
-        p.firstMs.byteLength +
-        p.lastMs.byteLength +
-        p.gapCount.byteLength +
-        p.gapMin.byteLength +
-        p.gapSum.byteLength +
-        p.gapSumSq.byteLength +
-        p.hist.byteLength +
-        p.given.byteLength;
+      tableBytes += p.rows.byteLength + p.hist.byteLength + p.first.byteLength + p.included.byteLength + p.restLoad.byteLength;
     }
     return { pools, tracked: this.tracked, untrackedQueries: this.untracked, tableBytes };
   }
@@ -366,11 +357,11 @@ export class Observer {
       let restResolvers = p.restResolvers;
       let restQueries = p.restQueries;
       if (slots.length > limit) {
-        slots.sort((a, b) => p.queries[b]! - p.queries[a]!);
+        slots.sort((a, b) => p.field(b, Q) - p.field(a, Q));
         for (const s of slots.slice(limit)) {
           const r = p.resolverSnapshot(s);
           const d = estimateResolverDemand(r, p.info.ttl, this.demand);
-          for (let m = 0; m < p.size; m++) restLoad[m] = (restLoad[m] ?? 0) + (r.given[m] ?? 0) * d.lookupsPerAnswer;
+          for (let m = 0; m < p.size; m++) restLoad[m] = (restLoad[m] ?? 0) + (r.given[m] ?? 0) * d.loadPerAnswer;
           restResolvers++;
           restQueries += r.queries;
         }
@@ -413,17 +404,14 @@ export class Observer {
       next.restLoad[to] = old.restLoad[m]!;
     }
     for (const s of old.liveSlots()) {
-      const slot = next.allocate(old.keys[s]!, old.firstMs[s]!);
-      next.queries[slot] = old.queries[s]!;
-      next.lastMs[slot] = old.lastMs[s]!;
-      next.gapCount[slot] = old.gapCount[s]!;
-      next.gapMin[slot] = old.gapMin[s]!;
-      next.gapSum[slot] = old.gapSum[s]!;
-      next.gapSumSq[slot] = old.gapSumSq[s]!;
+      const slot = next.allocate(old.keys[s]!, old.field(s, FIRST));
+      const from = s * old.stride;
+      const to = slot * next.stride;
+      next.rows.set(old.rows.subarray(from, from + GIVEN), to);
       next.hist.set(old.histOf(s), slot * GAP_BUCKETS);
       for (let m = 0; m < old.size; m++) {
-        const to = map[m]!;
-        if (to >= 0) next.given[slot * next.size + to] = old.given[s * old.size + m]!;
+        const at = map[m]!;
+        if (at >= 0) next.rows[to + GIVEN + at] = old.rows[from + GIVEN + m]!;
       }
     }
   }

@@ -54,7 +54,7 @@ export interface ResolverSnapshot {
 export interface RestSnapshot {
   readonly resolvers: number;
   readonly queries: number;
-  /** Per member: estimated client lookups, fixed when the resolver was folded in. */
+  /** Per member: estimated client requests, fixed when the resolver was folded in. */
   readonly load: readonly number[];
 }
 

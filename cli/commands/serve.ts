@@ -1,18 +1,22 @@
 /** `rondo serve`: the authoritative DNS server, with checks in-process unless told otherwise. */
+import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { collect, formatListen, parseListen, type ListenAddress } from '../options.js';
+import { collect, formatListen, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
 import { logLevelOption, rootLogger } from '../logging.js';
 import { defaultNodeId, Runtime } from '../runtime.js';
 import { untilStopped } from '../signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
+import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
+import { serveWithWorkers } from '../workers.js';
 
-interface ServeOptions extends RedisCliOptions {
+interface ServeOptions extends RedisCliOptions, RrlCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
   checks: boolean;
   nodeId?: string;
   allowIncludeOutside: boolean;
+  workers: number;
 }
 
 export function serveCommand(): Command {
@@ -23,11 +27,19 @@ export function serveCommand(): Command {
     .option('--no-checks', 'run no health checks here: take health from Redis only (needs --redis)')
     .addOption(new Option('--node-id <id>', 'name of this process in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
+    .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption());
-  return addRedisOptions(cmd).action(async (opts: ServeOptions) => {
+  return addRrlOptions(addRedisOptions(cmd)).action(async (opts: ServeOptions) => {
     const logger = rootLogger(opts.logLevel);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
     const nodeId = opts.nodeId ?? defaultNodeId();
+    if (opts.workers > 1 || cluster.isWorker) {
+      const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
+      const store = () => redisStore(opts, checks ? 'both' : 'dns', nodeId, logger);
+      await serveWithWorkers({ workers, zonePaths, listen, checks, nodeId, logger, allowIncludeOutside, store, rrl: () => rrlFromOptions(opts) });
+      return;
+    }
+    const rrl = rrlFromOptions(opts);
     const store = redisStore(opts, opts.checks ? 'both' : 'dns', nodeId, logger);
     if (!store && !opts.checks) logger.warn('--no-checks without --redis: no health information at all, every member is answered by its pool\'s unknown rule');
     const runtime = new Runtime({
@@ -38,6 +50,7 @@ export function serveCommand(): Command {
       logger,
       allowIncludeOutside: opts.allowIncludeOutside,
       store,
+      rrl,
     });
     await untilStopped(runtime, logger, () => `serving on ${listen.map(formatListen).join(', ')}`);
   });

@@ -31,6 +31,11 @@ function memberNote(backend: DemoBackendInfo, checkPort: number, settings: reado
   return all.length > 0 ? `   ;@ ${all.join(' ')}` : '';
 }
 
+/** `1s` rather than `1000ms`: the zone is meant to be read. */
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 export function demoZoneText(backends: readonly DemoBackendInfo[]): string {
   const checkPort = backends[0]?.port ?? 80;
   const { intervalMs, timeoutMs, fall, rise } = DEMO_CHECK;
@@ -44,7 +49,7 @@ export function demoZoneText(backends: readonly DemoBackendInfo[]): string {
     '     IN NS  ns1',
     'ns1  IN A   192.0.2.53',
     '',
-    `;@check web http port=${checkPort} path=/healthz expect=200 interval=${intervalMs}ms timeout=${timeoutMs}ms fall=${fall} rise=${rise}`,
+    `;@check web http port=${checkPort} path=/healthz expect=200 interval=${duration(intervalMs)} timeout=${duration(timeoutMs)} fall=${fall} rise=${rise}`,
     '',
     '; www: round robin over the healthy backends.',
     ';@pool www policy=round-robin check=web',

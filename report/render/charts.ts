@@ -51,7 +51,16 @@ export function rondoShareChart(pool: PoolReport): string {
       if (typeof v === 'number' && v > max) max = v;
     }
   }
-  const scale = max > 0 ? Math.min(1, max * 1.15) : 1;
+  // A round axis: the smallest step of 1, 2, 5, 10, 20 or 25% giving at most 8 ticks.
+  const steps = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25];
+  let step = 0.25;
+  for (const st of steps) {
+    if (Math.ceil((max * 1.1) / st) <= 8) {
+      step = st;
+      break;
+    }
+  }
+  const scale = max > 0 ? Math.min(1, Math.ceil((max * 1.1) / step) * step) : 1;
   const out: string[] = [];
   out.push('<svg xmlns="http://www.w3.org/2000/svg" class="rondo-chart" data-chart="shares" role="img" width="' + width + '" height="' + height + '" viewBox="0 0 ' + width + ' ' + height + '" font-family="sans-serif" font-size="11">');
   out.push('<title>Share per member: ' + rondoEscape(pool.name) + '</title>');
@@ -74,9 +83,9 @@ export function rondoShareChart(pool: PoolReport): string {
   });
   const axisY = top + pool.members.length * block;
   out.push('<line x1="' + labelWidth + '" y1="' + axisY + '" x2="' + (labelWidth + plotWidth) + '" y2="' + axisY + '" stroke="#999"/>');
-  for (let k = 0; k <= 4; k++) {
-    const tx = labelWidth + (plotWidth * k) / 4;
-    out.push('<text x="' + tx + '" y="' + (axisY + 14) + '" text-anchor="middle" fill="#666">' + rondoPercent((scale * k) / 4, 0) + '</text>');
+  for (let k = 0; k * step <= scale + 1e-9; k++) {
+    const tx = labelWidth + ((k * step) / scale) * plotWidth;
+    out.push('<text x="' + tx.toFixed(1) + '" y="' + (axisY + 14) + '" text-anchor="middle" fill="#666">' + rondoPercent(k * step, 0) + '</text>');
   }
   out.push('</svg>');
   return out.join('');
@@ -128,17 +137,19 @@ export function rondoDrainChart(pool: PoolReport): string {
       const rq = c.points.map((p) => lx(p.seconds).toFixed(1) + ',' + ly(p.requests).toFixed(1)).join(' ');
       out.push('<polyline fill="none" stroke="' + color + '" stroke-width="1.2" stroke-dasharray="5,3" points="' + rq + '"><title>' + rondoEscape(c.label) + ' requests</title></polyline>');
     }
-    out.push('<line x1="' + (left + plotW + 12) + '" y1="' + legendY + '" x2="' + (left + plotW + 30) + '" y2="' + legendY + '" stroke="' + color + '" stroke-width="2"/><text class="member-label" x="' + (left + plotW + 34) + '" y="' + (legendY + 4) + '">' + rondoEscape(isPool ? 'all members' : c.label) + '</text>');
+    const member = pool.members.find((m) => m.address === c.label);
+    const name = isPool ? 'all members' : member ? member.label : c.label;
+    out.push('<line x1="' + (left + plotW + 12) + '" y1="' + legendY + '" x2="' + (left + plotW + 30) + '" y2="' + legendY + '" stroke="' + color + '" stroke-width="2"/><text class="member-label" x="' + (left + plotW + 34) + '" y="' + (legendY + 4) + '">' + rondoEscape(name) + '</text>');
     legendY += 15;
   });
   out.push('<text x="' + (left + plotW + 12) + '" y="' + (legendY + 6) + '" fill="#666">solid: lookups, dashed: requests</text>');
   if (pool.drain.member !== null) {
     const kept = pool.members.filter((m) => m.address !== pool.drain.member).map((m) => m.label);
     legendY += 22;
-    out.push('<text x="' + (left + plotW + 12) + '" y="' + legendY + '" fill="#666">removed: ' + rondoEscape(pool.drain.member) + '</text>');
+    out.push('<text x="' + (left + plotW + 12) + '" y="' + legendY + '" fill="#666">still answered:</text>');
     kept.forEach((label) => {
       legendY += 14;
-      out.push('<text class="member-label" x="' + (left + plotW + 12) + '" y="' + legendY + '" fill="#666">kept: ' + rondoEscape(label) + '</text>');
+      out.push('<text class="member-label" x="' + (left + plotW + 20) + '" y="' + legendY + '" fill="#666">' + rondoEscape(label) + '</text>');
     });
   }
   out.push('</svg>');

@@ -8,6 +8,7 @@
  */
 import type { Random } from '../../lib/random.js';
 import type { Population } from './population.js';
+import { REORDER_FROZEN, REORDER_PRESERVE } from './population.js';
 import type { SimulateParams } from './params.js';
 import type { ResolverCaches } from './resolver.js';
 
@@ -157,7 +158,9 @@ export class Clients {
       const r = this.resolvers;
       if (r.variant[q]! < 0 || r.expiry[q]! <= t) return fresh;
       id = r.variant[q]!;
-      offset = this.pop.cacheReorder[q] === 1 ? r.offset[q]! : this.pop.cacheReorder[q] === 2 ? 0 : -1;
+      // −1: reordered per response, so the first address is any of them.
+      const mode = this.pop.cacheReorder[q];
+      offset = mode === REORDER_FROZEN ? r.offset[q]! : mode === REORDER_PRESERVE ? 0 : -1;
     }
     const list = this.variants[id]!;
     const len = list.length;

@@ -3,6 +3,7 @@ import { seededRandom } from '../../../lib/random.js';
 import { advise, commonPrefixBits } from '../../../report/advice.js';
 import type { AdviceInput } from '../../../report/advice.js';
 import { buildReport, measuredLoadFromHealth, targetShares } from '../../../report/build-report.js';
+import { DEFAULT_DEMAND_OPTIONS } from '../../../report/demand.js';
 import { Observer } from '../../../report/observe.js';
 import type { ObservedPool } from '../../../report/observe.js';
 import { resolverKeyFromAddress } from '../../../report/resolver-key.js';
@@ -61,7 +62,11 @@ describe('buildReport', () => {
     ['192.0.2.12', 30],
     ['192.0.2.13', 40],
   ]);
-  const model = buildReport(o.toSnapshot(6 * 3_600_000), { measuredLoad: (_pool, address) => loads.get(address) });
+  // The synthetic resolvers see a plain Poisson stream of lookups (clients without caches).
+  const model = buildReport(o.toSnapshot(6 * 3_600_000), {
+    measuredLoad: (_pool, address) => loads.get(address),
+    demand: { ...DEFAULT_DEMAND_OPTIONS, clients: null },
+  });
   const pool = model.pools[0]!;
 
   it('lays out intended, answered, estimated and measured shares per member', () => {
@@ -99,6 +104,7 @@ describe('buildReport', () => {
 
   it('puts the closed form beside the observed CV, and estimates the drain', () => {
     expect(pool.closedForm.map((c) => c.windowSeconds)).toEqual([10, 60, 300, 3600, 21600]);
+    expect(pool.closedForm.map((c) => c.observedCv === null)).toEqual([true, true, true, true, false]);
     const minute = pool.closedForm[1]!;
     // One resolver holds 90% of the load: CV² ≈ 3 · 0.9² / (1 + 60/30).
     expect(minute.predictedCv).toBeGreaterThan(0.85);
@@ -127,6 +133,15 @@ describe('buildReport', () => {
     });
     expect(read('p', '192.0.2.10')).toBe(0.7);
     expect(read('p', '192.0.2.11')).toBeUndefined();
+  });
+
+  it('fills the observed CV into the window as long as the report', () => {
+    const hour = new Observer({ startMs: 0 });
+    const index = hour.registerPool(observedPool());
+    feed(hour, index, [{ address: '198.51.100.1', ttl: 30, rate: 1 }], 1);
+    const rows = buildReport(hour.toSnapshot(3_600_000)).pools[0]!.closedForm;
+    expect(rows.map((r) => r.windowSeconds)).toEqual([10, 60, 300, 3600]);
+    expect(rows[3]!.observedCv).not.toBeNull();
   });
 
   it('reports an empty observer without failing', () => {

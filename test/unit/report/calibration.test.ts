@@ -13,7 +13,7 @@ function drainMarks(ttl: number, seeds: number): Record<string, number> {
   const acc: Record<string, number[]> = {};
   for (let seed = 1; seed <= seeds; seed++) {
     // The note's prototype: four equal backends, single-address answers, R = 1000, Zipf α = 1.
-    const r = simulate({ seed, ttl, answers: 1, requestRate: 400, durationSeconds: 300, drainSeconds: Math.max(900, 10 * ttl), windows: [60] });
+    const r = simulate({ seed, ttl, answers: 1, durationSeconds: 300, drainSeconds: Math.max(900, 10 * ttl), windows: [60] });
     for (const m of r.pool.drain.marks) (acc[m.label] ??= []).push(m.lookups);
   }
   return Object.fromEntries(Object.entries(acc).map(([k, v]) => [k, mean(v)]));

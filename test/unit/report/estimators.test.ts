@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { predictCv, predictMemberCv, windowedHhi, zipfShares } from '../../../report/closed-form.js';
 import { DEFAULT_CLIENT_MODEL, lagSurvival, normalCdf } from '../../../report/client-model.js';
 import type { ClientClass, ClientModel } from '../../../report/client-model.js';
-import { estimatePoolDemand, estimateResolverDemand } from '../../../report/demand.js';
+import { DEFAULT_DEMAND_OPTIONS, estimatePoolDemand, estimateResolverDemand, expiringShare } from '../../../report/demand.js';
 import { classSurvival, drainCurve, drainGrid, estimateDrain, timeBelow, valueAt } from '../../../report/drain.js';
 import { gini, hhi, nEff, skewMetrics } from '../../../report/skew.js';
 import { GAP_BUCKETS, gapBucket } from '../../../report/snapshot.js';
@@ -23,59 +23,72 @@ function gaps(values: number[]) {
   };
 }
 
+/** The estimator without the client-mix correction: gaps as a plain Poisson stream of lookups. */
+const RAW = { ...DEFAULT_DEMAND_OPTIONS, clients: null };
+
 describe('resolver demand estimate', () => {
   it('reads the effective TTL from the shortest gap and the rate from the rest', () => {
     // Gaps 31, 32, 33, 34 s: n = 4, mean 32.5 s, min 31 s → λ = (1 − 1/4) / 1.5 s = 0.5/s.
-    const d = estimateResolverDemand(gaps([31_000, 32_000, 33_000, 34_000]), 30);
+    const d = estimateResolverDemand(gaps([31_000, 32_000, 33_000, 34_000]), 30, RAW);
     expect(d.ttlEffSeconds).toBe(31);
     expect(d.ratePerSecond).toBeCloseTo(0.5, 10);
-    expect(d.lookupsPerAnswer).toBeCloseTo(0.5 * 32.5, 10);
+    expect(d.loadPerAnswer).toBeCloseTo(0.5 * 32.5, 10);
     expect(d.flags).toEqual([]);
   });
 
   it('flags prefetch when gaps are shorter than the TTL', () => {
-    const d = estimateResolverDemand(gaps([28_000, 29_000, 30_000]), 30);
+    const d = estimateResolverDemand(gaps([28_000, 29_000, 30_000]), 30, RAW);
     expect(d.ttlEffSeconds).toBe(28);
     expect(d.flags).toContain('prefetch');
   });
 
   it('flags a clamp when every gap is longer than the TTL', () => {
     // Gaps 300, 310, 320 s for a 30 s TTL: λ = (2/3) / 10 s; lookups per answer = λ · 310 s.
-    const d = estimateResolverDemand(gaps([300_000, 310_000, 320_000]), 30);
+    const d = estimateResolverDemand(gaps([300_000, 310_000, 320_000]), 30, RAW);
     expect(d.ttlEffSeconds).toBe(300);
     expect(d.flags).toEqual(['extends-ttl']);
     expect(d.ratePerSecond).toBeCloseTo(2 / 30, 10);
-    expect(d.lookupsPerAnswer).toBeCloseTo((2 / 30) * 310, 10);
+    expect(d.loadPerAnswer).toBeCloseTo((2 / 30) * 310, 10);
   });
 
   it('counts one lookup per answer without enough gaps', () => {
     expect(estimateResolverDemand({ queries: 1, gapCount: 0, gapMinMs: 0, gapSumMs: 0, gapSumSqMs: 0 }, 30)).toEqual({
       ttlEffSeconds: null,
       ratePerSecond: null,
-      lookupsPerAnswer: 1,
+      loadPerAnswer: 1,
       flags: ['sparse'],
     });
-    const two = estimateResolverDemand(gaps([31_000, 40_000]), 30);
-    expect(two.lookupsPerAnswer).toBe(1);
+    const two = estimateResolverDemand(gaps([31_000, 40_000]), 30, RAW);
+    expect(two.loadPerAnswer).toBe(1);
     expect(two.flags).toContain('sparse');
   });
 
   it('treats many short gaps as several caches behind one key', () => {
-    const d = estimateResolverDemand(gaps([3_000, 5_000, 9_000, 31_000, 4_000, 6_000]), 30);
+    const d = estimateResolverDemand(gaps([3_000, 5_000, 9_000, 31_000, 4_000, 6_000]), 30, RAW);
     expect(d.flags).toContain('shared-key');
-    expect(d.lookupsPerAnswer).toBe(1);
+    expect(d.loadPerAnswer).toBe(1);
   });
 
   it('ignores a single short gap among regular ones', () => {
-    const d = estimateResolverDemand(gaps([2_000, ...new Array<number>(30).fill(0).map((_, i) => 30_500 + i * 100)]), 30);
+    const d = estimateResolverDemand(gaps([2_000, ...new Array<number>(30).fill(0).map((_, i) => 30_500 + i * 100)]), 30, RAW);
     expect(d.flags).not.toContain('shared-key');
     expect(d.ttlEffSeconds).toBe(30);
   });
 
   it('caps the rate when the idle time is below timing noise', () => {
-    const d = estimateResolverDemand(gaps([30_000, 30_001, 30_002, 30_003]), 30);
+    const d = estimateResolverDemand(gaps([30_000, 30_001, 30_002, 30_003]), 30, RAW);
     expect(d.flags).toContain('saturated');
     expect(d.ratePerSecond).toBeCloseTo((0.75 * 1000) / 10, 10);
+  });
+
+  it('counts all of a resolver’s clients, not only those whose cache ran out with its entry', () => {
+    // Default mix: stubs (47%) re-ask at expiry; browsers (45%) too once the TTL reaches their 60 s pin.
+    expect(expiringShare(DEFAULT_CLIENT_MODEL, 30)).toBeCloseTo(0.47, 10);
+    expect(expiringShare(DEFAULT_CLIENT_MODEL, 300)).toBeCloseTo(0.92, 10);
+    const raw = estimateResolverDemand(gaps([31_000, 32_000, 33_000, 34_000]), 30, RAW);
+    const corrected = estimateResolverDemand(gaps([31_000, 32_000, 33_000, 34_000]), 30);
+    expect(corrected.ratePerSecond).toBeCloseTo(raw.ratePerSecond! / 0.47, 10);
+    expect(corrected.loadPerAnswer).toBeCloseTo(raw.loadPerAnswer / 0.47, 10);
   });
 
   it('recovers the clamp and the client rate of a simulated resolver', () => {
@@ -83,7 +96,7 @@ describe('resolver demand estimate', () => {
     const random = seededRandom(7);
     const values: number[] = [];
     for (let i = 0; i < 2000; i++) values.push(60_000 - (Math.log(1 - random.next()) / 0.2) * 1000);
-    const d = estimateResolverDemand(gaps(values), 20);
+    const d = estimateResolverDemand(gaps(values), 20, RAW);
     expect(d.ttlEffSeconds).toBeGreaterThanOrEqual(60);
     expect(d.ttlEffSeconds).toBeLessThan(60.1);
     expect(d.ratePerSecond).toBeGreaterThan(0.2 * 0.93);
@@ -112,7 +125,7 @@ describe('resolver demand estimate', () => {
       ],
       rest: { resolvers: 3, queries: 1, load: [0, 2] },
     };
-    const d = estimatePoolDemand(pool);
+    const d = estimatePoolDemand(pool, RAW);
     // busy: 16.25 lookups per answer → [65, 16.25]; quiet: 1 per answer → [0, 1]; rest [0, 2].
     expect(d.loadByMember[0]).toBeCloseTo(65, 10);
     expect(d.loadByMember[1]).toBeCloseTo(19.25, 10);

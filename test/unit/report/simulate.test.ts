@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compare, simulate, simulationReport } from '../../../report/simulate.js';
 import type { SimulateInput } from '../../../report/simulate.js';
@@ -196,10 +198,12 @@ describe('simulate options', () => {
     expect(() => parseCompareSpec('ttl')).toThrow(expect.objectContaining({ code: 'SIMULATE_BAD_OPTION' }));
   });
 
-  it('documents every option with a default and a source', () => {
+  it('documents every option with a default and a source, here and in docs/report.md', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'report.md'), 'utf8');
     for (const o of SIMULATE_OPTIONS) {
       expect(o.default).not.toBe('');
       expect(o.source).not.toBe('');
+      expect(doc).toContain(`| \`--${o.flag}\` |`);
     }
   });
 });
