@@ -13,7 +13,8 @@
  * Environment: TARGET (host:port, default 127.0.0.1:5353), QNAME (default www.example.test.),
  * QTYPE (A or AAAA, default A), TOTAL, DURATION (seconds; default 10 when TOTAL is unset),
  * CONCURRENCY (default 100, closed loop), RATE (open loop; wins over CONCURRENCY),
- * TIMEOUT_MS (default 1000), WARMUP (seconds of unmeasured load first, default 1).
+ * TIMEOUT_MS (default 1000), WARMUP (seconds of unmeasured load first, default 1), JSON=1 (print
+ * the result as one JSON line).
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
@@ -234,6 +235,10 @@ async function main(): Promise<void> {
     timeoutMs: numberFrom('TIMEOUT_MS', 1000),
     warmupS: Number(process.env.WARMUP ?? 1),
   });
+  if (process.env.JSON === '1') {
+    console.log(JSON.stringify(result));
+    return;
+  }
   console.log(
     `qps ${result.qps.toFixed(0)}  answered ${result.answered}/${result.sent}  p50 ${(result.p50Ms * 1000).toFixed(0)} µs  p99 ${(result.p99Ms * 1000).toFixed(0)} µs  max ${result.maxMs.toFixed(2)} ms  timeouts ${result.timeouts}  errors ${result.errors}`,
   );

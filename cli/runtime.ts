@@ -33,6 +33,14 @@ export interface RuntimeOptions {
   readonly rrl?: ResponseRateLimiter;
   /** A cluster worker: the listening sockets are the cluster primary's, shared (cli/workers.ts). */
   readonly sharedListeners?: boolean;
+  /** Count answers for the caching-skew report (default true when there is a DNS listener). */
+  readonly observe?: boolean;
+}
+
+/** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
+export interface ZoneLoadCounts {
+  loaded: number;
+  failed: number;
 }
 
 /** What the runtime needs of a health store: the DNS side reads, checkers write. */

@@ -150,7 +150,7 @@ export class ResponseRateLimiter {
       this.counters.exempt++;
       return response;
     }
-    const prefix = family === 6 ? prefixKey(ipv6ToBytes(stripZone(address)), this.v6Prefix) : prefixKey(ipv4ToBytes(address), this.v4Prefix);
+    const prefix = clientPrefix(address, family, this.v4Prefix, this.v6Prefix);
     if (prefix === undefined) return response;
     const account = accountOf(response);
     if (account === undefined) return response;
@@ -192,9 +192,14 @@ export class ResponseRateLimiter {
   }
 }
 
-function stripZone(address: string): string {
+/** The client's network as a key; an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as IPv4. */
+function clientPrefix(address: string, family: 4 | 6, v4Prefix: number, v6Prefix: number): string | undefined {
+  if (family === 4) return prefixKey(ipv4ToBytes(address), v4Prefix);
   const zone = address.indexOf('%');
-  return zone < 0 ? address : address.slice(0, zone);
+  const bare = zone < 0 ? address : address.slice(0, zone);
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped?.[1]) return prefixKey(ipv4ToBytes(mapped[1]), v4Prefix);
+  return prefixKey(ipv6ToBytes(bare), v6Prefix);
 }
 
 /** The first `bits` of the address as hex, with the length: `c00002/24`. */

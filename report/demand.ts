@@ -12,6 +12,22 @@
  * expired with it: stubs always, browsers only when the TTL is at least their 60 s pin. So λ̂ is
  * divided by that share of the client mix (client-model.ts) to count all the resolver's clients;
  * the simulator shows the correction halves the error on the busiest resolvers (docs/report.md).
+ *
+ * Whole seconds: real resolvers keep TTLs as whole seconds (unbound and BIND store the expiry as
+ * `now + ttl` in `time_t`), so an entry expires on a one-second grid, not `ttl` after our answer:
+ * unbound asks again at floor(t) + ttl + 1. For a busy resolver each gap is then about
+ * ttl + 1 + X_{k+1} − X_k (X the idle after each expiry), the mean gap says nothing about λ and
+ * the minimum gap undershoots by the largest X_k; measured with unbound at 80 requests/s the
+ * gap estimator read 1/s. Measured from the start of the second of the previous query, the gap
+ * is the whole-second TTL + X_{k+1} again, so the same estimator applies to that "grid gap". The
+ * observer keeps grid gaps at two offsets (0 and 500 ms, so a resolver clock off by up to half a
+ * second still fits one); the estimate takes whichever model — plain gaps or a grid — leaves the
+ * least idle time, since the wrong model only adds spread (a clock-free resolver's grid gaps
+ * carry a uniform [0, 1) s, a grid resolver's plain gaps the −X_k term).
+ *
+ * Bias: with S = n·(mean − min) ~ Gamma(n − 1, λ) for exponential idles, E[1/S] = λ/(n − 2), so
+ * λ̂ = (1 − 2/n)/(mean − min) is unbiased for the rate (and the load), where (1 − 1/n) would be
+ * unbiased for 1/λ and read the rate (n − 1)/(n − 2) high: +14% at 9 gaps.
  */
 import type { ClientModel } from './client-model.js';
 import { DEFAULT_CLIENT_MODEL } from './client-model.js';
@@ -27,6 +43,9 @@ export interface GapStats {
   readonly gapSumSqMs: number;
   /** GAP_BUCKETS counts; optional (without it, every short minimum counts as a shared key). */
   readonly hist?: ArrayLike<number>;
+  /** Grid gaps (observe.ts): sum and minimum per grid offset; optional (older snapshots). */
+  readonly gridSumMs?: ArrayLike<number>;
+  readonly gridMinMs?: ArrayLike<number>;
 }
 
 export interface DemandOptions {
@@ -82,6 +101,20 @@ function shareBelow(hist: ArrayLike<number>, limitMs: number): number {
   return total === 0 ? 0 : below / total;
 }
 
+/** The grid offset that leaves the least idle time (mean − min of its grid gaps), if recorded. */
+function gridFit(stats: GapStats): { readonly idleMs: number; readonly minMs: number } | undefined {
+  const sums = stats.gridSumMs;
+  const mins = stats.gridMinMs;
+  if (!sums || !mins || stats.gapCount === 0) return undefined;
+  let best: { idleMs: number; minMs: number } | undefined;
+  for (let i = 0; i < sums.length; i++) {
+    const min = mins[i] ?? 0;
+    const idle = (sums[i] ?? 0) / stats.gapCount - min;
+    if (Number.isFinite(idle) && idle >= 0 && (best === undefined || idle < best.idleMs)) best = { idleMs: idle, minMs: min };
+  }
+  return best;
+}
+
 /** Estimates one resolver's effective TTL, client rate and load per answer from its gaps. */
 export function estimateResolverDemand(
   stats: GapStats,
@@ -95,8 +128,12 @@ export function estimateResolverDemand(
   // TTL 0: nothing is cached, every client lookup reaches us.
   if (servedMs === 0) return { ttlEffSeconds: 0, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), loadPerAnswer: 1, flags: [] };
   const flags: ResolverFlag[] = [];
+  const grid = gridFit(stats);
+  // A grid whose minimum is near the TTL explains short plain gaps (a whole-second expiry soon
+  // after the previous query's second began): no sign of a shared key then.
+  const wholeSeconds = grid !== undefined && grid.minMs >= servedMs / 2;
   let teffMs = minMs;
-  if (minMs < servedMs / 2) {
+  if (minMs < servedMs / 2 && !wholeSeconds) {
     // Gaps well under the TTL: either several caches share this key (a /24 of resolvers, a
     // resolver farm) or a one-off (restart, eviction). Only the first breaks the model.
     const short = stats.hist ? shareBelow(stats.hist, servedMs / 2) : 1;
@@ -107,15 +144,19 @@ export function estimateResolverDemand(
     }
     teffMs = servedMs;
   }
+  let idleMs = meanMs - teffMs;
+  if (grid !== undefined && (grid.idleMs < idleMs || (wholeSeconds && minMs < servedMs / 2))) {
+    idleMs = grid.idleMs;
+    teffMs = grid.minMs;
+  }
   if (teffMs < servedMs - Math.max(500, 0.05 * servedMs)) flags.push('prefetch');
   if (teffMs > servedMs * 1.1 + 1000) flags.push('extends-ttl');
   if (stats.gapCount < options.minGaps) {
     flags.push('sparse');
     return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, loadPerAnswer: 1, flags };
   }
-  const idleMs = meanMs - teffMs;
   if (idleMs < options.minIdleMs) flags.push('saturated');
-  const seen = ((1 - 1 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
+  const seen = ((1 - 2 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
   const rate = options.clients ? seen / expiringShare(options.clients, teffMs / 1000) : seen;
   return {
     ttlEffSeconds: teffMs / 1000,

@@ -1,8 +1,9 @@
 /**
  * Observation counters, kept off the DNS answer's critical work. Per pool and member: answers in
  * which it came first and answers that included it. Per (pool, resolver key): queries, the gaps
- * between its repeated queries (count, min, sum, sum of squares, a 16-bucket log histogram) and
- * what it was given. No per-query log is written.
+ * between its repeated queries (count, min, sum, sum of squares, a 16-bucket log histogram; sum
+ * and min once more measured from the whole second before the previous query) and what it was
+ * given. No per-query log is written.
  *
  * `record()` is a few typed-array increments and one Map lookup; it allocates nothing once a
  * resolver is known (tables are struct-of-arrays that grow by doubling). Memory is bounded by
@@ -57,7 +58,13 @@ const GAPS = 3; // gap count
 const GAP_MIN = 4;
 const GAP_SUM = 5;
 const GAP_SUM_SQ = 6;
-const GIVEN = 7; // then one column per member: answers given, split over the members carried
+// Gaps measured from the whole second (offset 0, and offset 500 ms) before the previous query:
+// sum and minimum of each. Resolvers keep TTLs in whole seconds (demand.ts explains why it matters).
+const GRID_SUM_0 = 7;
+const GRID_MIN_0 = 8;
+const GRID_SUM_500 = 9;
+const GRID_MIN_500 = 10;
+const GIVEN = 11; // then one column per member: answers given, split over the members carried
 
 class PoolTable {
   info: ObservedPool;
@@ -135,6 +142,8 @@ class PoolTable {
       gapSumMs: this.field(slot, GAP_SUM),
       gapSumSqMs: this.field(slot, GAP_SUM_SQ),
       hist: this.histOf(slot),
+      gridSumMs: [this.field(slot, GRID_SUM_0), this.field(slot, GRID_SUM_500)],
+      gridMinMs: [this.field(slot, GRID_MIN_0), this.field(slot, GRID_MIN_500)],
     };
   }
 
@@ -164,6 +173,8 @@ class PoolTable {
       gapMinMs: this.field(slot, GAP_MIN),
       gapSumMs: this.field(slot, GAP_SUM),
       gapSumSqMs: this.field(slot, GAP_SUM_SQ),
+      gridSumMs: [this.field(slot, GRID_SUM_0), this.field(slot, GRID_SUM_500)],
+      gridMinMs: [this.field(slot, GRID_MIN_0), this.field(slot, GRID_MIN_500)],
       hist: Array.from(this.histOf(slot)),
       given: Array.from(this.rows.subarray(row + GIVEN, row + GIVEN + this.size)),
     };
@@ -267,13 +278,20 @@ export class Observer {
     } else {
       const row = slot * p.stride;
       const rows = p.rows;
-      const gap = nowMs - rows[row + LAST]!;
+      const last = rows[row + LAST]!;
+      const gap = nowMs - last;
       if (gap >= 0) {
         const n = rows[row + GAPS]!;
         if (n === 0 || gap < rows[row + GAP_MIN]!) rows[row + GAP_MIN] = gap;
         rows[row + GAPS] = n + 1;
         rows[row + GAP_SUM]! += gap;
         rows[row + GAP_SUM_SQ]! += gap * gap;
+        const grid0 = gap + (last % 1000);
+        const grid500 = gap + ((last + 500) % 1000);
+        if (n === 0 || grid0 < rows[row + GRID_MIN_0]!) rows[row + GRID_MIN_0] = grid0;
+        if (n === 0 || grid500 < rows[row + GRID_MIN_500]!) rows[row + GRID_MIN_500] = grid500;
+        rows[row + GRID_SUM_0]! += grid0;
+        rows[row + GRID_SUM_500]! += grid500;
         const at = slot * GAP_BUCKETS + gapBucket(gap);
         if (p.hist[at] === HIST_MAX) {
           // Keep the shape, forget old counts: halve every bucket of this resolver.

@@ -44,6 +44,13 @@ export interface ResolverSnapshot {
   readonly gapMinMs: number;
   readonly gapSumMs: number;
   readonly gapSumSqMs: number;
+  /**
+   * The gaps measured from the start of the second (on a grid at offset 0 and at 500 ms) in which
+   * the previous query came: sum and minimum per offset. Resolvers that keep TTLs in whole seconds
+   * expire entries on that grid (demand.ts). Absent in snapshots from older versions.
+   */
+  readonly gridSumMs?: readonly number[];
+  readonly gridMinMs?: readonly number[];
   /** GAP_BUCKETS counts. */
   readonly hist: readonly number[];
   /** Per member: answers given, each answer split evenly over the members it carried. */
@@ -115,6 +122,7 @@ function mergeResolver(a: ResolverSnapshot, b: ResolverSnapshot, mapA: readonly 
   for (let i = 0; i < GAP_BUCKETS; i++) hist[i] = (a.hist[i] ?? 0) + (b.hist[i] ?? 0);
   const gapMinMs =
     a.gapCount === 0 ? b.gapMinMs : b.gapCount === 0 ? a.gapMinMs : Math.min(a.gapMinMs, b.gapMinMs);
+  const grid = mergeGrid(a, b);
   return {
     key: a.key,
     queries: a.queries + b.queries,
@@ -124,9 +132,25 @@ function mergeResolver(a: ResolverSnapshot, b: ResolverSnapshot, mapA: readonly 
     gapMinMs,
     gapSumMs: a.gapSumMs + b.gapSumMs,
     gapSumSqMs: a.gapSumSqMs + b.gapSumSqMs,
+    ...grid,
     hist,
     given,
   };
+}
+
+/** Grid sums add and minima take the smaller; dropped when either side lacks them (older version). */
+function mergeGrid(a: ResolverSnapshot, b: ResolverSnapshot): Pick<ResolverSnapshot, 'gridSumMs' | 'gridMinMs'> {
+  if (a.gapCount === 0 && b.gridSumMs && b.gridMinMs) return { gridSumMs: [...b.gridSumMs], gridMinMs: [...b.gridMinMs] };
+  if (b.gapCount === 0 && a.gridSumMs && a.gridMinMs) return { gridSumMs: [...a.gridSumMs], gridMinMs: [...a.gridMinMs] };
+  if (!a.gridSumMs || !a.gridMinMs || !b.gridSumMs || !b.gridMinMs) return {};
+  const n = Math.min(a.gridSumMs.length, b.gridSumMs.length, a.gridMinMs.length, b.gridMinMs.length);
+  const sum: number[] = [];
+  const min: number[] = [];
+  for (let i = 0; i < n; i++) {
+    sum.push((a.gridSumMs[i] ?? 0) + (b.gridSumMs[i] ?? 0));
+    min.push(Math.min(a.gridMinMs[i] ?? Infinity, b.gridMinMs[i] ?? Infinity));
+  }
+  return { gridSumMs: sum, gridMinMs: min };
 }
 
 function remapResolver(r: ResolverSnapshot, map: readonly number[], size: number): ResolverSnapshot {

@@ -39,18 +39,30 @@ export function parseDnsperf(output: string): DnsperfSummary {
 export interface DnsperfRun {
   readonly child: ChildProcess;
   readonly done: Promise<DnsperfSummary>;
+  /** When each lost query was sent (ms since the epoch): its `[Timeout]` line's arrival minus the timeout. */
+  readonly timeoutTimes: number[];
 }
 
+const TIMEOUT_S = 2;
+
 export function startDnsperf(port: number, queryFile: string, seconds: number, qps: number): DnsperfRun {
-  const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-Q', String(qps), '-t', '2', '-c', '4', '-q', '200'], {
+  const child = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-Q', String(qps), '-t', String(TIMEOUT_S), '-c', '4', '-q', '200'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timeoutTimes: number[] = [];
+  const take = (d: Buffer): void => {
+    const text = d.toString();
+    const lost = text.match(/\[Timeout\]/g)?.length ?? 0;
+    for (let i = 0; i < lost; i++) timeoutTimes.push(Date.now() - TIMEOUT_S * 1000);
+    // Keep the summary, not thousands of timeout lines.
+    output += text.replace(/^\[Timeout\].*\n?/gm, '');
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
   const done = new Promise<DnsperfSummary>((resolve) => {
     child.once('exit', () => resolve(parseDnsperf(output)));
     child.once('error', () => resolve(parseDnsperf(output)));
   });
-  return { child, done };
+  return { child, done, timeoutTimes };
 }

@@ -52,6 +52,8 @@ function encodeQuery(id: number, qname: string): Buffer {
 export class Verifier {
   readonly counts = new Map<string, VerifierCounts>();
   readonly samples: LongDeadSample[] = [];
+  /** When each timed-out query was sent (ms since the epoch), to tell which fault it fell in. */
+  readonly timeoutTimes: number[] = [];
   private readonly sockets: dgram.Socket[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -84,6 +86,7 @@ export class Verifier {
             if (now - o.sentAt > TIMEOUT_MS) {
               outstanding.delete(qid);
               counts.timeouts++;
+              this.timeoutTimes.push(o.sentAt);
             }
           }
           id = (id + 1) & 0xffff;

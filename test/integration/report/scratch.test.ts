@@ -18,7 +18,7 @@ test('scratch', async () => {
   const rt = new Runtime({ zonePaths: [dir], listen: [{ host: '127.0.0.1', port: 0 }], checks: false, logger: silentLogger() });
   await rt.start();
   const port = rt.server!.addresses()[0]!.port;
-  const rates = [200, 40, 10];
+  const rates = [80, 15, 5];
   const ubs = await Promise.all(rates.map((_, i) => startUnbound({ zone: 'skew.test', stubHost: '127.0.0.1', stubPort: port, outgoing: `127.0.${i + 1}.1` })));
   const sent = rates.map(() => 0);
   const durationMs = Number(process.env.DUR ?? 20000);
@@ -47,7 +47,13 @@ test('scratch', async () => {
     const d = estimateResolverDemand(r, p.ttl, { ...DEFAULT_DEMAND_OPTIONS, clients: null });
     console.log(r.key, 'q', r.queries, 'gaps', r.gapCount, 'min', r.gapMinMs, 'mean', (r.gapSumMs / r.gapCount).toFixed(1), 'sd', Math.sqrt(r.gapSumSqMs / r.gapCount - (r.gapSumMs / r.gapCount) ** 2).toFixed(1), 'hist', r.hist.join(','), 'est', d.ratePerSecond?.toFixed(1), d.flags.join(','));
   }
-  for (const [a, l] of times) console.log(a, l.map((t) => (t / 1000).toFixed(3).slice(-7)).join(' '));
+  for (const [a, l] of times) {
+    for (const off of [0, 500]) {
+      const A = l.slice(1).map((q, k) => q - (Math.floor((l[k]! - off) / 1000) * 1000 + off));
+      const n = A.length; const mean = A.reduce((x, y) => x + y, 0) / n; const min = Math.min(...A);
+      console.log(a, 'off', off, 'n', n, 'minA', min.toFixed(0), 'meanA', mean.toFixed(0), 'lambda', ((1 - 1 / n) * 1000 / (mean - min)).toFixed(1), 'mle-int', (n * 1000 / A.reduce((x, y) => x + y - Math.floor(min / 1000) * 1000, 0)).toFixed(1));
+    }
+  }
   console.log('true rates', sent.map((s) => (s / elapsed).toFixed(1)));
   for (const u of ubs) await u.stop();
   await rt.stop();

@@ -104,6 +104,13 @@ describe('ResponseRateLimiter: who shares a bucket', () => {
     expect(send(rrl, www, '2001:db8:0:100::1', 1)).toEqual(['sent']); // next /56
   });
 
+  it('counts an IPv4-mapped IPv6 client in its IPv4 /24', () => {
+    const { rrl } = limiter();
+    send(rrl, www, '::ffff:192.0.2.1', 5);
+    expect(send(rrl, www, '192.0.2.9', 1)).toEqual(['dropped']);
+    expect(send(rrl, www, '::ffff:198.51.100.1', 1)).toEqual(['sent']);
+  });
+
   it('honours other prefix lengths', () => {
     const { rrl } = limiter({ ipv4PrefixLength: 32 });
     send(rrl, www, '192.0.2.1', 5);

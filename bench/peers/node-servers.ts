@@ -1,0 +1,46 @@
+/** Rondo itself (one process, and --workers 2), the plain node:dgram ceiling and the naive dns2 server. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { spawnPinned } from '../lib/proc.js';
+import { benchZone } from '../lib/zone.js';
+import { MEMBERS, QNAME, type Peer, type PeerContext } from './types.js';
+
+function nodeScript(ctx: PeerContext, ...parts: string[]): string {
+  return path.join(ctx.root, 'dist', ...parts);
+}
+
+function rondo(name: string, workers: number): Peer {
+  return {
+    name,
+    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}`,
+    missing: () => undefined,
+    version: () => `rondo 0.1.0 on node ${process.version}`,
+    async start(ctx) {
+      const zones = path.join(ctx.dir, 'zones');
+      await mkdir(zones, { recursive: true });
+      await writeFile(path.join(zones, 'bench.example.test.zone'), benchZone(ctx.backendPort));
+      const args = [nodeScript(ctx, 'cli', 'index.js'), 'serve', '--zones', zones, '--listen', `127.0.0.1:${ctx.port}`, '--log-level', 'warn'];
+      if (workers > 1) args.push('--workers', String(workers));
+      return spawnPinned(name, ctx.cpu, process.execPath, args);
+    },
+  };
+}
+
+export const rondoPeer = rondo('rondo', 1);
+export const rondoWorkersPeer = rondo('rondo-w2', 2);
+
+export const ceilingPeer: Peer = {
+  name: 'dgram-ceiling',
+  serves: 'node:dgram, answer encoded in advance, ID patched',
+  missing: () => undefined,
+  version: () => `node ${process.version}`,
+  start: async (ctx) => spawnPinned('dgram-ceiling', ctx.cpu, process.execPath, [nodeScript(ctx, 'bench', 'servers', 'dgram-ceiling.js'), String(ctx.port), QNAME, ...MEMBERS]),
+};
+
+export const naivePeer: Peer = {
+  name: 'dns2-naive',
+  serves: 'dns2 server, a Packet built per query',
+  missing: () => undefined,
+  version: () => 'dns2 3.1.1',
+  start: async (ctx) => spawnPinned('dns2-naive', ctx.cpu, process.execPath, [nodeScript(ctx, 'bench', 'servers', 'dns2-naive.js'), String(ctx.port), ...MEMBERS]),
+};
