@@ -8,12 +8,15 @@
  * moment of the machine falls on all of them alike; the table shows medians. Per server:
  * - saturation: dnsperf for BENCH_SECONDS, queries per second, and the server's own CPU time per
  *   answered query (utime + stime of its whole process tree from /proc, over the run);
- * - a fixed 20,000 qps for p50/p99 latency, from bench/load.ts (dnsperf 2.10 gives only a mean).
+ * - a fixed 20,000 qps for p50/p99 latency, from bench/load.ts (dnsperf 2.10 gives only a mean),
+ *   in interleaved rounds as well; the table shows the median p50 and the median p99.
  * Ratios are to the plain node:dgram ceiling and to Knot from the same run.
  *
  * Run: npm run build && npm run bench [-- --only rondo,knot --rounds 3 --seconds 4]
- * Environment: BENCH_ROUNDS (5), BENCH_SECONDS (4), BENCH_LATENCY_SECONDS (5), BENCH_RATE (20000),
- * BENCH_ONLY, BENCH_CLIENTS (dnsperf -c, 4), BENCH_OUTSTANDING (dnsperf -q, 500).
+ * Flags or environment: --rounds / BENCH_ROUNDS (5), --seconds / BENCH_SECONDS (3),
+ * --latency-rounds / BENCH_LATENCY_ROUNDS (3), --latency-seconds / BENCH_LATENCY_SECONDS (3),
+ * --rate / BENCH_RATE (20000), --only / BENCH_ONLY (names, comma separated), --clients /
+ * BENCH_CLIENTS (dnsperf -c, 4), --outstanding / BENCH_OUTSTANDING (dnsperf -q, 500).
  * Bounded: about 5 minutes at the defaults; stops everything it started, also on Ctrl-C.
  */
 import { execFile } from 'node:child_process';
@@ -42,6 +45,7 @@ const READY_DEADLINE_MS = 30_000;
 interface Settings {
   readonly rounds: number;
   readonly seconds: number;
+  readonly latencyRounds: number;
   readonly latencySeconds: number;
   readonly rate: number;
   readonly clients: number;
@@ -64,8 +68,9 @@ function settings(argv: readonly string[]): Settings {
   const only = flag('only') ?? process.env.BENCH_ONLY;
   return {
     rounds: Math.round(num('rounds', 'BENCH_ROUNDS', 5)),
-    seconds: num('seconds', 'BENCH_SECONDS', 4),
-    latencySeconds: num('latency-seconds', 'BENCH_LATENCY_SECONDS', 5),
+    seconds: num('seconds', 'BENCH_SECONDS', 3),
+    latencyRounds: Math.round(num('latency-rounds', 'BENCH_LATENCY_ROUNDS', 3)),
+    latencySeconds: num('latency-seconds', 'BENCH_LATENCY_SECONDS', 3),
     rate: num('rate', 'BENCH_RATE', 20_000),
     clients: Math.round(num('clients', 'BENCH_CLIENTS', 4)),
     outstanding: Math.round(num('outstanding', 'BENCH_OUTSTANDING', 500)),
@@ -88,7 +93,7 @@ interface Row {
   server?: Started;
   port?: number;
   samples: Sample[];
-  latency?: LoadResult;
+  latency: LoadResult[];
   repinned: number;
 }
 
@@ -101,7 +106,7 @@ function median(values: readonly number[]): number {
 
 async function latencyRun(port: number, s: Settings, root: string): Promise<LoadResult> {
   const { stdout } = await execFileAsync('taskset', ['-c', String(CLIENT_CPU), process.execPath, path.join(root, 'dist', 'bench', 'load.js')], {
-    env: { ...process.env, TARGET: `127.0.0.1:${port}`, QNAME, RATE: String(s.rate), DURATION: String(s.latencySeconds), WARMUP: '1', JSON: '1' },
+    env: { ...process.env, TARGET: `127.0.0.1:${port}`, QNAME, RATE: String(s.rate), DURATION: String(s.latencySeconds), WARMUP: '0.5', JSON: '1' },
     timeout: (s.latencySeconds + 30) * 1000,
   });
   const line = stdout.trim().split('\n').pop() ?? '';
@@ -110,14 +115,14 @@ async function latencyRun(port: number, s: Settings, root: string): Promise<Load
 
 function machineLine(): string {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? os.cpus()[0]?.model ?? '?';
-  return `${cpu}, ${os.cpus().length} cores, Linux ${os.release()}, node ${process.version}, ${versionOf('dnsperf', ['-h']).replace(/^.*?(Version [\d.]+).*$/, 'dnsperf $1')}`;
+  return `${cpu}, ${os.cpus().length} cores, Linux ${os.release()}, node ${process.version}, dnsperf ${versionOf('dnsperf', ['-h'], /^Version/).replace('Version ', '')}`;
 }
 
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
 }
 
-function table(rows: readonly Row[]): string {
+function table(rows: readonly Row[], s: Settings): string {
   const byName = new Map(rows.map((r) => [r.peer.name, r]));
   const q = (name: string): number => median(byName.get(name)?.samples.map((x) => x.qps) ?? []);
   const c = (name: string): number => median(byName.get(name)?.samples.map((x) => x.cpuUs) ?? []);
@@ -131,8 +136,9 @@ function table(rows: readonly Row[]): string {
   for (const r of rows) {
     const qps = median(r.samples.map((x) => x.qps));
     const cpu = median(r.samples.map((x) => x.cpuUs));
-    const lat = r.latency;
-    const lost = r.samples.reduce((a, x) => a + x.lost, 0);
+    const lat = r.latency.length > 0 ? { p50Ms: median(r.latency.map((l) => l.p50Ms)), p99Ms: median(r.latency.map((l) => l.p99Ms)), timeouts: r.latency.reduce((a, l) => a + l.timeouts, 0) } : undefined;
+    // dnsperf counts the queries still in flight when it stops as lost: only more than that is a loss.
+    const lost = r.samples.reduce((a, x) => a + Math.max(0, x.lost - s.outstanding * 2), 0);
     const notes = [r.note, lost > 0 ? `${fmt(lost)} lost` : '', r.repinned > 0 ? `${r.repinned} threads re-pinned` : '', lat && lat.timeouts > 0 ? `${lat.timeouts} timeouts @20k` : '']
       .filter((n) => n !== '')
       .join('; ');
@@ -155,7 +161,7 @@ function verdicts(rows: readonly Row[]): string {
   check('Rondo CPU/query ÷ dgram ceiling', cpuRatio, cpuRatio <= 1.3, '≤ 1.3');
   const naiveRatio = q('rondo') / q('dns2-naive');
   check('Rondo qps ÷ naive dns2', naiveRatio, naiveRatio >= 3.5, '≥ 3.5');
-  const p99 = (get('rondo')?.latency?.p99Ms ?? NaN);
+  const p99 = median(get('rondo')?.latency.map((l) => l.p99Ms) ?? []);
   check('Rondo p99 at 20k qps, ms', p99, p99 <= 0.05, '≤ 0.05');
   const workers = q('rondo-w2') / q('rondo');
   check('Rondo --workers 2 qps ÷ 1 worker (both on one core)', workers, workers >= 0.95, '≥ 1 within noise (0.95)');
@@ -193,8 +199,8 @@ async function main(): Promise<void> {
     const queryFile = path.join(tmp, 'queries.txt');
     await writeFile(queryFile, `${QNAME} A\n`);
     const peers = PEERS.filter((p) => !s.only || s.only.includes(p.name));
-    const rows: Row[] = peers.map((peer) => ({ peer, note: peer.missing() ?? '', samples: [], repinned: 0 }));
-    console.error(`bench: ${peers.length} servers, ${s.rounds} rounds of ${s.seconds} s, latency at ${s.rate} qps for ${s.latencySeconds} s`);
+    const rows: Row[] = peers.map((peer) => ({ peer, note: peer.missing() ?? '', samples: [], latency: [], repinned: 0 }));
+    console.error(`bench: ${peers.length} servers, ${s.rounds} rounds of ${s.seconds} s, then ${s.latencyRounds} rounds of ${s.latencySeconds} s at ${s.rate} qps`);
 
     for (const row of rows) {
       if (row.note !== '') continue;
@@ -230,16 +236,19 @@ async function main(): Promise<void> {
       }
       console.error(`bench: round ${round}/${s.rounds} done (${Math.round((Date.now() - started) / 1000)} s)`);
     }
-    for (const r of live) {
-      r.repinned += ensurePinned(r.server.pid, SERVER_CPU).moved.length;
-      r.latency = await latencyRun(r.port, s, root);
+    for (let round = 1; round <= s.latencyRounds; round++) {
+      for (const r of live) {
+        r.repinned += ensurePinned(r.server.pid, SERVER_CPU).moved.length;
+        r.latency.push(await latencyRun(r.port, s, root));
+      }
+      console.error(`bench: latency round ${round}/${s.latencyRounds} done (${Math.round((Date.now() - started) / 1000)} s)`);
     }
 
     const versions = rows.filter((r) => r.peer.missing() === undefined).map((r) => `${r.peer.name}: ${r.peer.version()}`);
     console.log(`\nMachine: ${machineLine()}`);
-    console.log(`Command: npm run bench -- ${process.argv.slice(2).join(' ')} (rounds ${s.rounds} × ${s.seconds} s, dnsperf -c ${s.clients} -q ${s.outstanding}; latency: bench/load.ts at ${s.rate} qps for ${s.latencySeconds} s)`);
+    console.log(`Command: npm run bench -- ${process.argv.slice(2).join(' ')} (saturation: ${s.rounds} rounds × ${s.seconds} s of dnsperf -c ${s.clients} -q ${s.outstanding}; latency: ${s.latencyRounds} rounds × ${s.latencySeconds} s of bench/load.ts at ${s.rate} qps; medians)`);
     console.log(`Versions: ${versions.join('; ')}\n`);
-    console.log(table(rows));
+    console.log(table(rows, s));
     console.log(`\n${verdicts(rows)}`);
     console.log(`\n(${Math.round((Date.now() - started) / 1000)} s)`);
   } finally {

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Verdict, VerdictSink, TargetState } from '../health/types.js';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
@@ -145,6 +145,9 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   async start(): Promise<void> {
     if (this.shutdown) return;
     const shutdown = new AbortController();
+    // Every probe in flight listens on the shutdown signal (up to maxConcurrent at once); that is
+    // by design, not a leak, so Node's 10-listener warning does not apply.
+    setMaxListeners(0, shutdown.signal);
     this.shutdown = shutdown;
     try {
       await this.preflight(new Set([...this.entries.values()].map((e) => e.target.check.kind)), shutdown.signal);

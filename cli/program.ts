@@ -6,6 +6,8 @@ import { checkCommand } from './commands/check.js';
 import { statusCommand } from './commands/status.js';
 import { overrideCommands } from './commands/override.js';
 import { demoCommand } from './commands/demo.js';
+import { reportCommand } from './commands/report.js';
+import { simulateCommand } from './commands/simulate.js';
 
 export function buildProgram(): Command {
   const program = new Command('rondo')
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   for (const cmd of overrideCommands()) program.addCommand(cmd);
   program.addCommand(demoCommand());
+  program.addCommand(reportCommand());
+  program.addCommand(simulateCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

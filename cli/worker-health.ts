@@ -139,7 +139,7 @@ export class IpcHealthSource implements HealthSource {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.received = undefined;
-        reject(new ConfigError('WORKER_HEALTH_TIMEOUT', `no health view from the primary process within ${this.timeoutMs} ms`));
+        reject(new ConfigError('CLI_WORKER_HEALTH_TIMEOUT', `no health view from the primary process within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       this.received = () => {
         clearTimeout(timer);

@@ -1,20 +1,18 @@
 /**
  * Answers encoded in advance for the UDP fast path: the answer section of every variant of a
- * pool's current plan, and of every static A/AAAA RRset, as wire bytes whose owner is a pointer
- * to the question (0xC00C). The fast path copies one of them behind the query's own question.
+ * pool's current plan, and of every static A/AAAA RRset, as wire bytes. Each record is what the
+ * full path's encoder writes for an A/AAAA answer to the question: the owner as a pointer to the
+ * question name (0xC00C, RFC 1035 §4.1.4), TYPE, CLASS IN, the TTL, RDLENGTH and the address.
+ * test/unit/dns/fast-path-equality.test.ts holds both paths to the same bytes.
  *
- * The bytes are made by the full path's encoder (encodeResponse) from the same records respond.ts
- * would answer, so both paths agree by construction; the fast-path equality test checks it.
  * Encodings are kept per Pool / RRset object (WeakMap): a zone reload makes new objects (new
- * encodings), a health change makes a new plan for the affected pools only, and an unchanged
- * variant list keeps its bytes even then.
+ * encodings), a health change makes a new plan for the affected pools only, and a new plan whose
+ * variant lists are unchanged keeps the bytes it had.
  */
 import type { AnswerPlan } from '../balance/types.js';
-import type { Pool, RRset } from '../zones/types.js';
-import { CLASS_IN, HEADER_SIZE, MAX_TCP_MESSAGE, Rcode } from './wire/constants.js';
-import { encodeResponse } from './wire/encode.js';
-import type { OutRecord } from './wire/message.js';
-import { parseQuery } from './wire/parse-query.js';
+import type { Pool, Rdata, RRset } from '../zones/types.js';
+import { ipv4ToBytes, ipv6ToBytes } from './wire/address.js';
+import { CLASS_IN, HEADER_SIZE } from './wire/constants.js';
 
 /** Pre-encoded answer sections, one per variant (a static RRset has one). */
 export interface EncodedAnswers {
@@ -33,24 +31,90 @@ export interface AnswerCacheStats {
   staticEncodes: number;
 }
 
+type AnswerPlanOf = AnswerPlan & { kind: 'answer' };
+
 interface PoolAnswers {
-  plan: AnswerPlan;
-  variants: readonly (readonly number[])[];
-  encoded: EncodedAnswers;
+  plan: AnswerPlanOf;
+  readonly variants: readonly (readonly number[])[];
+  /** undefined: some member cannot be written here (the full path answers). */
+  readonly encoded: EncodedAnswers | undefined;
 }
 
-/** The answer-section bytes of `records` as answers to `name` (lowercase absolute wire form). */
-function encodeSection(nameWire: Uint8Array, qtype: number, records: readonly OutRecord[]): { bytes: Buffer; count: number } {
-  // A minimal query for the name, parsed and answered by the full path's own codec.
-  const query = Buffer.alloc(HEADER_SIZE + nameWire.length + 4);
-  query[5] = 1; // QDCOUNT
-  query.set(nameWire, HEADER_SIZE);
-  query.writeUInt16BE(qtype, HEADER_SIZE + nameWire.length);
-  query.writeUInt16BE(CLASS_IN, HEADER_SIZE + nameWire.length + 2);
-  const parsed = parseQuery(query);
-  if (parsed.kind !== 'query') throw new Error(`cannot pre-encode answers: ${parsed.kind === 'reject' ? parsed.reason : parsed.reason}`);
-  const encoded = encodeResponse(parsed.query, { rcode: Rcode.NOERROR, authoritative: true, answer: records, authority: [], additional: [] }, MAX_TCP_MESSAGE);
-  return { bytes: Buffer.from(encoded.message.subarray(query.length)), count: records.length };
+/** The question name sits right after the header: every answer owner points there. */
+const OWNER_POINTER = 0xc000 | HEADER_SIZE;
+
+function rdataBytes(rdata: Rdata): Uint8Array | undefined {
+  switch (rdata.kind) {
+    case 'A':
+      return ipv4ToBytes(rdata.address);
+    case 'AAAA':
+      return ipv6ToBytes(rdata.address);
+    case 'generic':
+      return rdata.data;
+    default:
+      return undefined;
+  }
+}
+
+/** One answer record in wire form, or undefined when its rdata is not an address we can write. */
+function recordBytes(type: number, ttl: number, rdata: Rdata): Buffer | undefined {
+  const data = rdataBytes(rdata);
+  if (!data || data.length > 0xffff) return undefined;
+  const out = Buffer.allocUnsafe(12 + data.length);
+  out.writeUInt16BE(OWNER_POINTER, 0);
+  out.writeUInt16BE(type, 2);
+  out.writeUInt16BE(CLASS_IN, 4);
+  out.writeUInt32BE(ttl >>> 0, 6);
+  out.writeUInt16BE(data.length, 10);
+  out.set(data, 12);
+  return out;
+}
+
+const ARENA_CHUNK = 64 * 1024;
+
+/**
+ * Long-lived answer bytes come from chunks of their own: slices of Node's shared 8 KB pool would
+ * each keep a whole pool slab (and the short-lived responses in it) alive for as long as the zone.
+ */
+class Arena {
+  private chunk = Buffer.allocUnsafeSlow(ARENA_CHUNK);
+  private at = 0;
+
+  take(size: number): Buffer {
+    if (size > ARENA_CHUNK / 4) return Buffer.allocUnsafeSlow(size);
+    if (this.at + size > this.chunk.length) {
+      this.chunk = Buffer.allocUnsafeSlow(ARENA_CHUNK);
+      this.at = 0;
+    }
+    const out = this.chunk.subarray(this.at, this.at + size);
+    this.at += size;
+    return out;
+  }
+}
+
+/** Sections made of `records` picked by each variant's indices, in one backing buffer. */
+function pack(arena: Arena, records: readonly (Buffer | undefined)[], variants: readonly (readonly number[])[]): EncodedAnswers | undefined {
+  let total = 0;
+  for (const variant of variants) {
+    for (const i of variant) {
+      const r = records[i];
+      if (!r) return undefined;
+      total += r.length;
+    }
+  }
+  const backing = arena.take(total);
+  const sections: Buffer[] = [];
+  const counts: number[] = [];
+  let at = 0;
+  let maxLength = 0;
+  for (const variant of variants) {
+    const start = at;
+    for (const i of variant) at += (records[i] as Buffer).copy(backing, at);
+    sections.push(backing.subarray(start, at));
+    counts.push(variant.length);
+    maxLength = Math.max(maxLength, at - start);
+  }
+  return { sections, counts, maxLength };
 }
 
 function sameVariants(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
@@ -65,22 +129,18 @@ function sameVariants(a: readonly (readonly number[])[], b: readonly (readonly n
   return true;
 }
 
-function pack(parts: readonly { bytes: Buffer; count: number }[]): EncodedAnswers {
-  let maxLength = 0;
-  for (const p of parts) maxLength = Math.max(maxLength, p.bytes.length);
-  return { sections: parts.map((p) => p.bytes), counts: parts.map((p) => p.count), maxLength };
-}
-
 export class AnswerCache {
   readonly stats: AnswerCacheStats = { poolEncodes: 0, staticEncodes: 0 };
   private readonly pools = new WeakMap<Pool, PoolAnswers>();
-  private readonly rrsets = new WeakMap<RRset, EncodedAnswers>();
+  private readonly rrsets = new WeakMap<RRset, EncodedAnswers | undefined>();
+  private readonly arena = new Arena();
 
   /**
-   * The encoded variants of `plan` (an `answer` plan of `pool`). Re-encodes only when the plan's
-   * variant lists differ from the ones encoded last for this pool.
+   * The encoded variants of `plan` (an `answer` plan of `pool`), as respond.ts answers a pool:
+   * the members of the variant in its order, the pool's TTL. Re-encodes only when the plan's
+   * variant lists differ from the ones encoded last for this pool. Undefined: not encodable here.
    */
-  forPool(pool: Pool, plan: AnswerPlan & { kind: 'answer' }, nameWire: Uint8Array): EncodedAnswers {
+  forPool(pool: Pool, plan: AnswerPlanOf): EncodedAnswers | undefined {
     const cached = this.pools.get(pool);
     if (cached) {
       if (cached.plan === plan) return cached.encoded;
@@ -89,31 +149,20 @@ export class AnswerCache {
         return cached.encoded;
       }
     }
-    const owner = pool.display;
-    const encoded = pack(
-      plan.variants.map((variant) => {
-        const records: OutRecord[] = [];
-        for (const i of variant) {
-          const member = pool.members[i];
-          if (member) records.push({ owner, type: pool.type, ttl: pool.ttl, rdata: member.record.rdata });
-        }
-        return encodeSection(nameWire, pool.type, records);
-      }),
-    );
+    const records = pool.members.map((m) => recordBytes(pool.type, pool.ttl, m.record.rdata));
+    const encoded = pack(this.arena, records, plan.variants);
     this.stats.poolEncodes++;
     this.pools.set(pool, { plan, variants: plan.variants, encoded });
     return encoded;
   }
 
-  /** The encoded answer of a static RRset (respond.ts: every record, the RRset's TTL, zone order). */
-  forRRset(rrset: RRset, nameWire: Uint8Array): EncodedAnswers {
-    let encoded = this.rrsets.get(rrset);
-    if (!encoded) {
-      const records = rrset.records.map((rr): OutRecord => ({ owner: rrset.display, type: rr.type, ttl: rrset.ttl, rdata: rr.rdata }));
-      encoded = pack([encodeSection(nameWire, rrset.type, records)]);
-      this.stats.staticEncodes++;
-      this.rrsets.set(rrset, encoded);
-    }
+  /** The encoded answer of a static RRset (respond.ts: every record in zone order, the RRset's TTL). */
+  forRRset(rrset: RRset): EncodedAnswers | undefined {
+    if (this.rrsets.has(rrset)) return this.rrsets.get(rrset);
+    const records = rrset.records.map((rr) => recordBytes(rr.type, rrset.ttl, rr.rdata));
+    const encoded = pack(this.arena, records, [records.map((_, i) => i)]);
+    this.stats.staticEncodes++;
+    this.rrsets.set(rrset, encoded);
     return encoded;
   }
 }

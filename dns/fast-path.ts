@@ -21,10 +21,10 @@
  * Sticky pools stay on the fast path: their client key is the full path's (clientKeyFor from the
  * source address; without ECS there is nothing else it could depend on).
  *
- * Names are learnt lazily: the first query for a (name, type) after a zone change goes to the
- * full path, and the fast path looks the name up the way respond.ts does and remembers what it
- * found. A zone change (a new ZoneSet snapshot) forgets every name; encodings survive per Pool
- * and RRset object in the AnswerCache.
+ * Names are learnt lazily: on the first query for a (name, type) after a zone change, the fast
+ * path looks the name up the way respond.ts does, remembers what it found and, if it is one of
+ * its own, encodes the answers then (so a load encodes nothing). A zone change (a new ZoneSet
+ * snapshot) forgets every name; encodings survive per Pool and RRset object in the AnswerCache.
  */
 import type { Logger } from '../lib/logger.js';
 import type { Pool, RRset } from '../zones/types.js';
@@ -76,10 +76,10 @@ interface StaticEntry {
 interface PoolEntry {
   readonly kind: 'pool';
   readonly pool: Pool;
-  readonly nameWire: Uint8Array;
   state: PoolState;
-  /** Encodings of `state.plan` once made (undefined: to do, or the plan is not an answer). */
+  /** Encodings of `encodedFor.plan` (undefined: a member the fast path cannot write). */
   answers: EncodedAnswers | undefined;
+  /** The state `answers` were made for; another state (a rebuilt plan) means: ask the cache again. */
   encodedFor: PoolState | undefined;
 }
 
@@ -128,10 +128,11 @@ export class FastPath {
       }
       const plan = state.plan;
       if (plan.kind !== 'answer') return undefined; // all down with nodata/servfail: the full path says so
-      if (entry.encodedFor !== state || entry.answers === undefined) {
-        entry.answers = this.cache.forPool(entry.pool, plan, entry.nameWire);
+      if (entry.encodedFor !== state) {
+        entry.answers = this.cache.forPool(entry.pool, plan);
         entry.encodedFor = state;
       }
+      if (entry.answers === undefined) return undefined; // a member the fast path cannot write
       answers = entry.answers;
       // Checked before the pick: a variant that does not fit goes to the full path unpicked.
       if (questionEnd + answers.maxLength + optLength > q.limit) return undefined;
@@ -199,19 +200,20 @@ export class FastPath {
       }
       return FULL_PATH;
     }
-    const entry = this.entryFor(node.rrsets.get(q.qtype), keyCopy);
+    const entry = this.entryFor(node.rrsets.get(q.qtype));
     this.table.insert(keyCopy, q.hash, q.qtype, entry);
     return entry;
   }
 
-  private entryFor(rrset: RRset | undefined, nameWire: Uint8Array): Entry {
+  private entryFor(rrset: RRset | undefined): Entry {
     // No RRset of this type: CNAME or NODATA, the full path's.
     if (!rrset) return FULL_PATH;
     if (rrset.pool) {
       const selector = this.options.selector;
       if (!selector) return FULL_PATH;
-      return { kind: 'pool', pool: rrset.pool, nameWire, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined };
+      return { kind: 'pool', pool: rrset.pool, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined };
     }
-    return { kind: 'static', answers: this.cache.forRRset(rrset, nameWire) };
+    const answers = this.cache.forRRset(rrset);
+    return answers ? { kind: 'static', answers } : FULL_PATH;
   }
 }

@@ -146,6 +146,14 @@ export class ResponseRateLimiter {
    */
   filter(response: Buffer, address: string, family: 4 | 6): Buffer | undefined {
     if (this.rate <= 0 || response.length < HEADER_SIZE) return response;
+    try {
+      return this.decide(response, address, family);
+    } catch {
+      return response; // an address BlockList will not parse: not ours to judge
+    }
+  }
+
+  private decide(response: Buffer, address: string, family: 4 | 6): Buffer | undefined {
     if (this.hasExempt && this.exemptList.check(address, family === 6 ? 'ipv6' : 'ipv4')) {
       this.counters.exempt++;
       return response;

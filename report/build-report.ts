@@ -183,6 +183,7 @@ export function buildPoolReport(
     firstShare: round4(parts.firstShares[i] ?? 0),
     includedShare: round4(parts.includedShares[i] ?? 0),
     estimatedShare: parts.estimatedShares ? round4(parts.estimatedShares[i] ?? 0) : null,
+    estimatedRequests: parts.estimatedShares ? Math.round((demand.loadByMember[i] ?? 0) * 10) / 10 : null,
     measuredShare: parts.measuredShares ? round4(parts.measuredShares[i] ?? 0) : null,
   }));
   const skew: SkewMetrics[] = [];

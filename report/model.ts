@@ -34,6 +34,11 @@ export interface MemberReport {
   readonly includedShare: number;
   /** Share of client load estimated from resolver demand; null without resolver data. */
   readonly estimatedShare: number | null;
+  /**
+   * The estimated client requests behind that share, over the report period (a count, so shares
+   * can be added up across pools that send to the same backends); absent in older models.
+   */
+  readonly estimatedRequests?: number | null;
   /** Share of the load the backends report (health checks' load figure), or simulated requests. */
   readonly measuredShare: number | null;
 }

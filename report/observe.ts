@@ -197,6 +197,14 @@ export interface ObserverStats {
   readonly tableBytes: number;
 }
 
+export interface PoolAnswerCounts {
+  readonly key: string;
+  readonly name: string;
+  readonly type: 'A' | 'AAAA';
+  readonly answersTotal: number;
+  readonly members: readonly { readonly address: string; readonly first: number; readonly included: number }[];
+}
+
 export class Observer {
   private readonly pools: (PoolTable | undefined)[] = [];
   private readonly poolIndex = new Map<string, number>();
@@ -359,6 +367,22 @@ export class Observer {
       tableBytes += p.rows.byteLength + p.hist.byteLength + p.first.byteLength + p.included.byteLength + p.restLoad.byteLength;
     }
     return { pools, tracked: this.tracked, untrackedQueries: this.untracked, tableBytes };
+  }
+
+  /** Per pool, answers per member (first, included): cheap, for metrics scraped often. */
+  answerCounts(): PoolAnswerCounts[] {
+    const out: PoolAnswerCounts[] = [];
+    for (const p of this.pools) {
+      if (!p) continue;
+      out.push({
+        key: p.info.key,
+        name: p.info.name,
+        type: p.info.type === RRType.AAAA ? 'AAAA' : 'A',
+        answersTotal: p.answersTotal,
+        members: p.info.members.map((m, i) => ({ address: m.address, first: p.first[i] ?? 0, included: p.included[i] ?? 0 })),
+      });
+    }
+    return out;
   }
 
   /**

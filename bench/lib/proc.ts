@@ -3,7 +3,7 @@
  * whole process tree from /proc, check (and restore) the pinning of every thread, and stop
  * everything that was started, also on SIGINT. Linux only: it reads /proc and runs taskset.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -173,13 +173,14 @@ export function which(command: string): string | undefined {
   }
 }
 
-/** First line of `command args` (stdout or stderr), for the versions line. */
-export function versionOf(command: string, args: readonly string[]): string {
+/** The first line of `command args` output (stdout and stderr) that matches `pattern`, for the versions line. */
+export function versionOf(command: string, args: readonly string[], pattern = /\S/): string {
+  let out = '';
   try {
-    const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
-    return out.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+    const r = spawnSync(command, args, { encoding: 'utf8', timeout: 5000 });
+    out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+  } catch {
+    return '?';
   }
+  return out.split('\n').find((l) => pattern.test(l))?.trim() ?? '?';
 }

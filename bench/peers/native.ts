@@ -65,7 +65,7 @@ export const bindPeer: Peer = {
   name: 'bind',
   serves: 'static 4 A, -n 1',
   missing: installed('named', 'bind9'),
-  version: () => versionOf('named', ['-v']),
+  version: () => versionOf('named', ['-v']).replace(/ \(.*$/, ''),
   async start(ctx) {
     const zone = await writeZone(ctx);
     const conf = path.join(ctx.dir, 'named.conf');
@@ -96,7 +96,7 @@ export const nsdPeer: Peer = {
   name: 'nsd',
   serves: 'static 4 A, server-count 1, rrl off',
   missing: installed('nsd', 'nsd'),
-  version: () => versionOf('nsd', ['-v']),
+  version: () => versionOf('nsd', ['-v'], /version/i),
   async start(ctx) {
     const zone = await writeZone(ctx);
     const conf = path.join(ctx.dir, 'nsd.conf');
@@ -131,9 +131,9 @@ export const nsdPeer: Peer = {
 
 export const gdnsdPeer: Peer = {
   name: 'gdnsd',
-  serves: 'multifo of 4, http_status every 1 s, udp_threads 1',
+  serves: 'multifo of 4, http_status every 2 s (its minimum), udp_threads 1',
   missing: installed('gdnsd', 'gdnsd'),
-  version: () => versionOf('gdnsd', ['-V']),
+  version: () => versionOf('gdnsd', ['-h'], /version/),
   async start(ctx) {
     await mkdir(path.join(ctx.dir, 'zones'), { recursive: true });
     await writeFile(
@@ -147,7 +147,7 @@ export const gdnsdPeer: Peer = {
         `  state_dir => ${ctx.dir}/state`,
         '}',
         'service_types => {',
-        `  web => { plugin => http_status, port => ${ctx.backendPort}, url_path => /, interval => 1, timeout => 1, up_thresh => 1, ok_thresh => 1, down_thresh => 2 }`,
+        `  web => { plugin => http_status, port => ${ctx.backendPort}, url_path => /, interval => 2, timeout => 1, up_thresh => 1, ok_thresh => 1, down_thresh => 2 }`,
         '}',
         'plugins => {',
         '  multifo => {',
@@ -166,7 +166,7 @@ export const pdnsPeer: Peer = {
   name: 'pdns-lua',
   serves: 'LUA ifurlup of 4 (selector all), shared mode, 1 receiver',
   missing: () => (which('pdns_server') ? undefined : 'pdns_server not installed (apt-get install -y pdns-server pdns-backend-bind)'),
-  version: () => versionOf('pdns_server', ['--version']).replace(/^\w+ \d+ [\d:]+ /, ''),
+  version: () => versionOf('pdns_server', ['--version'], /PowerDNS/).replace(/^.*?(PowerDNS Authoritative Server [\d.]+).*$/, '$1'),
   async start(ctx) {
     const zone = path.join(ctx.dir, ZONE_FILE);
     const url = `http://www.bench.example.test:${ctx.backendPort}/`;

@@ -5,8 +5,9 @@ import { logLevelOption, rootLogger } from '../logging.js';
 import { defaultNodeId, Runtime } from '../runtime.js';
 import { untilStopped } from '../signals.js';
 import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
+import { addHttpOptions, adminConfig, adminRedis, AdminService, type HttpCliOptions } from '../admin.js';
 
-interface CheckOptions extends RedisCliOptions {
+interface CheckOptions extends RedisCliOptions, HttpCliOptions {
   zones: string[];
   logLevel: string;
   nodeId?: string;
@@ -20,12 +21,14 @@ export function checkCommand(): Command {
     .addOption(new Option('--node-id <id>', 'name of this checker in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
     .addOption(logLevelOption());
-  return addRedisOptions(cmd).action(async (opts: CheckOptions) => {
+  return addHttpOptions(addRedisOptions(cmd)).action(async (opts: CheckOptions) => {
     requireRedis(opts, 'rondo check');
+    const admin = adminConfig(opts);
     const logger = rootLogger(opts.logLevel);
     const nodeId = opts.nodeId ?? defaultNodeId();
     const store = redisStore(opts, 'checker', nodeId, logger);
     const runtime = new Runtime({ zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });
-    await untilStopped(runtime, logger, () => `checking ${runtime.scheduler?.targetCount ?? 0} targets`);
+    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
+    await untilStopped(service, logger, () => [`checking ${runtime.scheduler?.targetCount ?? 0} targets`, service.describe()].filter((s) => s !== '').join('; '));
   });
 }

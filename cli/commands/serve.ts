@@ -8,8 +8,9 @@ import { untilStopped } from '../signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
 import { serveWithWorkers } from '../workers.js';
+import { addHttpOptions, adminConfig, adminRedis, AdminService, assertAdminWithWorkers, type HttpCliOptions } from '../admin.js';
 
-interface ServeOptions extends RedisCliOptions, RrlCliOptions {
+interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
@@ -29,7 +30,9 @@ export function serveCommand(): Command {
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption());
-  return addRrlOptions(addRedisOptions(cmd)).action(async (opts: ServeOptions) => {
+  return addHttpOptions(addRrlOptions(addRedisOptions(cmd))).action(async (opts: ServeOptions) => {
+    const admin = adminConfig(opts);
+    assertAdminWithWorkers(admin, opts.workers);
     const logger = rootLogger(opts.logLevel);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
     const nodeId = opts.nodeId ?? defaultNodeId();
@@ -52,6 +55,7 @@ export function serveCommand(): Command {
       store,
       rrl,
     });
-    await untilStopped(runtime, logger, () => `serving on ${listen.map(formatListen).join(', ')}`);
+    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
+    await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));
   });
 }

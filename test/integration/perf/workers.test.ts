@@ -8,7 +8,7 @@
  * workers know it is down.
  */
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,5 +118,16 @@ describe('rondo serve --workers 2', () => {
     // Both live workers (the survivor and the replacement) leave the dead member out.
     expect([...(await tcpRound(8))].sort()).toEqual(['127.0.0.21', '127.0.0.23']);
     for (let i = 0; i < 20; i++) expect((await answerOver('udp', i)).sort()).toEqual(['127.0.0.21', '127.0.0.23']);
+  });
+
+  it('a zone change and SIGHUP to the primary reach both workers', async () => {
+    const file = path.join(dir, 'workers.example.test.zone');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('@ IN SOA ns1 hostmaster 1 ', '@ IN SOA ns1 hostmaster 2 ') + 'new 5 IN A 192.0.2.77\n');
+    process.kill(rondo.pid!, 'SIGHUP');
+    const ask = async (id: number) => presentMessage((await tcpExchange(target(), [buildQuery({ id, name: 'new.workers.example.test.', type: 1 })]))[0] ?? Buffer.alloc(0)).answer;
+    // Four fresh connections in a row: two per worker.
+    await expect.poll(async () => (await Promise.all([0, 1, 2, 3].map((i) => ask(i)))).flat(), { timeout: 10_000, interval: 100 }).toEqual(
+      Array.from({ length: 4 }, () => 'new.workers.example.test. 5 IN A 192.0.2.77'),
+    );
   });
 });

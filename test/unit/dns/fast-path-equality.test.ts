@@ -26,6 +26,8 @@ ns1  IN AAAA 2001:db8::53
 one  IN A   192.0.2.1
 one  IN AAAA 2001:db8::1
 txt  IN TXT "only text"
+gen  IN TYPE1 \\# 4 C0000263
+gen6 IN TYPE28 \\# 16 20010DB8000000000000000000000099
 alias IN CNAME rr
 *.wild IN A 192.0.2.99
 sub  IN NS  ns.sub
@@ -82,7 +84,7 @@ ${extra}
 `;
 }
 
-const NAMES = ['rr', 'w', 'r', 'wr', 'fo', 'st', 'fast', 'll', 'big', 'one', 'ns1', 'txt', 'alias', 'x.wild', 'sub', 'ns.sub', 'nope', '@', 'a.nope'];
+const NAMES = ['rr', 'w', 'r', 'wr', 'fo', 'st', 'fast', 'll', 'big', 'one', 'ns1', 'txt', 'gen', 'gen6', 'alias', 'x.wild', 'sub', 'ns.sub', 'nope', '@', 'a.nope'];
 const TYPES = [1, 1, 1, 28, 28, 16, 15, 255, 5, 6];
 const CLIENTS: [string, 4 | 6][] = [
   ['198.51.100.7', 4],

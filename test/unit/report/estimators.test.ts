@@ -28,11 +28,11 @@ const RAW = { ...DEFAULT_DEMAND_OPTIONS, clients: null };
 
 describe('resolver demand estimate', () => {
   it('reads the effective TTL from the shortest gap and the rate from the rest', () => {
-    // Gaps 31, 32, 33, 34 s: n = 4, mean 32.5 s, min 31 s → λ = (1 − 1/4) / 1.5 s = 0.5/s.
+    // Gaps 31, 32, 33, 34 s: n = 4, mean 32.5 s, min 31 s → λ = (1 − 2/4) / 1.5 s = 1/3 per s.
     const d = estimateResolverDemand(gaps([31_000, 32_000, 33_000, 34_000]), 30, RAW);
     expect(d.ttlEffSeconds).toBe(31);
-    expect(d.ratePerSecond).toBeCloseTo(0.5, 10);
-    expect(d.loadPerAnswer).toBeCloseTo(0.5 * 32.5, 10);
+    expect(d.ratePerSecond).toBeCloseTo(1 / 3, 10);
+    expect(d.loadPerAnswer).toBeCloseTo(32.5 / 3, 10);
     expect(d.flags).toEqual([]);
   });
 
@@ -43,12 +43,12 @@ describe('resolver demand estimate', () => {
   });
 
   it('flags a clamp when every gap is longer than the TTL', () => {
-    // Gaps 300, 310, 320 s for a 30 s TTL: λ = (2/3) / 10 s; lookups per answer = λ · 310 s.
+    // Gaps 300, 310, 320 s for a 30 s TTL: λ = (1/3) / 10 s; lookups per answer = λ · 310 s.
     const d = estimateResolverDemand(gaps([300_000, 310_000, 320_000]), 30, RAW);
     expect(d.ttlEffSeconds).toBe(300);
     expect(d.flags).toEqual(['extends-ttl']);
-    expect(d.ratePerSecond).toBeCloseTo(2 / 30, 10);
-    expect(d.loadPerAnswer).toBeCloseTo((2 / 30) * 310, 10);
+    expect(d.ratePerSecond).toBeCloseTo(1 / 30, 10);
+    expect(d.loadPerAnswer).toBeCloseTo((1 / 30) * 310, 10);
   });
 
   it('counts one lookup per answer without enough gaps', () => {
@@ -78,7 +78,7 @@ describe('resolver demand estimate', () => {
   it('caps the rate when the idle time is below timing noise', () => {
     const d = estimateResolverDemand(gaps([30_000, 30_001, 30_002, 30_003]), 30, RAW);
     expect(d.flags).toContain('saturated');
-    expect(d.ratePerSecond).toBeCloseTo((0.75 * 1000) / 10, 10);
+    expect(d.ratePerSecond).toBeCloseTo((0.5 * 1000) / 10, 10);
   });
 
   it('counts all of a resolver’s clients, not only those whose cache ran out with its entry', () => {
@@ -126,10 +126,10 @@ describe('resolver demand estimate', () => {
       rest: { resolvers: 3, queries: 1, load: [0, 2] },
     };
     const d = estimatePoolDemand(pool, RAW);
-    // busy: 16.25 lookups per answer → [65, 16.25]; quiet: 1 per answer → [0, 1]; rest [0, 2].
-    expect(d.loadByMember[0]).toBeCloseTo(65, 10);
-    expect(d.loadByMember[1]).toBeCloseTo(19.25, 10);
-    expect(d.totalLoad).toBeCloseTo(84.25, 10);
+    // busy: 32.5/3 lookups per answer → [130/3, 32.5/3]; quiet: 1 per answer → [0, 1]; rest [0, 2].
+    expect(d.loadByMember[0]).toBeCloseTo(130 / 3, 10);
+    expect(d.loadByMember[1]).toBeCloseTo(32.5 / 3 + 3, 10);
+    expect(d.totalLoad).toBeCloseTo(162.5 / 3 + 3, 10);
     expect(d.restLoad).toBe(2);
     expect(d.resolvers.map((r) => r.key)).toEqual(['busy', 'quiet']);
   });

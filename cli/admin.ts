@@ -1,0 +1,258 @@
+/**
+ * The admin side of `rondo serve` and `rondo check`: `--http`/`--http-token`, the admin HTTP
+ * server wired to a Runtime (metrics, status, report, dashboard), and — with Redis — the writer
+ * that shares this server's observation snapshot so any report covers the whole cluster.
+ */
+import { Command, Option } from 'commander';
+import type { Logger } from '../lib/logger.js';
+import { adminAuth, type AdminAuth } from '../admin/auth.js';
+import { createMetrics, type AdminMetrics } from '../admin/metrics.js';
+import { AdminServer, type ReportClients } from '../admin/server.js';
+import { buildStatus, type StatusZoneSource } from '../admin/status.js';
+import { readStatus } from '../health/status.js';
+import { describeRedisTarget } from '../health/redis-connection.js';
+import type { RedisHealthStore } from '../health/redis-store.js';
+import { ConfigError } from '../lib/errors.js';
+import { buildReport, measuredLoadFromHealth } from '../report/build-report.js';
+import { DEFAULT_DEMAND_OPTIONS } from '../report/demand.js';
+import type { ReportModel } from '../report/model.js';
+import { clusterSnapshot, REDIS_RESOLVERS_PER_POOL, SnapshotPublisher } from '../report/redis-transport.js';
+import { emptySnapshot } from '../report/snapshot.js';
+import type { Zone } from '../zones/types.js';
+import { formatListen, parseListen, type ListenAddress } from './options.js';
+import { redisConnection, type RedisCliOptions } from './redis-options.js';
+import type { Runtime } from './runtime.js';
+import type { Stoppable } from './signals.js';
+
+export const RONDO_VERSION = '0.1.0';
+
+export interface HttpCliOptions {
+  http?: ListenAddress;
+  httpToken?: string;
+}
+
+export function addHttpOptions(cmd: Command): Command {
+  return cmd
+    .option('--http <addr:port>', 'serve /metrics, /status, /report and the dashboard over HTTP here (loopback unless a token is set), e.g. 127.0.0.1:8053', parseListen)
+    .addOption(new Option('--http-token <token>', 'bearer token the admin HTTP side requires (required when --http is not loopback; at least 16 characters)').env('RONDO_HTTP_TOKEN'));
+}
+
+export interface AdminConfig {
+  readonly listen: ListenAddress;
+  readonly auth: AdminAuth;
+}
+
+/** The admin settings, checked before anything starts (ConfigError when a token is missing or weak). */
+export function adminConfig(opts: HttpCliOptions): AdminConfig | undefined {
+  if (!opts.http) return undefined;
+  return { listen: opts.http, auth: adminAuth(opts.http.host, opts.httpToken) };
+}
+
+/** Refuses what the admin side cannot do yet: with --workers, the DNS counters live in the workers. */
+export function assertAdminWithWorkers(admin: AdminConfig | undefined, workers: number): void {
+  if (admin && workers > 1) {
+    throw new ConfigError('ADMIN_WORKERS_UNSUPPORTED', '--http is not available with --workers yet: run one process per port and put them behind --redis to see the whole cluster in one report');
+  }
+}
+
+/** The store and its redacted name for the admin side, when Redis is on. */
+export function adminRedis(opts: RedisCliOptions, store: RedisHealthStore | undefined): AdminRedis | undefined {
+  const connection = redisConnection(opts);
+  return store && connection ? { store, target: describeRedisTarget(connection) } : undefined;
+}
+
+/** Redis as the admin side uses it: the store's command connection, and its redacted name. */
+export interface AdminRedis {
+  readonly store: RedisHealthStore;
+  /** describeRedisTarget(...): no password. */
+  readonly target: string;
+}
+
+export interface AdminServiceOptions {
+  readonly admin: AdminConfig | undefined;
+  readonly redis: AdminRedis | undefined;
+  readonly logger: Logger;
+  /** How often this server writes its observation snapshot to Redis. Default 10 s. */
+  readonly publishIntervalMs?: number;
+  /** How often the dashboard polls /report, ms (AdminServer default 5000). */
+  readonly pollIntervalMs?: number;
+  /** How long a built report is reused, ms (AdminServer default 2000). */
+  readonly reportCacheMs?: number;
+}
+
+function serial(zone: Zone): number | undefined {
+  const rdata = zone.soa.records[0]?.rdata as { serial?: unknown } | undefined;
+  return typeof rdata?.serial === 'number' ? rdata.serial : undefined;
+}
+
+/**
+ * A Runtime plus its admin side, as one Stoppable: starts the runtime, then the admin listener
+ * and the snapshot writer; stops them in the other order.
+ */
+export class AdminService implements Stoppable {
+  readonly metrics: AdminMetrics;
+  private readonly log: Logger;
+  private readonly server: AdminServer | undefined;
+  private readonly publisher: SnapshotPublisher | undefined;
+  private readonly startedAtMs = Date.now();
+  private redisReadFailing = false;
+
+  constructor(
+    readonly runtime: Runtime,
+    private readonly options: AdminServiceOptions,
+  ) {
+    this.log = options.logger.child({ component: 'admin' });
+    this.metrics = this.createMetrics();
+    const admin = options.admin;
+    this.server = admin
+      ? new AdminServer({
+          host: admin.listen.host,
+          port: admin.listen.port,
+          auth: admin.auth,
+          logger: options.logger,
+          ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
+          ...(options.reportCacheMs !== undefined ? { reportCacheMs: options.reportCacheMs } : {}),
+          routes: {
+            metrics: () => this.metrics.render(),
+            metricsContentType: this.metrics.contentType,
+            status: () => this.status(),
+            report: ({ clients }) => this.report(clients),
+          },
+        })
+      : undefined;
+    const observation = runtime.observation;
+    this.publisher =
+      options.redis && observation
+        ? new SnapshotPublisher({
+            redis: options.redis.store.redis,
+            prefix: options.redis.store.keys.prefix,
+            nodeId: runtime.nodeId,
+            snapshot: () => observation.observer.toSnapshot(Date.now(), { maxResolversPerPool: REDIS_RESOLVERS_PER_POOL }),
+            logger: options.logger,
+            intervalMs: options.publishIntervalMs,
+          })
+        : undefined;
+    runtime.scheduler?.on('probe', ({ targetId, result }) => {
+      this.metrics.observeProbe(this.kindOf(targetId), result.ok, result.latencyMs);
+    });
+  }
+
+  /** The admin listener's address once started (the real port when 0 was asked). */
+  adminAddress(): { host: string; port: number } | undefined {
+    return this.server?.address();
+  }
+
+  async start(): Promise<void> {
+    await this.runtime.start();
+    this.publisher?.start();
+    await this.server?.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    await this.publisher?.stop();
+    await this.runtime.stop();
+  }
+
+  reload(): Promise<void> {
+    return this.runtime.reload();
+  }
+
+  /** A line for the ready log: where the admin side listens. */
+  describe(): string {
+    const a = this.server?.address();
+    return a ? `admin on http://${formatListen(a)}` : '';
+  }
+
+  /** The report: this server's observations, merged with every other server's from Redis. */
+  async report(clients: ReportClients): Promise<ReportModel> {
+    const now = Date.now();
+    const own = this.runtime.observation?.snapshot(now);
+    let snapshot = own ?? emptySnapshot(now);
+    const notes: string[] = [];
+    const redis = this.options.redis;
+    if (redis) {
+      try {
+        snapshot = (await clusterSnapshot(redis.store.redis, redis.store.keys.prefix, own, this.runtime.nodeId)) ?? snapshot;
+        if (this.redisReadFailing) this.log.info('observation snapshots read from Redis again');
+        this.redisReadFailing = false;
+      } catch (err) {
+        if (!this.redisReadFailing) this.log.warn({ err: { type: (err as Error).name, message: (err as Error).message } }, 'could not read other servers’ observations from Redis; reporting this server only');
+        this.redisReadFailing = true;
+        notes.push('Redis was not reachable: this report covers this server only.');
+      }
+    }
+    const pools = this.runtime.zones().flatMap((z) => z.pools);
+    const model = buildReport(snapshot, {
+      measuredLoad: measuredLoadFromHealth(pools, this.runtime.store.view()),
+      ...(clients === 'none' ? { demand: { ...DEFAULT_DEMAND_OPTIONS, clients: null } } : {}),
+    });
+    if (clients === 'none') notes.push('Estimated as if clients kept no answers of their own (clients=none).');
+    return notes.length > 0 ? { ...model, notes: [...model.notes, ...notes] } : model;
+  }
+
+  status(): Promise<unknown> {
+    const runtime = this.runtime;
+    const redis = this.options.redis;
+    return buildStatus({
+      nodeId: runtime.nodeId,
+      version: RONDO_VERSION,
+      startedAtMs: this.startedAtMs,
+      zones: () => runtime.zones().map((z): StatusZoneSource => ({ origin: z.origin, file: z.file, serial: serial(z), pools: z.pools })),
+      health: () => runtime.store.view(),
+      allDown: (key) => {
+        for (const z of runtime.zones()) for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
+        return false;
+      },
+      dns: () => {
+        const server = runtime.server;
+        if (!server) return undefined;
+        return { listen: server.addresses().map((a) => formatListen(a)), stats: server.stats(), fastPathAnswered: server.fastPathStats()?.answered };
+      },
+      rrl: () => runtime.rrl?.stats(),
+      ...(redis
+        ? {
+            redis: () => ({ target: redis.target, connected: redis.store.connected }),
+            shared: () => readStatus(redis.store.redis, redis.store.keys, runtime.zones()),
+          }
+        : {}),
+    });
+  }
+
+  private kindOf(targetId: string): string {
+    for (const z of this.runtime.zones()) for (const t of z.targets) if (t.id === targetId) return t.check.kind;
+    return 'unknown';
+  }
+
+  private createMetrics(): AdminMetrics {
+    const runtime = this.runtime;
+    const redis = this.options.redis;
+    const server = runtime.server;
+    const observation = runtime.observation;
+    return createMetrics({
+      version: RONDO_VERSION,
+      nodeId: runtime.nodeId,
+      ...(server
+        ? {
+            dnsStats: () => server.stats(),
+            fastPathAnswered: () => server.fastPathStats()?.answered,
+          }
+        : {}),
+      ...(observation
+        ? {
+            poolAnswers: () => observation.observer.answerCounts(),
+            observerStats: () => observation.observer.stats(),
+          }
+        : {}),
+      targets: () => {
+        const ids = new Set<string>();
+        for (const z of runtime.zones()) for (const t of z.targets) ids.add(t.id);
+        return [...ids];
+      },
+      health: () => runtime.store.view(),
+      zoneLoads: () => runtime.zoneLoads.entries(),
+      ...(redis ? { redisConnected: () => redis.store.connected } : {}),
+      ...(runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
+    });
+  }
+}
