@@ -76,6 +76,8 @@ export class AdminServer {
       });
     });
     this.server.keepAliveTimeout = 5000;
+    // A read-only side door: a few operators and scrapers, never thousands of clients.
+    this.server.maxConnections = 256;
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

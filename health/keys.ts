@@ -8,6 +8,8 @@
  * - `{prefix}:o:m:{pool}/{address}` STRING override of one pool member, for members without a check.
  * - `{prefix}:node:{nodeId}`  STRING heartbeat (JSON), `PX` = 3 × heartbeat interval.
  * - `{prefix}:changes`        pub/sub channel for verdict and override changes.
+ * - `{prefix}:obs:{nodeId}`   STRING a DNS server's observation snapshot for the skew report
+ *                             (JSON), `PX` 3 × its write interval; built in report/redis-transport.ts.
  *
  * The prefix may not contain `:` or glob characters, so `SCAN MATCH {prefix}:v:*` can never see
  * another prefix's keys.

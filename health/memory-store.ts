@@ -13,7 +13,7 @@ import type {
   Verdict,
   VerdictSink,
 } from './types.js';
-import { healthView } from './view.js';
+import { healthView, nextHealthView } from './view.js';
 
 export interface MemoryHealthStoreOptions {
   readonly clock?: Clock;
@@ -152,7 +152,7 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
       changed.push(id);
     }
     if (changed.length === 0) return;
-    this.current = healthView(this.current.version + 1, this.decided);
+    this.current = nextHealthView(this.current, changed, this.decided);
     const change: HealthChange = Object.freeze({ view: this.current, changed: Object.freeze(changed) });
     for (const listener of this.listeners) {
       try {

@@ -294,8 +294,9 @@ export class Observer {
         rows[row + GAPS] = n + 1;
         rows[row + GAP_SUM]! += gap;
         rows[row + GAP_SUM_SQ]! += gap * gap;
-        const grid0 = gap + (last % 1000);
-        const grid500 = gap + ((last + 500) % 1000);
+        const intoSecond = last % 1000;
+        const grid0 = gap + intoSecond;
+        const grid500 = gap + (intoSecond < 500 ? intoSecond + 500 : intoSecond - 500);
         if (n === 0 || grid0 < rows[row + GRID_MIN_0]!) rows[row + GRID_MIN_0] = grid0;
         if (n === 0 || grid500 < rows[row + GRID_MIN_500]!) rows[row + GRID_MIN_500] = grid500;
         rows[row + GRID_SUM_0]! += grid0;

@@ -25,7 +25,8 @@ export function simulateCommand(): Command {
     'simulate DNS caching skew for one pool: resolver and client caches, connections; prints skew per window, drain curves and advice',
   );
   for (const o of SIMULATE_OPTIONS) {
-    cmd.addOption(new Option(`--${o.flag} <${o.value}>`, `${o.description} (default ${o.default}; ${o.source})`));
+    const source = o.source === '—' || o.source === '' ? '' : `; ${o.source}`;
+    cmd.addOption(new Option(`--${o.flag} <${o.value}>`, `${o.description} (default ${o.default}${source})`));
   }
   cmd
     .option('--compare <spec>', "run several side by side: 'ttl=5,30,300', several dimensions with ';' ('ttl=5,30;answers=1,all'); values with commas use '|'")

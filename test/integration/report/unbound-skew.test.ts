@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../lib/random.js';
 import type { ReportModel } from '../../../report/model.js';
 import { freePort } from '../../helpers/redis-server.js';
-import { freeDnsPort, startRondo, stopAllRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { freeDnsPort, startRondo, stopAllRondo } from '../../helpers/rondo-process.js';
 import { runClientGroup, skewZoneText, startCountingBackends, type ClientGroupResult, type CountingBackends } from './fixture.js';
 import { startUnbound, unboundAvailable, type Unbound } from './unbound.js';
 
@@ -45,7 +45,6 @@ const LOAD_MS = 40_000;
 describe.runIf(unboundAvailable())('skew report with real unbound resolvers', () => {
   let dir: string;
   let backends: CountingBackends;
-  let rondo: RondoProcess;
   let adminPort: number;
   const resolvers: Unbound[] = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -56,7 +55,7 @@ describe.runIf(unboundAvailable())('skew report with real unbound resolvers', ()
     await writeFile(path.join(dir, 'skew.test.zone'), skewZoneText(POOLS, BACKENDS, TTL_SECONDS));
     const dnsPort = await freeDnsPort();
     adminPort = await freePort();
-    rondo = await startRondo(['serve', '--zones', dir, '--listen', `127.0.0.1:${dnsPort}`, '--http', `127.0.0.1:${adminPort}`], { name: 'rondo' });
+    await startRondo(['serve', '--zones', dir, '--listen', `127.0.0.1:${dnsPort}`, '--http', `127.0.0.1:${adminPort}`], { name: 'rondo' });
     for (const g of GROUPS) resolvers.push(await startUnbound({ zone: 'skew.test', stubHost: '127.0.0.1', stubPort: dnsPort, outgoing: g.outgoing }));
   });
 
