@@ -126,7 +126,7 @@ export class IpcHealthSource implements HealthSource {
     }
     const members = new Map([...this.members].map(([key, m]) => [key, m.override] as const));
     const base = healthView(this.current.version + 1, this.targets);
-    this.current = Object.freeze({ version: base.version, get: base.get, member: (pool: string, address: string) => members.get(memberKey(pool, address)) });
+    this.current = Object.freeze({ version: base.version, get: (targetId: string) => base.get(targetId), member: (pool: string, address: string) => members.get(memberKey(pool, address)) });
     if (message.full) {
       this.received?.();
       this.received = undefined;

@@ -20,9 +20,8 @@ class LayeredView implements HealthView {
     Object.freeze(this);
   }
 
-  get(targetId: string): TargetHealth | undefined {
-    return this.overlay.get(targetId) ?? this.base.get(targetId);
-  }
+  /** An arrow function, so `view.get` may be passed around detached from the view. */
+  readonly get = (targetId: string): TargetHealth | undefined => this.overlay.get(targetId) ?? this.base.get(targetId);
 }
 
 /** The view after `changed` targets took the values they now have in `all` (the store's current decisions). */

@@ -96,7 +96,8 @@ class PoolTable {
     this.first = new Float64Array(this.size);
     this.included = new Float64Array(this.size);
     this.restLoad = new Float64Array(this.size);
-    this.grow(INITIAL_CAPACITY);
+    // Resolver rows are allocated on the first answer, not here: a zone of 100,000 pools that are
+    // mostly never asked must not cost 100,000 tables up front.
   }
 
   grow(capacity: number): void {
@@ -112,7 +113,7 @@ class PoolTable {
   allocate(key: ResolverKey, nowMs: number): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      if (this.top === this.capacity) this.grow(this.capacity * 2);
+      if (this.top === this.capacity) this.grow(Math.max(INITIAL_CAPACITY, this.capacity * 2));
       slot = this.top++;
     }
     this.index.set(key, slot);

@@ -30,6 +30,8 @@ export class QuestionScanner {
   questionEnd = 0;
   /** The query carried an OPT record, so the response carries ours. */
   edns = false;
+  /** The query's DO bit, echoed in our OPT. */
+  dnssecOk = false;
   /** Largest response the requester takes over UDP. */
   limit = MIN_UDP_PAYLOAD;
 
@@ -73,12 +75,16 @@ export class QuestionScanner {
     if ((qtype !== RRType.A && qtype !== RRType.AAAA) || message[pos + 3] !== 0 || message[pos + 4] !== 1) return false;
 
     let limit = MIN_UDP_PAYLOAD;
+    let dnssecOk = false;
     if (arcount === 1) {
       const opt = questionEnd;
       if (opt + 11 > length) return false;
       if (message[opt] !== 0 || message[opt + 1] !== 0 || message[opt + 2] !== TYPE_OPT) return false;
       // TTL: extended RCODE, VERSION, DO|Z, Z.
-      if ((message[opt + 5]! | message[opt + 6]! | message[opt + 7]! | message[opt + 8]!) !== 0) return false;
+      // Only the DO bit may be set (RFC 3225): with no DNSSEC data here the answer is the same,
+      // with DO echoed in our OPT; resolvers that validate set it on nearly every query.
+      if ((message[opt + 5]! | message[opt + 6]! | (message[opt + 7]! & 0x7f) | message[opt + 8]!) !== 0) return false;
+      dnssecOk = (message[opt + 7]! & 0x80) !== 0;
       const rdataEnd = opt + 11 + ((message[opt + 9]! << 8) | message[opt + 10]!);
       if (rdataEnd !== length) return false;
       for (let o = opt + 11; o < rdataEnd; ) {
@@ -98,6 +104,7 @@ export class QuestionScanner {
     this.qtype = qtype;
     this.questionEnd = questionEnd;
     this.edns = arcount === 1;
+    this.dnssecOk = dnssecOk;
     this.limit = limit;
     return true;
   }

@@ -177,8 +177,9 @@ describe('fast path = full path, byte for byte', () => {
     const full = new World([zone], { fast: false });
     const firsts: string[] = [];
     for (let i = 0; i < 12; i++) {
-      // Even queries are plain (fast path), odd ones carry DO=1 (full path).
-      const message = buildQuery({ id: i, name: 'rr.lb.example.test.', type: 1, ...(i % 2 === 1 ? { edns: { dnssecOk: true } } : {}) });
+      // Even queries are plain (fast path), odd ones carry a Client Subnet option (full path).
+      const ecs = { edns: { options: [ecsOption(1, 24, Buffer.from([198, 51, 100]))] } };
+      const message = buildQuery({ id: i, name: 'rr.lb.example.test.', type: 1, ...(i % 2 === 1 ? ecs : {}) });
       const a = fast.ask(message);
       const b = full.ask(message);
       expect(a?.equals(b ?? Buffer.alloc(0))).toBe(true);
