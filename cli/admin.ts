@@ -235,6 +235,7 @@ export class AdminService implements Stoppable {
       ...(server
         ? {
             dnsStats: () => server.stats(),
+            queryCounts: () => server.queryCounts(),
             fastPathAnswered: () => server.fastPathStats()?.answered,
           }
         : {}),

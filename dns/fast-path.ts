@@ -34,6 +34,7 @@ import { NameTable } from './fast/name-table.js';
 import { QuestionScanner } from './fast/scan.js';
 import type { PlannedSelector, PoolState } from './planned-selector.js';
 import type { DnsStats } from './query-handler.js';
+import { QueryCounters, type QueryCell } from './query-counters.js';
 import { findCut } from './respond.js';
 import { HEADER_SIZE, OUR_UDP_PAYLOAD, TYPE_OPT } from './wire/constants.js';
 import { readQuestionName } from './wire/names.js';
@@ -49,6 +50,8 @@ export interface FastPathOptions {
   readonly logger: Logger;
   /** Default: a private cache. */
   readonly cache?: AnswerCache;
+  /** Query counts by zone/qtype/rcode, shared with the full path. Default: private. */
+  readonly queries?: QueryCounters;
 }
 
 export interface FastPathStats {
@@ -71,6 +74,8 @@ const OPT_RECORD = Buffer.from([0, 0, TYPE_OPT, OUR_UDP_PAYLOAD >> 8, OUR_UDP_PA
 interface StaticEntry {
   readonly kind: 'static';
   readonly answers: EncodedAnswers;
+  /** This name's (zone, qtype, NOERROR) query counter. */
+  readonly counter: QueryCell;
 }
 
 interface PoolEntry {
@@ -81,6 +86,7 @@ interface PoolEntry {
   answers: EncodedAnswers | undefined;
   /** The state `answers` were made for; another state (a rebuilt plan) means: ask the cache again. */
   encodedFor: PoolState | undefined;
+  readonly counter: QueryCell;
 }
 
 type Entry = StaticEntry | PoolEntry | typeof FULL_PATH;
@@ -90,11 +96,13 @@ export class FastPath {
   readonly cache: AnswerCache;
   private readonly table = new NameTable<Entry>();
   private readonly scanner = new QuestionScanner();
+  private readonly queries: QueryCounters;
   private snapshot: ZoneSet | undefined;
   private missing = 0;
 
   constructor(private readonly options: FastPathOptions) {
     this.cache = options.cache ?? new AnswerCache();
+    this.queries = options.queries ?? new QueryCounters();
   }
 
   /**
@@ -168,6 +176,7 @@ export class FastPath {
     stats.received++;
     stats.udp++;
     stats.rcodes.NOERROR = (stats.rcodes.NOERROR ?? 0) + 1;
+    entry.counter.count++;
     this.stats.answered++;
     return out;
   }
@@ -201,20 +210,20 @@ export class FastPath {
       }
       return FULL_PATH;
     }
-    const entry = this.entryFor(node.rrsets.get(q.qtype));
+    const entry = this.entryFor(node.rrsets.get(q.qtype), this.queries.cell(zone?.origin ?? '-', q.qtype, 'NOERROR'));
     this.table.insert(keyCopy, q.hash, q.qtype, entry);
     return entry;
   }
 
-  private entryFor(rrset: RRset | undefined): Entry {
+  private entryFor(rrset: RRset | undefined, counter: QueryCell): Entry {
     // No RRset of this type: CNAME or NODATA, the full path's.
     if (!rrset) return FULL_PATH;
     if (rrset.pool) {
       const selector = this.options.selector;
       if (!selector) return FULL_PATH;
-      return { kind: 'pool', pool: rrset.pool, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined };
+      return { kind: 'pool', pool: rrset.pool, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined, counter };
     }
     const answers = this.cache.forRRset(rrset);
-    return answers ? { kind: 'static', answers } : FULL_PATH;
+    return answers ? { kind: 'static', answers, counter } : FULL_PATH;
   }
 }

@@ -10,6 +10,7 @@ import { MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, RCODE_NAMES }
 import { encodeResponse } from './wire/encode.js';
 import type { ResponseContext, ResponseMessage } from './wire/message.js';
 import { parseQuery } from './wire/parse-query.js';
+import { NO_ZONE, QueryCounters } from './query-counters.js';
 
 export interface DnsStats {
   /** Messages received, answered or not. */
@@ -48,6 +49,7 @@ export class QueryHandler {
     private readonly selector: PoolSelector,
     private readonly log: Logger,
     readonly stats: DnsStats,
+    private readonly queries: QueryCounters = new QueryCounters(),
   ) {}
 
   /** Checked per message so a runtime level change takes effect; cheap next to building the log object. */
@@ -103,6 +105,9 @@ export class QueryHandler {
     }
     const rcodeName = RCODE_NAMES[response.rcode] ?? String(response.rcode);
     this.stats.rcodes[rcodeName] = (this.stats.rcodes[rcodeName] ?? 0) + 1;
+    const question = ctx.question;
+    const zone = question ? this.zones().find(question.name)?.origin : undefined;
+    this.queries.add(zone ?? NO_ZONE, question?.type, rcodeName);
     if (encoded.truncated) this.stats.truncated++;
     if (this.debug) {
       this.log.debug(

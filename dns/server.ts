@@ -11,6 +11,7 @@ import { PlannedSelector } from './planned-selector.js';
 import { FastPath, type FastPathStats } from './fast-path.js';
 import type { ZoneSet } from './zone-set.js';
 import { TcpConnection } from './tcp-connection.js';
+import { QueryCounters, type QueryCell } from './query-counters.js';
 import { listenError } from './listen-error.js';
 import type { ResponseRateLimiter } from './rrl.js';
 
@@ -111,6 +112,7 @@ export class DnsServer {
   private readonly exclusive: boolean;
   private readonly rrl: ResponseRateLimiter | undefined;
   private readonly counters: DnsStats = newStats();
+  private readonly queries = new QueryCounters();
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<TcpConnection>();
   private readonly idleTimeoutMs: number;
@@ -121,10 +123,10 @@ export class DnsServer {
 
   constructor(options: DnsServerOptions) {
     this.log = options.logger.child({ component: 'dns' });
-    this.handler = new QueryHandler(options.zones, options.selector, this.log, this.counters);
+    this.handler = new QueryHandler(options.zones, options.selector, this.log, this.counters, this.queries);
     const planned = options.selector instanceof PlannedSelector ? options.selector : undefined;
     this.fast =
-      options.fastPath === false ? undefined : new FastPath({ zones: options.zones, selector: planned, stats: this.counters, logger: this.log });
+      options.fastPath === false ? undefined : new FastPath({ zones: options.zones, selector: planned, stats: this.counters, logger: this.log, queries: this.queries });
     this.exclusive = options.exclusive ?? true;
     this.rrl = options.rrl?.enabled ? options.rrl : undefined;
     this.idleTimeoutMs = options.tcpIdleTimeoutMs ?? 10_000;
@@ -150,6 +152,11 @@ export class DnsServer {
 
   stats(): DnsStats {
     return { ...this.counters, rcodes: { ...this.counters.rcodes }, tcpOpen: this.connections.size };
+  }
+
+  /** Queries answered by zone, question type and RCODE (both paths). */
+  queryCounts(): Iterable<QueryCell> {
+    return this.queries.entries();
   }
 
   /** What the UDP fast path answered and learnt (undefined when it is off). */

@@ -38,6 +38,9 @@ describe('admin HTTP without a token (loopback)', () => {
     expect(text).toContain('rondo_dns_responses_total{rcode="NXDOMAIN"} 2');
     const firsts = [...text.matchAll(/^rondo_pool_answers_total\{pool="www\.example\.test\.",type="A",member="[^"]+",position="first"\} (\d+)$/gm)].map((m) => Number(m[1]));
     expect(firsts).toEqual([2, 2, 2, 2]);
+    // By zone, type and RCODE: the 8 A queries (most answered by the UDP fast path) and the 2 NXDOMAINs.
+    expect(text).toContain('rondo_dns_queries_total{zone="example.test.",qtype="A",rcode="NOERROR"} 8');
+    expect(text).toContain('rondo_dns_queries_total{zone="example.test.",qtype="A",rcode="NXDOMAIN"} 2');
     expect(text).toContain('rondo_zone_reloads_total{zone="example.test.",result="loaded"} 1');
     expect(text).toContain('rondo_report_resolvers_tracked 1');
   });
