@@ -60,13 +60,13 @@ describe('zones/examples', () => {
   });
 });
 
-describe('docs/zone-syntax.md', () => {
+describe.each(['docs/zone-syntax.md', 'README.md'])('%s', (file) => {
   it('every zone block in it loads clean', () => {
-    const doc = readFileSync(path.resolve(import.meta.dirname, '../../../docs/zone-syntax.md'), 'utf8');
-    const blocks = [...doc.matchAll(/```\n(\$ORIGIN[\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    const doc = readFileSync(path.resolve(import.meta.dirname, '../../..', file), 'utf8');
+    const blocks = [...doc.matchAll(/```(?:zone)?\n(\$ORIGIN[\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks.length).toBeGreaterThan(0);
     for (const block of blocks) {
-      const result = parseZoneText(block, 'docs/zone-syntax.md');
+      const result = parseZoneText(block, file);
       expect(result.ok ? result.warnings.map((w) => w.message) : result.errors.map((e) => e.message)).toEqual([]);
     }
   });
