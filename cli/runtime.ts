@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import { ZoneWatcher } from '../zones/watch.js';
 import { findZoneFiles } from '../zones/load.js';
-import type { Pool, Target, Zone } from '../zones/types.js';
+import type { Target, Zone } from '../zones/types.js';
 import { ZoneRegistry } from '../dns/zone-set.js';
 import { DnsServer, type ListenAddress } from '../dns/server.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
@@ -17,6 +17,8 @@ import { buildPlan } from '../balance/plan.js';
 import { CheckScheduler } from '../checks/scheduler.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import type { HealthSource, VerdictSink } from '../health/types.js';
+import { targetQuorums, type Quorum } from '../health/consensus.js';
+import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 
 export interface RuntimeOptions {
@@ -46,7 +48,8 @@ export interface ZoneLoadCounts {
 /** What the runtime needs of a health store: the DNS side reads, checkers write. */
 export interface HealthStoreLike extends HealthSource, VerdictSink {
   start?(): Promise<void>;
-  setTargets?(targets: readonly { id: string; quorum: Pool['config']['quorum'] }[]): void;
+  /** Each target's quorums (several when pools sharing it disagree: the store applies the strictest). */
+  setTargets?(targets: readonly { id: string; quorum: readonly Quorum[] }[]): void;
   stop?(): Promise<void>;
   close?(): void;
 }
@@ -91,7 +94,7 @@ export class Runtime {
   /** Loads the zones, starts the store, the checks and the listeners. Rejects if nothing can be served. */
   async start(): Promise<void> {
     const files = await findZoneFiles([...this.options.zonePaths]);
-    if (files.length === 0) throw new Error(`no zone files found in ${this.options.zonePaths.join(', ')}`);
+    if (files.length === 0) throw new ConfigError('CONFIG_NO_ZONE_FILES', `no zone files found in ${this.options.zonePaths.join(', ')} (a directory is searched for *.zone files)`);
     await this.options.store?.start?.();
     this.watcher = new ZoneWatcher({
       files,
@@ -101,7 +104,7 @@ export class Runtime {
       onError: (file, errors) => this.onZoneError(file, errors),
     });
     await this.watcher.start();
-    if (this.zonesByFile.size === 0) throw new Error('no zone loaded: every zone file has errors (run `rondo zone check`)');
+    if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');
     await this.scheduler?.start();
     await this.server?.start(this.options.listen);
     this.observation?.start();
@@ -165,21 +168,7 @@ export class Runtime {
     this.observation?.setPools(pools);
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
-    this.store.setTargets?.(quorumPerTarget(pools));
+    this.store.setTargets?.(targetQuorums(zones));
     this.scheduler?.setTargets([...targets.values()]);
   }
-}
-
-/** The strictest quorum among the pools that share a target. */
-function quorumPerTarget(pools: readonly Pool[]): { id: string; quorum: Pool['config']['quorum'] }[] {
-  const rank = (q: Pool['config']['quorum']): number => (q === 'all' ? Infinity : q === 'majority' ? 0.5 : q);
-  const out = new Map<string, Pool['config']['quorum']>();
-  for (const pool of pools) {
-    for (const m of pool.members) {
-      if (m.targetId === undefined) continue;
-      const seen = out.get(m.targetId);
-      if (seen === undefined || rank(pool.config.quorum) > rank(seen)) out.set(m.targetId, pool.config.quorum);
-    }
-  }
-  return [...out].map(([id, quorum]) => ({ id, quorum }));
 }
