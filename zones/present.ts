@@ -7,7 +7,8 @@ export function formatRecord(rr: ResourceRecord): string {
   return `${rr.display} ${rr.ttl} IN ${typeName(rr.type)} ${formatRdata(rr.rdata)}`;
 }
 
-export function formatRdata(rdata: Rdata): string {
+/** `upperHex`: RFC 3597 data in uppercase hex, as dig prints it. */
+export function formatRdata(rdata: Rdata, options: { readonly upperHex?: boolean } = {}): string {
   switch (rdata.kind) {
     case 'A':
     case 'AAAA':
@@ -27,9 +28,12 @@ export function formatRdata(rdata: Rdata): string {
       return `${rdata.flags} ${rdata.tag} ${quoteString(rdata.value)}`;
     case 'SOA':
       return `${rdata.mname} ${rdata.rname} ${rdata.serial} ${rdata.refresh} ${rdata.retry} ${rdata.expire} ${rdata.minimum}`;
-    case 'generic':
+    case 'generic': {
       // RFC 3597 §5
-      return rdata.data.length === 0 ? '\\# 0' : `\\# ${rdata.data.length} ${Buffer.from(rdata.data).toString('hex')}`;
+      if (rdata.data.length === 0) return '\\# 0';
+      const hex = Buffer.from(rdata.data).toString('hex');
+      return `\\# ${rdata.data.length} ${options.upperHex ? hex.toUpperCase() : hex}`;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 import type { Rdata } from '../../zones/types.js';
 import { CLASS_IN, RCODE_NAMES } from './constants.js';
 import { decodeMessage, type DecodedMessage, type DecodedRecord } from './decode.js';
+import { formatRdata as formatZoneRdata } from '../../zones/present.js';
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
   1: 'A',
@@ -36,40 +37,9 @@ export function rcodeName(rcode: number): string {
   return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
 }
 
-/** A character-string in quotes with dig's escapes (`\"`, `\\`, `\DDD`). */
-export function quoteString(bytes: Uint8Array): string {
-  let out = '"';
-  for (const b of bytes) {
-    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b);
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += '\\' + b.toString().padStart(3, '0');
-  }
-  return out + '"';
-}
-
+/** Rdata as dig prints it (RFC 3597 hex in uppercase). */
 export function formatRdata(rdata: Rdata): string {
-  switch (rdata.kind) {
-    case 'A':
-    case 'AAAA':
-      return rdata.address;
-    case 'NS':
-      return rdata.host;
-    case 'CNAME':
-    case 'PTR':
-      return rdata.target;
-    case 'MX':
-      return `${rdata.preference} ${rdata.exchange}`;
-    case 'SRV':
-      return `${rdata.priority} ${rdata.weight} ${rdata.port} ${rdata.target}`;
-    case 'SOA':
-      return `${rdata.mname} ${rdata.rname} ${rdata.serial} ${rdata.refresh} ${rdata.retry} ${rdata.expire} ${rdata.minimum}`;
-    case 'TXT':
-      return rdata.strings.map(quoteString).join(' ');
-    case 'CAA':
-      return `${rdata.flags} ${rdata.tag} ${quoteString(rdata.value)}`;
-    case 'generic':
-      return rdata.data.length === 0 ? '\\# 0' : `\\# ${rdata.data.length} ${Buffer.from(rdata.data).toString('hex').toUpperCase()}`;
-  }
+  return formatZoneRdata(rdata, { upperHex: true });
 }
 
 export function formatDecodedRecord(rr: DecodedRecord): string {
