@@ -1,13 +1,12 @@
 /**
  * Not a test: generates a large zone (default 100,000 names × 10 A records = 1,000,000 records)
  * and measures loadZoneFile time and memory:
- *   npx tsc -p tsconfig.json --noEmit false --outDir /tmp/rondo-perf
- *   node --expose-gc /tmp/rondo-perf/test/perf/zone-load.js [names] [perName]
+ *   npm run build && node --expose-gc dist/bench/zone-load.js [names] [perName]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadZoneFile } from '../../zones/load.js';
+import { loadZoneFile } from '../zones/load.js';
 
 const names = Number(process.argv[2] ?? 100_000);
 const perName = Number(process.argv[3] ?? 10);
