@@ -59,6 +59,11 @@ export interface MetricsSource {
   /** Present only when Redis is configured. */
   redisConnected?(): boolean;
   rrlStats?(): RrlStatsLike | undefined;
+  /**
+   * `rondo serve --workers N`: DNS worker processes running, how many answered this scrape's
+   * request for their counters (the DNS metrics cover these), and requests unanswered since start.
+   */
+  workers?(): { readonly running: number; readonly answered: number; readonly unanswered: number } | undefined;
 }
 
 export interface AdminMetrics {
@@ -281,6 +286,33 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
       collect() {
         const s = rrlStats();
         if (s) this.set(s.entries);
+      },
+    });
+  }
+
+  if (source.workers) {
+    const workers = source.workers.bind(source);
+    new Gauge({
+      name: 'rondo_workers',
+      help: 'DNS worker processes (--workers), by whether they answered this scrape’s request for their counters (answered, unanswered)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const w = workers();
+        if (!w) return;
+        this.set({ state: 'answered' }, w.answered);
+        this.set({ state: 'unanswered' }, w.running - w.answered);
+      },
+    });
+    new Counter({
+      name: 'rondo_worker_stats_timeouts_total',
+      help: 'Requests for a DNS worker’s counters that it did not answer in time (its counts were left out of that scrape)',
+      registers,
+      collect() {
+        const w = workers();
+        if (!w) return;
+        this.reset();
+        this.inc(w.unanswered);
       },
     });
   }

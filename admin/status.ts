@@ -39,6 +39,8 @@ export interface StatusSource {
   allDown?(poolKey: string): boolean;
   dns?(): { readonly listen: readonly string[]; readonly stats: DnsStatsLike; readonly fastPathAnswered?: number | undefined } | undefined;
   rrl?(): RrlStatsLike | undefined;
+  /** `rondo serve --workers N`: worker processes, and how many answered for this status (its DNS counters sum these). */
+  workers?(): { readonly count: number; readonly answered: number } | undefined;
   /** Redacted target (`redis://user:***@host:6379/0`, `sentinel://…`) and whether it is up. */
   redis?(): { readonly target: string; readonly connected: boolean } | undefined;
   /** The shared health model read from Redis (health/status.ts `readStatus`). */
@@ -79,6 +81,8 @@ export interface AdminStatus {
   readonly zones: readonly { readonly origin: string; readonly file: string; readonly serial: number | null; readonly pools: readonly PoolStatus[] }[];
   readonly dns: { readonly listen: readonly string[]; readonly stats: DnsStatsLike; readonly fastPathAnswered: number | null } | null;
   readonly rrl: RrlStatsLike | null;
+  /** With --workers: DNS worker processes, and how many answered for the DNS counters above. */
+  readonly workers: { readonly count: number; readonly answered: number } | null;
   readonly redis: { readonly target: string; readonly connected: boolean } | null;
   /** The shared model from Redis; null without Redis, or when it could not be read (see sharedError). */
   readonly shared: StatusModel | null;
@@ -168,6 +172,7 @@ export async function buildStatus(source: StatusSource, nowMs = Date.now()): Pro
     zones,
     dns: dns ? { listen: dns.listen, stats: dns.stats, fastPathAnswered: dns.fastPathAnswered ?? null } : null,
     rrl: source.rrl?.() ?? null,
+    workers: source.workers?.() ?? null,
     redis: source.redis?.() ?? null,
     shared,
     sharedError,

@@ -2,6 +2,10 @@
  * The admin side of `rondo serve` and `rondo check`: `--http`/`--http-token`, the admin HTTP
  * server wired to a Runtime (metrics, status, report, dashboard), and — with Redis — the writer
  * that shares this server's observation snapshot so any report covers the whole cluster.
+ *
+ * With `--workers N` it runs in the cluster primary, whose runtime answers no DNS: the DNS
+ * counters and observations come from the workers, gathered over IPC on each scrape, status,
+ * report and snapshot write (worker-stats.ts) and summed.
  */
 import { Command, Option } from 'commander';
 import type { Logger } from '../lib/logger.js';
@@ -12,17 +16,19 @@ import { buildStatus, type StatusZoneSource } from '../admin/status.js';
 import { readStatus } from '../health/status.js';
 import { describeRedisTarget } from '../health/redis-connection.js';
 import type { RedisHealthStore } from '../health/redis-store.js';
-import { ConfigError } from '../lib/errors.js';
 import { buildReport, measuredLoadFromHealth } from '../report/build-report.js';
 import { DEFAULT_DEMAND_OPTIONS } from '../report/demand.js';
 import type { ReportModel } from '../report/model.js';
 import { clusterSnapshot, REDIS_RESOLVERS_PER_POOL, SnapshotPublisher } from '../report/redis-transport.js';
-import { emptySnapshot } from '../report/snapshot.js';
+import { emptySnapshot, type ObservationSnapshot } from '../report/snapshot.js';
 import type { Zone } from '../zones/types.js';
 import { formatListen, parseListen, type ListenAddress } from './options.js';
 import { redisConnection, type RedisCliOptions } from './redis-options.js';
+import { SNAPSHOT_RESOLVERS_PER_POOL } from './observation.js';
 import type { Runtime } from './runtime.js';
 import type { Stoppable } from './signals.js';
+import type { ClusterSide } from './workers.js';
+import type { CollectedStats, WorkerStats } from './worker-stats.js';
 
 export const RONDO_VERSION = '0.1.0';
 
@@ -48,13 +54,6 @@ export function adminConfig(opts: HttpCliOptions): AdminConfig | undefined {
   return { listen: opts.http, auth: adminAuth(opts.http.host, opts.httpToken) };
 }
 
-/** Refuses what the admin side cannot do yet: with --workers, the DNS counters live in the workers. */
-export function assertAdminWithWorkers(admin: AdminConfig | undefined, workers: number): void {
-  if (admin && workers > 1) {
-    throw new ConfigError('ADMIN_WORKERS_UNSUPPORTED', '--http is not available with --workers yet: run one process per port and put them behind --redis to see the whole cluster in one report');
-  }
-}
-
 /** The store and its redacted name for the admin side, when Redis is on. */
 export function adminRedis(opts: RedisCliOptions, store: RedisHealthStore | undefined): AdminRedis | undefined {
   const connection = redisConnection(opts);
@@ -78,6 +77,8 @@ export interface AdminServiceOptions {
   readonly pollIntervalMs?: number;
   /** How long a built report is reused, ms (AdminServer default 2000). */
   readonly reportCacheMs?: number;
+  /** `rondo serve --workers N`: the primary's runtime and workers; the DNS counters are the workers'. */
+  readonly cluster?: ClusterSide;
 }
 
 function serial(zone: Zone): number | undefined {
@@ -96,6 +97,8 @@ export class AdminService implements Stoppable {
   private readonly publisher: SnapshotPublisher | undefined;
   private readonly startedAtMs = Date.now();
   private redisReadFailing = false;
+  /** The workers' counters from the last gathering (cluster only), read by the metrics. */
+  private workerCounters: CollectedStats | undefined;
 
   constructor(
     readonly runtime: Runtime,
@@ -113,21 +116,21 @@ export class AdminService implements Stoppable {
           ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
           ...(options.reportCacheMs !== undefined ? { reportCacheMs: options.reportCacheMs } : {}),
           routes: {
-            metrics: () => this.metrics.render(),
+            metrics: () => this.renderMetrics(),
             metricsContentType: this.metrics.contentType,
             status: () => this.status(),
             report: ({ clients }) => this.report(clients),
           },
         })
       : undefined;
-    const observation = runtime.observation;
+    const snapshot = this.snapshotSource(REDIS_RESOLVERS_PER_POOL);
     this.publisher =
-      options.redis && observation
+      options.redis && snapshot
         ? new SnapshotPublisher({
             redis: options.redis.store.redis,
             prefix: options.redis.store.keys.prefix,
             nodeId: runtime.nodeId,
-            snapshot: () => observation.observer.toSnapshot(Date.now(), { maxResolversPerPool: REDIS_RESOLVERS_PER_POOL }),
+            snapshot: async () => (await snapshot()) ?? emptySnapshot(Date.now()),
             logger: options.logger,
             intervalMs: options.publishIntervalMs,
           })
@@ -143,7 +146,7 @@ export class AdminService implements Stoppable {
   }
 
   async start(): Promise<void> {
-    await this.runtime.start();
+    await this.lifecycle.start();
     this.publisher?.start();
     await this.server?.start();
   }
@@ -151,12 +154,36 @@ export class AdminService implements Stoppable {
   async stop(): Promise<void> {
     await this.server?.close();
     await this.publisher?.stop();
-    await this.runtime.stop();
+    await this.lifecycle.stop();
   }
 
   reload(): Promise<void> {
-    return this.runtime.reload();
+    return this.lifecycle.reload?.() ?? Promise.resolve();
   }
+
+  /** What starts, reloads and stops: the runtime, or with workers the cluster primary (which starts the runtime). */
+  private get lifecycle(): Stoppable {
+    return this.options.cluster?.lifecycle ?? this.runtime;
+  }
+
+  /**
+   * Where this server's observation snapshot comes from: the runtime's observer, or with workers
+   * the workers' snapshots merged; undefined when this process answers no DNS (a checker).
+   */
+  private snapshotSource(resolversPerPool: number): (() => Promise<ObservationSnapshot | undefined>) | undefined {
+    const cluster = this.options.cluster;
+    if (cluster) return async () => (await cluster.stats.collect(resolversPerPool)).stats.observerSnapshot;
+    const observation = this.runtime.observation;
+    if (!observation) return undefined;
+    return () => Promise.resolve(observation.observer.toSnapshot(Date.now(), { maxResolversPerPool: resolversPerPool }));
+  }
+
+  /** Metrics read the components at render time; with workers, their counters are gathered first. */
+  private async renderMetrics(): Promise<string> {
+    if (this.options.cluster) this.workerCounters = await this.options.cluster.stats.collect(null);
+    return this.metrics.render();
+  }
+
 
   /** A line for the ready log: where the admin side listens. */
   describe(): string {
@@ -167,9 +194,18 @@ export class AdminService implements Stoppable {
   /** The report: this server's observations, merged with every other server's from Redis. */
   async report(clients: ReportClients): Promise<ReportModel> {
     const now = Date.now();
-    const own = this.runtime.observation?.snapshot(now);
-    let snapshot = own ?? emptySnapshot(now);
     const notes: string[] = [];
+    let own: ObservationSnapshot | undefined;
+    const cluster = this.options.cluster;
+    if (cluster) {
+      const collected = await cluster.stats.collect(SNAPSHOT_RESOLVERS_PER_POOL);
+      own = collected.stats.observerSnapshot;
+      const missing = collected.workers - collected.answered;
+      if (missing > 0) notes.push(`${missing} of ${collected.workers} DNS workers did not answer in time: their answers are not counted here.`);
+    } else {
+      own = this.runtime.observation?.snapshot(now);
+    }
+    let snapshot = own ?? emptySnapshot(now);
     const redis = this.options.redis;
     if (redis) {
       try {
@@ -191,9 +227,11 @@ export class AdminService implements Stoppable {
     return notes.length > 0 ? { ...model, notes: [...model.notes, ...notes] } : model;
   }
 
-  status(): Promise<unknown> {
+  async status(): Promise<unknown> {
     const runtime = this.runtime;
     const redis = this.options.redis;
+    const cluster = this.options.cluster;
+    const counters = cluster ? await cluster.stats.collect(null) : undefined;
     return buildStatus({
       nodeId: runtime.nodeId,
       version: RONDO_VERSION,
@@ -205,11 +243,16 @@ export class AdminService implements Stoppable {
         return false;
       },
       dns: () => {
+        if (cluster) {
+          const stats = counters?.stats.dnsStats;
+          return stats ? { listen: cluster.listen.map((a) => formatListen(a)), stats, fastPathAnswered: counters?.stats.fastPathAnswered } : undefined;
+        }
         const server = runtime.server;
         if (!server) return undefined;
         return { listen: server.addresses().map((a) => formatListen(a)), stats: server.stats(), fastPathAnswered: server.fastPathStats()?.answered };
       },
-      rrl: () => runtime.rrl?.stats(),
+      rrl: () => (cluster ? counters?.stats.rrlStats : runtime.rrl?.stats()),
+      ...(counters ? { workers: () => ({ count: counters.workers, answered: counters.answered }) } : {}),
       ...(redis
         ? {
             redis: () => ({ target: redis.target, connected: redis.store.connected }),
@@ -227,24 +270,42 @@ export class AdminService implements Stoppable {
   private createMetrics(): AdminMetrics {
     const runtime = this.runtime;
     const redis = this.options.redis;
+    const cluster = this.options.cluster;
     const server = runtime.server;
     const observation = runtime.observation;
+    // With workers, the DNS metrics read what renderMetrics() gathered just before.
+    const workers = (): WorkerStats | undefined => this.workerCounters?.stats;
+    const dns = cluster
+      ? {
+          dnsStats: () => workers()?.dnsStats,
+          queryCounts: () => workers()?.queryCounts ?? [],
+          fastPathAnswered: () => workers()?.fastPathAnswered,
+          poolAnswers: () => workers()?.poolAnswers ?? [],
+          observerStats: () => workers()?.observerStats,
+          workers: () => {
+            const c = this.workerCounters;
+            return c ? { running: c.workers, answered: c.answered, unanswered: cluster.stats.unanswered } : undefined;
+          },
+        }
+      : {
+          ...(server
+            ? {
+                dnsStats: () => server.stats(),
+                queryCounts: () => server.queryCounts(),
+                fastPathAnswered: () => server.fastPathStats()?.answered,
+              }
+            : {}),
+          ...(observation
+            ? {
+                poolAnswers: () => observation.observer.answerCounts(),
+                observerStats: () => observation.observer.stats(),
+              }
+            : {}),
+        };
     return createMetrics({
       version: RONDO_VERSION,
       nodeId: runtime.nodeId,
-      ...(server
-        ? {
-            dnsStats: () => server.stats(),
-            queryCounts: () => server.queryCounts(),
-            fastPathAnswered: () => server.fastPathStats()?.answered,
-          }
-        : {}),
-      ...(observation
-        ? {
-            poolAnswers: () => observation.observer.answerCounts(),
-            observerStats: () => observation.observer.stats(),
-          }
-        : {}),
+      ...dns,
       targets: () => {
         const ids = new Set<string>();
         for (const z of runtime.zones()) for (const t of z.targets) ids.add(t.id);
@@ -253,7 +314,7 @@ export class AdminService implements Stoppable {
       health: () => runtime.store.view(),
       zoneLoads: () => runtime.zoneLoads.entries(),
       ...(redis ? { redisConnected: () => redis.store.connected } : {}),
-      ...(runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
+      ...(cluster?.rrl ? { rrlStats: () => workers()?.rrlStats } : !cluster && runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
     });
   }
 }

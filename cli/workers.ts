@@ -12,6 +12,10 @@
  * worker answers from the same health. Each worker loads and watches the zones itself; SIGHUP to
  * the primary reloads its zones and tells every worker to reload. A worker that dies is replaced
  * after a second; a worker whose primary is gone stops.
+ *
+ * The DNS counters live in the workers: the admin side (`--http`, and the observation snapshot
+ * written to Redis) runs in the primary and asks the workers for their counters over IPC when it
+ * needs them (worker-stats.ts), never on the query path.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger.js';
@@ -20,6 +24,18 @@ import { Runtime, type HealthStoreLike } from './runtime.js';
 import { formatListen, type ListenAddress } from './options.js';
 import { untilStopped, type Stoppable } from './signals.js';
 import { HealthBroadcaster, IpcHealthSource, isPrimaryMessage, isWorkerMessage, type PrimaryMessage } from './worker-health.js';
+import { isStatsReply, isStatsRequest, WorkerStatsCollector, workerStats, type StatsReply, type WorkerStatsSource } from './worker-stats.js';
+
+/** The primary's part the admin side wraps: it starts, reloads and stops the runtime and the workers. */
+export interface ClusterSide {
+  readonly lifecycle: Stoppable;
+  /** The workers' DNS counters, gathered on demand. */
+  readonly stats: WorkerStatsSource;
+  /** Where the workers answer DNS. */
+  readonly listen: readonly ListenAddress[];
+  /** Whether the workers rate-limit responses (RRL metrics are shown only then). */
+  readonly rrl: boolean;
+}
 
 export interface ClusterServeOptions {
   readonly workers: number;
@@ -33,6 +49,11 @@ export interface ClusterServeOptions {
   readonly store: () => HealthStoreLike | undefined;
   /** Response rate limiting, one limiter per worker. */
   readonly rrl: () => ResponseRateLimiter | undefined;
+  /**
+   * The primary's admin side (metrics, status, report, snapshots to Redis), wrapping the runtime
+   * and the workers; called in the primary only. `describe()` is added to the ready line.
+   */
+  readonly admin?: (runtime: Runtime, cluster: ClusterSide) => Stoppable & { describe(): string };
 }
 
 /** How long stop() waits for a worker to exit after SIGTERM before SIGKILL. */
@@ -58,7 +79,9 @@ export async function serveWithWorkers(options: ClusterServeOptions): Promise<vo
     store,
   });
   const primary = new ClusterPrimary(runtime, options.workers, options.logger);
-  await untilStopped(primary, options.logger, () => `serving on ${options.listen.map(formatListen).join(', ')} with ${options.workers} workers`);
+  const admin = options.admin?.(runtime, { lifecycle: primary, stats: primary.stats, listen: options.listen, rrl: options.rrl() !== undefined });
+  const serving = (): string => `serving on ${options.listen.map(formatListen).join(', ')} with ${options.workers} workers`;
+  await untilStopped(admin ?? primary, options.logger, () => [serving(), admin?.describe() ?? ''].filter((s) => s !== '').join('; '));
 }
 
 async function runWorker(options: ClusterServeOptions): Promise<void> {
@@ -77,6 +100,11 @@ async function runWorker(options: ClusterServeOptions): Promise<void> {
     sharedListeners: true,
   });
   const onMessage = (message: unknown): void => {
+    if (isStatsRequest(message)) {
+      const reply: StatsReply = { type: 'rondo:stats', id: message.id, stats: workerStats(runtime, message.snapshotResolvers) };
+      process.send?.(reply, undefined, {}, () => undefined);
+      return;
+    }
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'rondo:health') health.receive(message);
     else runtime.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
@@ -108,6 +136,8 @@ async function runWorker(options: ClusterServeOptions): Promise<void> {
 
 /** The primary: forks the workers, feeds them health, replaces the ones that die. */
 export class ClusterPrimary implements Stoppable {
+  /** The workers' DNS counters, for the admin side. */
+  readonly stats: WorkerStatsCollector;
   private readonly log: Logger;
   private readonly workers = new Set<Worker>();
   private broadcaster: HealthBroadcaster | undefined;
@@ -120,6 +150,7 @@ export class ClusterPrimary implements Stoppable {
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'cluster' });
+    this.stats = new WorkerStatsCollector(() => this.workers);
   }
 
   async start(): Promise<void> {
@@ -149,6 +180,10 @@ export class ClusterPrimary implements Stoppable {
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: unknown) => {
+        if (isStatsReply(message)) {
+          this.stats.receive(worker.id, message);
+          return;
+        }
         if (!isWorkerMessage(message)) return;
         if (message.type === 'rondo:hello') {
           if (this.broadcaster) send(worker, this.broadcaster.full());
@@ -161,6 +196,7 @@ export class ClusterPrimary implements Stoppable {
       worker.on('error', (err) => this.log.warn({ err, worker: worker.id }, 'worker channel error'));
       worker.once('exit', (code, signal) => {
         this.workers.delete(worker);
+        this.stats.forget(worker.id);
         if (!ready) {
           reject(new Error(`worker ${worker.id} exited (${signal ?? `code ${code}`}) before it was ready; see its log above`));
           return;

@@ -143,6 +143,8 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private readonly startTimeoutMs: number;
   private readonly pruneStaleAfterMs: number;
   private readonly reconnectGraceMs: number;
+  /** Silence from Redis longer than this, on open connections, counts as a stall (see noteContact). */
+  private readonly stallAfterMs: number;
 
   private readonly client: Redis;
   private readonly subscriber: Redis | undefined;
@@ -180,6 +182,14 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   private holdFrom: number | undefined;
   /** When the hold ends: Infinity while Redis is away, then `reconnectGraceMs` after it is back. */
   private holdUntil = Infinity;
+  /**
+   * The last time this reader heard from Redis (a PING reply, a resync, a change message).
+   * Verdicts are judged fresh as of then, not now: a Redis that hangs (SIGSTOP, a congested
+   * network) with its connections open must not let verdicts lapse and dead members drift back
+   * in as `unknown`, exactly as a closed connection does not.
+   */
+  private lastContact: number;
+  private pinging = false;
 
   constructor(options: RedisHealthStoreOptions) {
     this.role = options.role;
@@ -194,6 +204,8 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.startTimeoutMs = options.startTimeoutMs ?? 5000;
     this.pruneStaleAfterMs = options.pruneStaleAfterMs ?? 60_000;
     this.reconnectGraceMs = options.reconnectGraceMs ?? 5000;
+    this.stallAfterMs = 2 * (options.sweepIntervalMs ?? 1000) + 500;
+    this.lastContact = this.clock.now();
     this.target = describeRedisTarget(options.connection);
     this.current = makeView(0, new Map(), new Map());
 
@@ -413,6 +425,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
         });
       }
       const overrides = await loadOverrides(this.client, this.keys);
+      this.noteContact();
       this.applyVerdicts(found);
       this.replaceOverrides(overrides, startSeq);
       if (prune.length > 0) {
@@ -432,6 +445,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   private onMessage(channel: string, text: string): void {
     if (channel !== this.keys.channel || this.state === 'stopped') return;
+    this.noteContact();
     const message = decodeMessage(text);
     if (message === undefined) {
       this.log.debug('ignoring malformed change message');
@@ -517,6 +531,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
       }
     }
     if (!this.reads) return;
+    this.ping();
     if (this.holdFrom !== undefined && now >= this.holdUntil) this.holdFrom = undefined;
     const freshAt = this.freshnessTime(now);
     const touched: string[] = [];
@@ -587,7 +602,36 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   /** The time verdict freshness is judged at: now, or the moment Redis was lost while the view is held. */
   private freshnessTime(now: number): number {
-    return this.holdFrom !== undefined && now < this.holdUntil ? Math.min(now, this.holdFrom) : now;
+    const heard = Math.min(now, this.lastContact);
+    return this.holdFrom !== undefined && now < this.holdUntil ? Math.min(heard, this.holdFrom) : heard;
+  }
+
+  /**
+   * Redis answered. After a silence longer than `stallAfterMs` (a hung Redis whose connections
+   * stayed open), the verdicts held through it count for `reconnectGraceMs` more, as after a
+   * reconnect, so the checkers can refresh them first.
+   */
+  private noteContact(): void {
+    const now = this.clock.now();
+    if (now - this.lastContact > this.stallAfterMs && this.holdFrom === undefined && this.state === 'running') {
+      this.holdFrom = this.lastContact;
+      this.holdUntil = now + this.reconnectGraceMs;
+      this.log.info({ silentMs: now - this.lastContact }, 'redis answers again after a stall');
+    }
+    this.lastContact = Math.max(this.lastContact, now);
+  }
+
+  /** One PING at a time, so a hung Redis is noticed (no reply) and its return too (a reply). */
+  private ping(): void {
+    if (this.pinging || this.client.status !== 'ready' || this.state !== 'running') return;
+    this.pinging = true;
+    this.client
+      .ping()
+      .then(() => this.noteContact())
+      .catch(() => undefined)
+      .finally(() => {
+        this.pinging = false;
+      });
   }
 
   // ---- Writing -------------------------------------------------------------------------------

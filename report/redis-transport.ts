@@ -35,8 +35,8 @@ export interface SnapshotPublisherOptions {
   readonly redis: SnapshotRedis;
   readonly prefix: string;
   readonly nodeId: string;
-  /** This server's snapshot now (called on the timer). */
-  readonly snapshot: () => ObservationSnapshot;
+  /** This server's snapshot now (called on the timer; may gather it, e.g. from worker processes). */
+  readonly snapshot: () => ObservationSnapshot | Promise<ObservationSnapshot>;
   readonly logger: Logger;
   readonly intervalMs?: number;
   /** Expiry of the written key; default 3 × intervalMs. */
@@ -78,7 +78,7 @@ export class SnapshotPublisher {
     if (this.inFlight) return this.inFlight;
     const run = async (): Promise<void> => {
       try {
-        const text = JSON.stringify(this.options.snapshot());
+        const text = JSON.stringify(await this.options.snapshot());
         await this.options.redis.set(this.key, text, 'PX', this.ttlMs);
         if (this.failing) this.log.info('observation snapshots written to Redis again');
         this.failing = false;

@@ -8,7 +8,8 @@ import { untilStopped } from '../signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
 import { serveWithWorkers } from '../workers.js';
-import { addHttpOptions, adminConfig, adminRedis, AdminService, assertAdminWithWorkers, type HttpCliOptions } from '../admin.js';
+import { addHttpOptions, adminConfig, adminRedis, AdminService, type HttpCliOptions } from '../admin.js';
+import type { RedisHealthStore } from '../../health/redis-store.js';
 
 interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions {
   zones: string[];
@@ -32,14 +33,26 @@ export function serveCommand(): Command {
     .addOption(logLevelOption());
   return addHttpOptions(addRrlOptions(addRedisOptions(cmd))).action(async (opts: ServeOptions) => {
     const admin = adminConfig(opts);
-    assertAdminWithWorkers(admin, opts.workers);
     const logger = rootLogger(opts.logLevel);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
     const nodeId = opts.nodeId ?? defaultNodeId();
     if (opts.workers > 1 || cluster.isWorker) {
       const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
-      const store = () => redisStore(opts, checks ? 'both' : 'dns', nodeId, logger);
-      await serveWithWorkers({ workers, zonePaths, listen, checks, nodeId, logger, allowIncludeOutside, store, rrl: () => rrlFromOptions(opts) });
+      // Made in the primary only (workers take health over IPC), then handed to its admin side.
+      let shared: RedisHealthStore | undefined;
+      const store = () => (shared = redisStore(opts, checks ? 'both' : 'dns', nodeId, logger));
+      await serveWithWorkers({
+        workers,
+        zonePaths,
+        listen,
+        checks,
+        nodeId,
+        logger,
+        allowIncludeOutside,
+        store,
+        rrl: () => rrlFromOptions(opts),
+        admin: (runtime, clusterSide) => new AdminService(runtime, { admin, redis: adminRedis(opts, shared), logger, cluster: clusterSide }),
+      });
       return;
     }
     const rrl = rrlFromOptions(opts);

@@ -1,7 +1,8 @@
 /**
  * Redis paused (SIGSTOP: a hung server, not a dead one) under `rondo serve` and `rondo check`
  * (issue 7): answers never stop (a query every 20 ms for 3 s, all answered, never SERVFAIL),
- * although the truth changes meanwhile; after SIGCONT the servers converge on it.
+ * although the truth changes meanwhile; after SIGCONT the servers converge on it. A member that
+ * was down before the pause stays out for the whole pause (no lapse to `unknown`).
  * Killing and restarting Redis is covered by test/integration/cluster/redis-outage.test.ts,
  * whose fixture this reuses.
  */
@@ -55,6 +56,24 @@ afterAll(async () => {
 });
 
 describe('Redis paused (SIGSTOP)', () => {
+  it('keeps a member that was down before the pause out of answers for a pause far longer than its verdicts live', async () => {
+    // Verdicts live 3 × 300 ms + 250 ms = 1.15 s. A hung Redis keeps its connections open, so
+    // the servers must judge freshness as of the last time Redis answered, not now; otherwise B2
+    // would lapse to `unknown` (answered, unknown=up) a second into the pause.
+    // First in this file: no earlier pause may have left its reconnect grace running.
+    await backends.stop(B2);
+    await waitForAnswers(servers, 'www.example.test', [B1], everyone(), 15_000);
+    redis.pause();
+    try {
+      const rounds = await expectSteadyAnswers(servers, 'www.example.test', [B1], 4000, everyone(), 20);
+      expect(rounds).toBeGreaterThan(80);
+    } finally {
+      redis.resume();
+    }
+    await backends.start(B2);
+    await waitForAnswers(servers, 'www.example.test', [B1, B2], everyone(), 15_000);
+  });
+
   it('answers every 20 ms through a 3 s pause, then converges after SIGCONT', async () => {
     redis.pause();
     try {

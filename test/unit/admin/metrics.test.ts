@@ -88,6 +88,21 @@ describe('admin metrics', () => {
     expect(text).toContain('rondo_redis_connected 0');
   });
 
+  it('shows, with --workers, how many workers the DNS counters cover and the requests they left unanswered', async () => {
+    let workers = { running: 2, answered: 2, unanswered: 0 };
+    const m = createMetrics(source({ workers: () => workers }), { processMetrics: false });
+    let text = await m.render();
+    expect(text).toContain('rondo_workers{state="answered"} 2');
+    expect(text).toContain('rondo_workers{state="unanswered"} 0');
+    expect(text).toContain('rondo_worker_stats_timeouts_total 0');
+    workers = { running: 2, answered: 1, unanswered: 3 };
+    text = await m.render();
+    expect(text).toContain('rondo_workers{state="answered"} 1');
+    expect(text).toContain('rondo_workers{state="unanswered"} 1');
+    expect(text).toContain('rondo_worker_stats_timeouts_total 3');
+    expect(await createMetrics(source(), { processMetrics: false }).render()).not.toContain('rondo_workers');
+  });
+
   it('keeps a histogram of probe latencies by check kind and result', async () => {
     const m = createMetrics(source(), { processMetrics: false });
     m.observeProbe('http', true, 3);
