@@ -10,6 +10,14 @@ export function abortReason(signal: AbortSignal, target: Target): string {
   return 'aborted';
 }
 
+/**
+ * What a probe destroys its socket or request with when its signal aborts. One shared error made
+ * up front: Node reads the stack of every error a stream is destroyed with (streams/destroy.js
+ * checkError), and formatting a fresh stack per probe is what made a thousand probes timing out
+ * together stall the event loop (issue 7). The probe's result carries the real reason.
+ */
+export const PROBE_CANCELLED: Error = new Error('probe cancelled by its signal');
+
 /** A short reason from a socket/process error: its errno code when it has one (`ECONNREFUSED`), else its message. */
 export function errorReason(err: unknown): string {
   if (err && typeof err === 'object') {

@@ -8,8 +8,30 @@
  */
 export interface ProbeSignal {
   readonly signal: AbortSignal;
+  /**
+   * Aborts now with `reason`, as a parent would: lets an owner that tracks its probes (the
+   * scheduler) abort them directly instead of each probe listening on a shared parent signal.
+   */
+  abort(reason: unknown): void;
   /** Clears the deadline and detaches from the parents; call when the probe has ended. */
   dispose(): void;
+}
+
+/**
+ * The deadline's abort reason, made once per timeout value and shared: a DOMException captures a
+ * stack when made, and a thousand probes timing out together made a thousand of them (issue 7).
+ * Nothing reads more of it than its name (abort-reason.ts).
+ */
+const timeoutReasons = new Map<number, DOMException>();
+
+function timeoutReason(timeoutMs: number): DOMException {
+  let reason = timeoutReasons.get(timeoutMs);
+  if (reason === undefined) {
+    reason = new DOMException(`timeout after ${timeoutMs}ms`, 'TimeoutError');
+    // Bounded: one entry per distinct timeout in the zones, a handful in practice.
+    if (timeoutReasons.size < 1024) timeoutReasons.set(timeoutMs, reason);
+  }
+  return reason;
 }
 
 export function probeSignal(parents: readonly AbortSignal[], timeoutMs: number): ProbeSignal {
@@ -26,9 +48,12 @@ export function probeSignal(parents: readonly AbortSignal[], timeoutMs: number):
   }
   const timer = controller.signal.aborted
     ? undefined
-    : setTimeout(() => controller.abort(new DOMException(`timeout after ${timeoutMs}ms`, 'TimeoutError')), timeoutMs);
+    : setTimeout(() => controller.abort(timeoutReason(timeoutMs)), timeoutMs);
   return {
     signal: controller.signal,
+    abort(reason: unknown) {
+      controller.abort(reason);
+    },
     dispose() {
       if (timer !== undefined) clearTimeout(timer);
       for (const undo of detach) undo();

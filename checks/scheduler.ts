@@ -9,7 +9,7 @@ import { systemRandom } from '../lib/random.js';
 import type { CheckKind, Target } from '../zones/types.js';
 import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
 import { advance, INITIAL_TRACK, type HealthTrack } from './hysteresis.js';
-import { probeSignal } from './probe-signal.js';
+import { probeSignal, type ProbeSignal } from './probe-signal.js';
 import { probeFor, type ProbeRegistry } from './probes.js';
 import type { ProbeResult } from './types.js';
 
@@ -23,6 +23,11 @@ export interface CheckSchedulerOptions {
   readonly logger: Logger;
   /** Probes in flight at once, across all targets; more wait in a FIFO queue. Default 64. */
   readonly maxConcurrent?: number;
+  /**
+   * Probes started per event-loop turn at most; more wait in the queue for the next turn, so that
+   * I/O (DNS queries in the same process) is read in between. Default 16.
+   */
+  readonly launchesPerTurn?: number;
   /** Jitter source. */
   readonly random?: Random;
   /** Stamps verdicts (`at`). */
@@ -61,8 +66,8 @@ interface Entry {
   /** In a streak of skipped rounds (warned once). */
   skipping: boolean;
   removed: boolean;
-  /** Aborts this target's in-flight probe when the target is removed. */
-  readonly stopper: AbortController;
+  /** The signal of this target's running probe, aborted directly on removal or stop(). */
+  probe: ProbeSignal | undefined;
   readonly log: Logger;
 }
 
@@ -80,6 +85,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   private readonly nodeId: string;
   private readonly log: Logger;
   private readonly maxConcurrent: number;
+  private readonly launchesPerTurn: number;
   private readonly random: Random;
   private readonly clock: Clock;
   private readonly probes: ProbeRegistry;
@@ -87,6 +93,9 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   private readonly entries = new Map<string, Entry>();
   private queue: Entry[] = [];
   private active = 0;
+  /** Probes started in this event-loop turn, reset by `turnEnd` (set while it is > 0). */
+  private launchedThisTurn = 0;
+  private turnEnd: NodeJS.Immediate | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** Present from start() to stop(). */
   private shutdown: AbortController | undefined;
@@ -99,6 +108,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     this.nodeId = options.nodeId;
     this.log = options.logger.child({ component: 'checks' });
     this.maxConcurrent = Math.max(1, Math.floor(options.maxConcurrent ?? 64));
+    this.launchesPerTurn = Math.max(1, Math.floor(options.launchesPerTurn ?? 16));
     this.random = options.random ?? systemRandom;
     this.clock = options.clock ?? systemClock;
     this.probes = options.probes ?? probeFor;
@@ -127,7 +137,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
         busy: false,
         skipping: false,
         removed: false,
-        stopper: new AbortController(),
+        probe: undefined,
         log: this.log.child({ target: target.id }),
       };
       this.entries.set(target.id, entry);
@@ -145,8 +155,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   async start(): Promise<void> {
     if (this.shutdown) return;
     const shutdown = new AbortController();
-    // Every probe in flight listens on the shutdown signal (up to maxConcurrent at once); that is
-    // by design, not a leak, so Node's 10-listener warning does not apply.
+    // Preflights listen on the shutdown signal (probes do not: stop() aborts them one by one, which
+    // spares every probe an add/remove of listeners); several at once is by design, not a leak.
     setMaxListeners(0, shutdown.signal);
     this.shutdown = shutdown;
     try {
@@ -166,13 +176,18 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     const shutdown = this.shutdown;
     if (!shutdown) return;
     this.running = false;
-    shutdown.abort(new Error('check scheduler stopped'));
+    const reason = new Error('check scheduler stopped');
+    shutdown.abort(reason);
     for (const entry of this.entries.values()) {
       clearTimeout(entry.timer);
       entry.timer = undefined;
+      entry.probe?.abort(reason);
     }
     for (const entry of this.queue) entry.busy = false;
     this.queue = [];
+    if (this.turnEnd !== undefined) clearImmediate(this.turnEnd);
+    this.turnEnd = undefined;
+    this.launchedThisTurn = 0;
     await Promise.all([...this.inFlight]);
     this.shutdown = undefined;
     this.log.info('checks stopped');
@@ -223,7 +238,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     entry.removed = true;
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    entry.stopper.abort(new Error('target removed'));
+    entry.probe?.abort(new Error('target removed'));
     this.entries.delete(entry.target.id);
   }
 
@@ -255,8 +270,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     }
     entry.skipping = false;
     entry.busy = true;
-    if (this.active < this.maxConcurrent) this.launch(entry);
-    else this.queue.push(entry);
+    this.queue.push(entry);
+    this.drainQueue();
   }
 
   private launch(entry: Entry): void {
@@ -270,13 +285,26 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     this.inFlight.add(done);
   }
 
+  /**
+   * Starts queued probes while slots are free, at most `launchesPerTurn` per event-loop turn: after
+   * a stall (GC, a busy host) many rounds come due in one timers phase, and starting them all there
+   * would hold up the DNS queries waiting in the poll phase. The rest start on the next turns.
+   */
   private drainQueue(): void {
-    while (this.running && this.active < this.maxConcurrent) {
+    while (this.running && this.active < this.maxConcurrent && this.queue.length > 0) {
+      if (this.launchedThisTurn >= this.launchesPerTurn) return;
       const entry = this.queue.shift();
-      if (!entry) return;
-      if (entry.removed) continue;
+      if (!entry || entry.removed) continue;
+      if (this.launchedThisTurn === 0) this.turnEnd = setImmediate(() => this.nextTurn());
+      this.launchedThisTurn += 1;
       this.launch(entry);
     }
+  }
+
+  private nextTurn(): void {
+    this.turnEnd = undefined;
+    this.launchedThisTurn = 0;
+    this.drainQueue();
   }
 
   private async probeOnce(entry: Entry): Promise<void> {
@@ -284,12 +312,15 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     if (!shutdown) return;
     const target = entry.target;
     const spec = target.check;
-    const { signal, dispose } = probeSignal([shutdown.signal, entry.stopper.signal], spec.timeoutMs);
+    if (shutdown.signal.aborted || entry.removed) return;
+    const probe = probeSignal([], spec.timeoutMs);
+    entry.probe = probe;
     let result: ProbeResult;
     try {
-      result = await this.runProbe(target, signal);
+      result = await this.runProbe(target, probe.signal);
     } finally {
-      dispose();
+      probe.dispose();
+      if (entry.probe === probe) entry.probe = undefined;
     }
     if (!this.running || entry.removed) return;
 

@@ -11,6 +11,7 @@ import { findZoneFiles } from '../zones/load.js';
 import type { Target, Zone } from '../zones/types.js';
 import { ZoneRegistry } from '../dns/zone-set.js';
 import { DnsServer, type ListenAddress } from '../dns/server.js';
+import type { TcpLimits } from './tcp-options.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
 import { PlannedSelector } from '../dns/planned-selector.js';
 import { buildPlan } from '../balance/plan.js';
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   readonly store?: HealthStoreLike;
   /** UDP response rate limiting (off when absent). */
   readonly rrl?: ResponseRateLimiter;
+  /** RFC 7766 TCP limits (DnsServer defaults when absent). */
+  readonly tcp?: TcpLimits;
   /** A cluster worker: the listening sockets are the cluster primary's, shared (cli/workers.ts). */
   readonly sharedListeners?: boolean;
   /** Count answers for the caching-skew report (default true when there is a DNS listener). */
@@ -79,12 +82,20 @@ export class Runtime {
     this.log = options.logger;
     this.nodeId = options.nodeId ?? defaultNodeId();
     this.rrl = options.rrl?.enabled ? options.rrl : undefined;
-    this.store = options.store ?? new MemoryHealthStore({ logger: options.logger });
+    // Verdicts applied once per event-loop turn: a storm of them costs one plan rebuild per pool per turn.
+    this.store = options.store ?? new MemoryHealthStore({ logger: options.logger, batchVerdicts: true });
     this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
     this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation });
     this.server =
       options.listen.length > 0
-        ? new DnsServer({ zones: () => this.registry.snapshot(), selector: this.selector, logger: options.logger, rrl: options.rrl, exclusive: options.sharedListeners !== true })
+        ? new DnsServer({
+            zones: () => this.registry.snapshot(),
+            selector: this.selector,
+            logger: options.logger,
+            rrl: options.rrl,
+            exclusive: options.sharedListeners !== true,
+            ...options.tcp,
+          })
         : undefined;
     this.scheduler = options.checks
       ? new CheckScheduler({ sink: this.store, nodeId: this.nodeId, logger: options.logger })

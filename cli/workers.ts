@@ -20,6 +20,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
+import type { TcpLimits } from './tcp-options.js';
 import { Runtime, type HealthStoreLike } from './runtime.js';
 import { formatListen, type ListenAddress } from './options.js';
 import { untilStopped, type Stoppable } from './signals.js';
@@ -49,6 +50,8 @@ export interface ClusterServeOptions {
   readonly store: () => HealthStoreLike | undefined;
   /** Response rate limiting, one limiter per worker. */
   readonly rrl: () => ResponseRateLimiter | undefined;
+  /** RFC 7766 TCP limits, per worker. */
+  readonly tcp?: TcpLimits;
   /**
    * The primary's admin side (metrics, status, report, snapshots to Redis), wrapping the runtime
    * and the workers; called in the primary only. `describe()` is added to the ready line.
@@ -97,6 +100,7 @@ async function runWorker(options: ClusterServeOptions): Promise<void> {
     allowIncludeOutside: options.allowIncludeOutside,
     store: health,
     rrl: options.rrl(),
+    tcp: options.tcp,
     sharedListeners: true,
   });
   const onMessage = (message: unknown): void => {

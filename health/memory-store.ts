@@ -20,6 +20,14 @@ export interface MemoryHealthStoreOptions {
   /** How often expired verdicts and overrides are swept; 0 = never (tests call sweep()). Default 1000. */
   readonly sweepIntervalMs?: number;
   readonly logger?: Logger;
+  /**
+   * Apply verdicts once per event-loop turn instead of one by one: publish() records the verdict
+   * and the turn's verdicts make one new view and one notification, from a setImmediate. A storm
+   * of verdicts (a thousand probes timing out together) then costs one view and one plan rebuild
+   * per affected pool per turn, not per verdict, and DNS queries are read between turns. The
+   * runtime turns it on; default off, so publish() updates the view before it returns.
+   */
+  readonly batchVerdicts?: boolean;
 }
 
 interface Override {
@@ -54,9 +62,10 @@ function overrideState(kind: OverrideKind): TargetState {
  * again (noticed by the sweep, within `sweepIntervalMs`). Operator overrides sit on top.
  *
  * Every change makes a new immutable HealthView (version + 1) and tells subscribers synchronously
- * which targets changed. Only changes that matter to answers count: state, override, load, and
- * latency when it moves by at least 1 ms and more than 10% (so `fastest` sees real shifts, not
- * jitter); a change of `reason` alone does not make a new view.
+ * which targets changed (with `batchVerdicts`, a turn's verdicts make one change together; the
+ * overrides and the sweep still apply at once). Only changes that matter to answers count: state,
+ * override, load, and latency when it moves by at least 1 ms and more than 10% (so `fastest` sees
+ * real shifts, not jitter); a change of `reason` alone does not make a new view.
  */
 export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideControl {
   private readonly clock: Clock;
@@ -68,9 +77,14 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
   private current: HealthView = healthView(0, new Map());
   private readonly listeners = new Set<(change: HealthChange) => void>();
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly batchVerdicts: boolean;
+  /** With batchVerdicts: targets with a verdict not applied yet, and the turn's flush. */
+  private readonly pending = new Set<string>();
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(options: MemoryHealthStoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.batchVerdicts = options.batchVerdicts ?? false;
     this.log = (options.logger ?? silentLogger()).child({ component: 'health' });
     const every = options.sweepIntervalMs ?? 1000;
     if (every > 0) {
@@ -84,10 +98,29 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
     const previous = this.verdicts.get(verdict.targetId);
     if (previous && previous.at > verdict.at) return;
     this.verdicts.set(verdict.targetId, verdict);
-    this.update([verdict.targetId], now);
+    if (!this.batchVerdicts) {
+      this.update([verdict.targetId], now);
+      return;
+    }
+    this.pending.add(verdict.targetId);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** Applies the verdicts published but not applied yet (batchVerdicts); a no-op without any. */
+  flush(): void {
+    if (this.flushing !== undefined) {
+      clearImmediate(this.flushing);
+      this.flushing = undefined;
+    }
+    if (this.pending.size === 0) return;
+    const ids = [...this.pending];
+    this.pending.clear();
+    this.update(ids, this.clock.now());
   }
 
   setOverride(targetId: string, override: OverrideKind | undefined, untilMs?: number): void {
+    // Verdicts first, so changes reach subscribers in the order they were made.
+    this.flush();
     if (override === undefined) this.overrides.delete(targetId);
     else this.overrides.set(targetId, { kind: override, untilMs });
     this.update([targetId], this.clock.now());
@@ -95,6 +128,7 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
 
   /** Drops verdicts past their expiry and overrides past their `untilMs`, and publishes the result. */
   sweep(now: number = this.clock.now()): void {
+    this.flush();
     const expired: string[] = [];
     for (const [id, verdict] of this.verdicts) {
       if (verdict.at + verdict.ttlMs <= now) expired.push(id);
@@ -120,9 +154,12 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
     };
   }
 
-  /** Stops the sweep timer. */
+  /** Stops the sweep timer; verdicts not applied yet are dropped. */
   close(): void {
     clearInterval(this.timer);
+    if (this.flushing !== undefined) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    this.pending.clear();
   }
 
   /** The health a target has now, before comparing with what the view holds. */

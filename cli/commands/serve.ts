@@ -7,11 +7,12 @@ import { defaultNodeId, Runtime } from '../runtime.js';
 import { untilStopped } from '../signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
+import { addTcpOptions, tcpLimits, type TcpCliOptions } from '../tcp-options.js';
 import { serveWithWorkers } from '../workers.js';
 import { addHttpOptions, adminConfig, adminRedis, AdminService, type HttpCliOptions } from '../admin.js';
 import type { RedisHealthStore } from '../../health/redis-store.js';
 
-interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions {
+interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
@@ -31,7 +32,7 @@ export function serveCommand(): Command {
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption());
-  return addHttpOptions(addRrlOptions(addRedisOptions(cmd))).action(async (opts: ServeOptions) => {
+  return addHttpOptions(addTcpOptions(addRrlOptions(addRedisOptions(cmd)))).action(async (opts: ServeOptions) => {
     const admin = adminConfig(opts);
     const logger = rootLogger(opts.logLevel);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
@@ -51,6 +52,7 @@ export function serveCommand(): Command {
         allowIncludeOutside,
         store,
         rrl: () => rrlFromOptions(opts),
+        tcp: tcpLimits(opts),
         admin: (runtime, clusterSide) => new AdminService(runtime, { admin, redis: adminRedis(opts, shared), logger, cluster: clusterSide }),
       });
       return;
@@ -67,6 +69,7 @@ export function serveCommand(): Command {
       allowIncludeOutside: opts.allowIncludeOutside,
       store,
       rrl,
+      tcp: tcpLimits(opts),
     });
     const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
     await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));

@@ -2,7 +2,9 @@
  * The CLI as a user runs it (issue 2): `rondo zone check` exit codes and error lines, --help on
  * every command, and clear start-up errors.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,6 +52,22 @@ describe('rondo --help', () => {
     const run = await runRondo([...cmd.split(' '), '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^Usage: rondo ${cmd}`));
+  });
+});
+
+describe('rondo serve TCP limits', () => {
+  it('--tcp-idle-timeout closes a connection that sends nothing', async () => {
+    const port = await freeDnsPort();
+    const server = await startRondo(['serve', '--zones', 'zones/examples', '--listen', `127.0.0.1:${port}`, '--tcp-idle-timeout', '300ms']);
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await once(socket, 'connect');
+    const opened = performance.now();
+    socket.resume();
+    await once(socket, 'close');
+    const idleMs = performance.now() - opened;
+    expect(idleMs).toBeGreaterThan(250);
+    expect(idleMs).toBeLessThan(5000);
+    await server.stop();
   });
 });
 

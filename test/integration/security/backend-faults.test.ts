@@ -1,19 +1,30 @@
 /**
  * Backend faults (issue 7): a backend that flaps every check interval is damped by rise/fall
  * (few transitions for many flips) and does not flood the logs; a thousand targets whose backend
- * accepts and never answers all time out together while DNS answers stay fast: of 200 queries
- * during the storm, 90% under 50 ms and the slowest under 500 ms, half the 1 s probe timeout an
- * answer would wait if it depended on a probe (correctness bounds, not a benchmark). The slowest
- * is not held to 50 ms: with a thousand probes in the same process, garbage collection, socket
- * teardown and per-verdict health-view rebuilds stall the event loop for 30-90 ms now and then
- * (measured on a loaded 2-core host); a dedicated `rondo check` process keeps that away from the
- * DNS server.
+ * accepts and never answers all time out while DNS answers stay fast. Of 200 queries during the
+ * storm, 99% are answered within 20 ms and all within 50 ms (a twentieth of the 1 s probe timeout
+ * an answer would wait if it depended on a probe), counting the time the process had the CPU it
+ * asked for: on a 2-core host shared with other test files, the kernel now and then leaves the
+ * whole process waiting 30-300 ms for a core, which no code of ours can prevent, so the time this
+ * thread spent runnable but not running (Linux schedstat) is taken out. Wall-clock latency is
+ * held to the correctness bound: 90% under 50 ms, none over 500 ms.
+ *
+ * What used to stall the event loop for 30-90 ms here, and is gone: a stack trace formatted per
+ * timeout (Node formats the stack of any error a stream is destroyed with, and under vitest every
+ * stack goes through source maps; probes now reuse pre-made reasons, checks/abort-reason.ts and
+ * checks/probe-signal.ts), a health view and plan rebuild per verdict (verdicts are applied once
+ * per turn, `batchVerdicts`, as the runtime does), and every round that came due after a stall
+ * starting in one timers phase (`launchesPerTurn`). What remains is V8's young-generation GC
+ * (5-12 ms pauses with a thousand requests in flight) and the sockets' own connect/close work.
  *
  * The wiring is the runtime's (zone → health store → planned selector → DNS server; scheduler →
  * store), built here so the scheduler can run all thousand probes at once.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildPlan } from '../../../balance/plan.js';
 import { CheckScheduler, type TransitionEvent } from '../../../checks/scheduler.js';
@@ -32,6 +43,21 @@ function captureLogs(): { logger: Logger; lines: () => { level: number; msg: str
   const raw: string[] = [];
   const logger = createRootLogger('info', { write: (s: string) => void raw.push(s) });
   return { logger, lines: () => raw.map((s) => JSON.parse(s) as { level: number; msg: string }) };
+}
+
+/**
+ * Milliseconds this thread has spent runnable but waiting for a CPU (Linux schedstat `run_delay`),
+ * or undefined where that cannot be read (not Linux, or the test not on the process's main thread).
+ */
+function runqueueWaitMs(): number | undefined {
+  if (!isMainThread) return undefined;
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    const ns = Number(fields[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 describe('a flapping backend', () => {
@@ -86,7 +112,7 @@ describe('a flapping backend', () => {
 });
 
 describe('a thousand targets timing out at once', () => {
-  it('answers DNS within 50 ms throughout the storm', async () => {
+  it('answers DNS within 50 ms (99% within 20 ms) throughout the storm', async () => {
     const hanging = await startHangingBackend();
     onTestFinished(() => hanging.close());
     // 1000 checks against the one hanging listener, each a member of one of ten pools.
@@ -99,7 +125,7 @@ describe('a thousand targets timing out at once', () => {
     const zone = zoneFromText(lines.join('\n') + '\n');
     expect(zone.targets).toHaveLength(1000);
 
-    const store = new MemoryHealthStore();
+    const store = new MemoryHealthStore({ batchVerdicts: true });
     onTestFinished(() => store.close());
     const selector = new PlannedSelector({ health: store, buildPlan, logger: silentLogger() });
     onTestFinished(() => selector.close());
@@ -123,7 +149,9 @@ describe('a thousand targets timing out at once', () => {
     });
     socket.bind(0, '127.0.0.1');
     await once(socket, 'listening');
-    const ask = async (id: number, name: string, type: number): Promise<{ ms: number; response: Buffer }> => {
+    /** `ms`: wall-clock latency; `ownMs`: the same less the time the host kept this thread waiting for a CPU. */
+    const ask = async (id: number, name: string, type: number): Promise<{ ms: number; ownMs: number; response: Buffer }> => {
+      const waitedBefore = runqueueWaitMs();
       const started = performance.now();
       const answered = new Promise<Buffer>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`query ${id} unanswered within 2 s`)), 2000);
@@ -137,27 +165,44 @@ describe('a thousand targets timing out at once', () => {
       });
       socket.send(buildQuery({ id, name, type }), port, '127.0.0.1');
       const response = await answered;
-      return { ms: performance.now() - started, response };
+      const ms = performance.now() - started;
+      const waitedAfter = runqueueWaitMs();
+      const stolen = waitedBefore === undefined || waitedAfter === undefined ? 0 : waitedAfter - waitedBefore;
+      return { ms, ownMs: Math.max(0, ms - stolen), response };
     };
 
     await scheduler.start();
     // First probes start within the first interval and time out a second later: query through it.
     await expect.poll(() => hanging.accepted(), { timeout: 5000 }).toBeGreaterThanOrEqual(900);
+    const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+    loopDelay.enable();
+    onTestFinished(() => {
+      loopDelay.disable();
+    });
     const latencies: number[] = [];
+    const own: number[] = [];
     for (let i = 0; i < 200; i++) {
-      const { ms, response } = await ask(i + 1, i % 2 ? `p${i % 10}.example.test.` : 'static.example.test.', i % 2 ? 28 : 1);
+      const { ms, ownMs, response } = await ask(i + 1, i % 2 ? `p${i % 10}.example.test.` : 'static.example.test.', i % 2 ? 28 : 1);
       const decoded = decodeMessage(response);
       expect(decoded.ok && decoded.message.rcode).toBe(0);
       expect(decoded.ok && decoded.message.answer.length).toBeGreaterThan(0);
       latencies.push(ms);
+      own.push(ownMs);
       await new Promise((resolve) => setTimeout(resolve, 10)); // spread the queries over the storm
     }
+    loopDelay.disable();
     // The storm really happened while we asked.
     expect(timeouts).toBeGreaterThanOrEqual(900);
-    latencies.sort((a, b) => a - b);
-    const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? Infinity;
-    if (process.env.RONDO_STORM_VERBOSE) console.log(`storm latency ms: p50 ${at(0.5).toFixed(1)} p90 ${at(0.9).toFixed(1)} p99 ${at(0.99).toFixed(1)} max ${at(1).toFixed(1)}`);
-    expect(at(0.9)).toBeLessThan(50);
-    expect(at(1)).toBeLessThan(500);
+    const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))] ?? Infinity;
+    if (process.env.RONDO_STORM_VERBOSE) {
+      const ms = (values: number[]) => `p50 ${quantile(values, 0.5).toFixed(1)} p90 ${quantile(values, 0.9).toFixed(1)} p99 ${quantile(values, 0.99).toFixed(1)} max ${quantile(values, 1).toFixed(1)}`;
+      console.log(`storm latency ms: ${ms(latencies)}; own ${ms(own)}; loop delay ms: p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} max ${(loopDelay.max / 1e6).toFixed(1)}`);
+    }
+    // What the process did to the answers (host scheduling delays taken out): 99% within 20 ms, all within 50 ms.
+    expect(quantile(own, 0.99)).toBeLessThan(20);
+    expect(quantile(own, 1)).toBeLessThan(50);
+    // As the client saw it, on a host that may be busy with other work: never anywhere near a probe timeout.
+    expect(quantile(latencies, 0.9)).toBeLessThan(50);
+    expect(quantile(latencies, 1)).toBeLessThan(500);
   });
 });

@@ -189,6 +189,35 @@ describe('CheckScheduler overlap and concurrency', () => {
   });
 });
 
+describe('CheckScheduler launches per turn', () => {
+  it('starts at most launchesPerTurn probes per event-loop turn, the rest on the next turns, in order', async () => {
+    // Timers fake (so all five rounds come due together), setImmediate real (the turns).
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const s = new CheckScheduler({
+      sink: { publish: (v) => verdicts.push(v) },
+      nodeId: 'node-a',
+      logger: silentLogger(),
+      random: { next: () => 0 },
+      probes: () => probe,
+      launchesPerTurn: 2,
+    });
+    scheduler = s;
+    const targets = Array.from({ length: 5 }, (_, i) => target(i + 1, { intervalMs: 1000, timeoutMs: 900 }));
+    s.setTargets(targets);
+    await s.start();
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    vi.advanceTimersByTime(1);
+    expect(probe.calls).toHaveLength(2);
+    await nextTurn();
+    expect(probe.calls).toHaveLength(4);
+    await nextTurn();
+    expect(probe.calls.map((c) => c.target.id)).toEqual(targets.map((t) => t.id));
+    for (const call of probe.calls) call.resolve(OK);
+    await nextTurn();
+    expect(verdicts).toHaveLength(5);
+  });
+});
+
 describe('CheckScheduler verdicts and transitions', () => {
   it('publishes a verdict after every probe with the smoothed latency and a ttl of 3 intervals + timeout', async () => {
     probe.auto = () => OK;

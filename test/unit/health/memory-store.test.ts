@@ -180,3 +180,57 @@ describe('MemoryHealthStore subscribers', () => {
     expect(Object.isFrozen(view.get(T1))).toBe(true);
   });
 });
+
+describe('MemoryHealthStore with batchVerdicts', () => {
+  function batched() {
+    const clock = manualClock(1_000_000);
+    const store = new MemoryHealthStore({ clock, sweepIntervalMs: 0, batchVerdicts: true });
+    const changes: HealthChange[] = [];
+    store.subscribe((c) => changes.push(c));
+    return { clock, store, changes };
+  }
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it("applies a turn's verdicts together on the next turn: one view, one notification", async () => {
+    const { clock, store, changes } = batched();
+    store.publish(verdict(T1, clock.now()));
+    store.publish(verdict(T2, clock.now(), { state: 'down', reason: 'timeout after 1000ms' }));
+    store.publish(verdict(T1, clock.now(), { state: 'down', reason: 'HTTP 503' }));
+    expect(changes).toHaveLength(0);
+    expect(store.view().version).toBe(0);
+    await nextTurn();
+    expect(changes).toHaveLength(1);
+    expect([...(changes[0]?.changed ?? [])].sort()).toEqual([T1, T2].sort());
+    expect(store.view().version).toBe(1);
+    // The latest verdict of the turn decides.
+    expect(store.view().get(T1)?.state).toBe('down');
+    expect(store.view().get(T2)?.reason).toBe('timeout after 1000ms');
+    await nextTurn();
+    expect(changes).toHaveLength(1);
+  });
+
+  it('flush() applies pending verdicts at once, and overrides and sweeps apply them first', () => {
+    const { clock, store, changes } = batched();
+    store.publish(verdict(T1, clock.now()));
+    store.flush();
+    expect(changes.map((c) => c.changed)).toEqual([[T1]]);
+    store.publish(verdict(T2, clock.now()));
+    store.setOverride(T1, 'drain');
+    // The verdict made before the override is notified before it.
+    expect(changes.map((c) => c.changed)).toEqual([[T1], [T2], [T1]]);
+    store.publish(verdict(T2, clock.now(), { state: 'down', reason: 'x' }));
+    store.sweep();
+    expect(changes.map((c) => c.changed)).toEqual([[T1], [T2], [T1], [T2]]);
+    store.flush();
+    expect(changes).toHaveLength(4);
+  });
+
+  it('drops verdicts not applied yet on close()', async () => {
+    const { clock, store, changes } = batched();
+    store.publish(verdict(T1, clock.now()));
+    store.close();
+    await nextTurn();
+    expect(changes).toHaveLength(0);
+    expect(store.view().get(T1)).toBeUndefined();
+  });
+});
