@@ -9,17 +9,25 @@
  *
  * At the end it prints queries sent, answered, SERVFAIL and timeouts (dnsperf and the checker;
  * timeouts split into those sent during a Redis fault or its settling and the rest), the answers
- * that named a backend dead for longer than its detection window, and the RSS of each DNS server
- * after warm-up (20% into the run), at its peak and at the end. It exits 1 unless: no process
- * crashed, no SERVFAIL, no timeout during a Redis fault, at most 0.1% timeouts at other times (a
- * loaded host drops a few datagrams), no answer with a long-dead backend, and memory flat (final
- * RSS within 25% or 20 MB of the warm-up figure).
+ * that named a backend dead for longer than its detection window, and the memory of each DNS
+ * server: RSS after warm-up (20% into the run), at its peak and at the end, and the retained heap
+ * (V8 heap used + external, lowest sample of a window, from the server's /metrics) just after the
+ * warm-up and at the end. It exits 1 unless: no process crashed, no SERVFAIL, no timeout during a
+ * Redis fault, at most 0.1% timeouts at other times (a loaded host drops a few datagrams), no
+ * answer with a long-dead backend, and memory flat: the retained heap within 15% or 4 MB of its
+ * warm-up figure (see soak/memory.ts for why not RSS: V8 grows and keeps heap pages for minutes
+ * with nothing retained), and RSS not past twice its warm-up figure (a native leak).
  *
  * Run: npm run build && npm run soak -- --seconds 120     (default 600 s; or SOAK_SECONDS=120)
  * Options: --seconds N, --qps N (dnsperf rate per server, default 500; the point is steady load on a
- * shared 2-core host, not throughput: bench/ measures that).
+ * shared 2-core host, not throughput: bench/ measures that), --chaos LIST (which faults the chaos
+ * loop injects, comma-separated from backend-kill, checker-kill, redis-kill, redis-pause,
+ * backend-flap; `none` for steady load alone; default all: use it to tell a leak's cause apart),
+ * --heap-snapshots DIR (the servers write a V8 heap snapshot there at warm-up, half-way and at the
+ * end, on SIGUSR2, for comparing object counts; each one pauses the server for a moment),
+ * --memory-log FILE (every memory sample of each server as a JSON line: RSS, heap spaces, external).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +37,7 @@ import { startRedisServer, type RedisServer } from '../test/helpers/redis-server
 import { freeDnsPort, startRondo, stopAllRondo, type RondoProcess } from '../test/helpers/rondo-process.js';
 import { dnsperfAvailable, startDnsperf, writeQueryFile, type DnsperfRun, type DnsperfSummary } from './soak/dnsperf.js';
 import { Verifier } from './soak/verifier.js';
+import { heapFromMetrics, heapVerdict, rssKb, type MemoryRecord } from './soak/memory.js';
 
 const ZONE = 'example.test.';
 const BACKEND_ADDRESSES = ['127.0.0.61', '127.0.0.62', '127.0.0.63', '127.0.0.64'];
@@ -41,10 +50,26 @@ const WARMUP_FRACTION = 0.2;
 const OTHER_TIMEOUTS_MAX_SHARE = 0.001;
 const VERIFY_EVERY_MS = 20;
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string' }, qps: { type: 'string' } } });
+const CHAOS_KINDS = ['backend-kill', 'checker-kill', 'redis-kill', 'redis-pause', 'backend-flap'] as const;
+type ChaosKind = (typeof CHAOS_KINDS)[number];
+/** Servers' /metrics are read this often for the heap figures. */
+const HEAP_SAMPLE_MS = 2000;
+
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string' }, qps: { type: 'string' }, chaos: { type: 'string' }, 'heap-snapshots': { type: 'string' }, 'memory-log': { type: 'string' } },
+});
 const SECONDS = Number(args.seconds ?? process.env.SOAK_SECONDS ?? 600);
 const QPS = Number(args.qps ?? process.env.SOAK_QPS ?? 500);
 if (!Number.isFinite(SECONDS) || SECONDS < 30) throw new Error(`--seconds must be at least 30 (got ${String(args.seconds ?? process.env.SOAK_SECONDS)})`);
+const CHAOS = parseChaos(args.chaos ?? process.env.SOAK_CHAOS ?? CHAOS_KINDS.join(','));
+const SNAPSHOT_DIR = args['heap-snapshots'] === undefined ? undefined : path.resolve(args['heap-snapshots']);
+
+function parseChaos(text: string): ReadonlySet<ChaosKind> {
+  if (text === 'none') return new Set();
+  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  for (const k of kinds) if (!(CHAOS_KINDS as readonly string[]).includes(k)) throw new Error(`--chaos: unknown fault "${k}" (use ${CHAOS_KINDS.join(', ')} or none)`);
+  return new Set(kinds as ChaosKind[]);
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const log = (text: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
@@ -64,22 +89,6 @@ function zoneText(port: number): string {
   ].join('\n');
 }
 
-async function rssKb(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb);
-  } catch {
-    return undefined;
-  }
-}
-
-interface Memory {
-  warm: number | undefined;
-  peak: number;
-  final: number;
-}
 
 interface FaultWindow {
   readonly kind: string;
@@ -108,9 +117,11 @@ async function main(): Promise<number> {
   const backends: DemoBackend[] = [];
   let dnsperf: DnsperfRun[] = [];
   let verifier: Verifier | undefined;
-  const memory = new Map<string, Memory>();
+  const memory = new Map<string, MemoryRecord>();
   const redisFaults: FaultWindow[] = [];
   let rssTimer: NodeJS.Timeout | undefined;
+  let heapTimer: NodeJS.Timeout | undefined;
+  const warmAt = started + WARMUP_FRACTION * SECONDS * 1000;
 
   const watch = (p: RondoProcess): RondoProcess => {
     void p.exited.then((code) => {
@@ -120,7 +131,8 @@ async function main(): Promise<number> {
   };
 
   try {
-    log(`starting: ${SECONDS} s, dnsperf ${QPS} qps per server, detection window ${DETECTION_WINDOW_MS} ms`);
+    log(`starting: ${SECONDS} s, dnsperf ${QPS} qps per server, detection window ${DETECTION_WINDOW_MS} ms, chaos: ${CHAOS.size === 0 ? 'none' : [...CHAOS].join(', ')}`);
+    if (SNAPSHOT_DIR !== undefined) await mkdir(SNAPSHOT_DIR, { recursive: true });
     redis = await startRedisServer();
     let port = 0;
     for (const [i, address] of BACKEND_ADDRESSES.entries()) {
@@ -131,15 +143,18 @@ async function main(): Promise<number> {
     }
     await writeFile(path.join(work, 'example.test.zone'), zoneText(port));
     const redisArgs = ['--redis', redis.url];
-    const serve = async (name: string): Promise<{ name: string; port: number; process: RondoProcess }> => {
+    const serve = async (name: string): Promise<{ name: string; port: number; httpPort: number; process: RondoProcess }> => {
       const p = await freeDnsPort();
-      const process = watch(await startRondo(['serve', '--zones', work, '--listen', `127.0.0.1:${p}`, '--no-checks', '--node-id', name, ...redisArgs], { name }));
-      return { name, port: p, process };
+      const httpPort = await freeDnsPort();
+      const env = SNAPSHOT_DIR === undefined ? undefined : { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` };
+      const args = ['serve', '--zones', work, '--listen', `127.0.0.1:${p}`, '--http', `127.0.0.1:${httpPort}`, '--no-checks', '--node-id', name, ...redisArgs];
+      const process = watch(await startRondo(args, { name, env }));
+      return { name, port: p, httpPort, process };
     };
     const check = async (name: string): Promise<RondoProcess> => watch(await startRondo(['check', '--zones', work, '--node-id', name, ...redisArgs], { name }));
     const servers = [await serve('dns-a'), await serve('dns-b')];
     const checkers = [await check('chk-a'), await check('chk-b')];
-    for (const s of servers) memory.set(s.name, { warm: undefined, peak: 0, final: 0 });
+    for (const s of servers) memory.set(s.name, { warm: undefined, peak: 0, final: 0, heap: [] });
     rssTimer = setInterval(() => {
       for (const s of servers) {
         void rssKb(s.process.pid).then((kb) => {
@@ -147,10 +162,28 @@ async function main(): Promise<number> {
           if (kb === undefined || !m) return;
           m.peak = Math.max(m.peak, kb);
           m.final = kb;
-          if (m.warm === undefined && Date.now() - started >= WARMUP_FRACTION * SECONDS * 1000) m.warm = kb;
+          if (m.warm === undefined && Date.now() >= warmAt) m.warm = kb;
         });
       }
     }, 1000);
+    heapTimer = setInterval(() => {
+      for (const s of servers) {
+        void heapFromMetrics(`http://127.0.0.1:${s.httpPort}/metrics`, Date.now()).then((sample) => {
+          if (!sample) return;
+          memory.get(s.name)?.heap.push(sample);
+          if (args['memory-log'] !== undefined) {
+            const line = JSON.stringify({ server: s.name, t: Math.round((sample.atMs - started) / 1000), ...sample.figures });
+            appendFile(args['memory-log'], `${line}\n`).catch(() => undefined);
+          }
+        });
+      }
+    }, HEAP_SAMPLE_MS);
+    const snapshot = (when: string): void => {
+      if (SNAPSHOT_DIR === undefined) return;
+      log(`heap snapshots (${when}) into ${SNAPSHOT_DIR}`);
+      for (const s of servers) if (s.process.pid !== undefined) process.kill(s.process.pid, 'SIGUSR2');
+    };
+    const snapshotTimers = SNAPSHOT_DIR === undefined ? [] : [setTimeout(() => snapshot('warm-up'), warmAt - Date.now()), setTimeout(() => snapshot('half-way'), started + SECONDS * 500 - Date.now())];
 
     verifier = new Verifier(servers, `www.${ZONE}`, deadSince, DETECTION_WINDOW_MS);
     await sleep(CHECK.intervalMs * (CHECK.rise + 1)); // every backend up before counting
@@ -165,8 +198,8 @@ async function main(): Promise<number> {
     const chaos: ChaosCounts = { backendKills: 0, backendFlaps: 0, checkerKills: 0, redisKills: 0, redisPauses: 0 };
     const settleMs = DETECTION_WINDOW_MS + 3 * CHECK.intervalMs;
     const left = (): number => endAt - Date.now();
-    const steps: (() => Promise<void>)[] = [
-      async () => {
+    const allSteps: [ChaosKind, () => Promise<void>][] = [
+      ['backend-kill', async () => {
         const b = backends[Math.floor(rng.next() * backends.length)] as DemoBackend;
         log(`kill backend ${b.address}`);
         await b.stop();
@@ -176,8 +209,8 @@ async function main(): Promise<number> {
         deadSince.delete(b.address);
         await b.start();
         log(`restarted backend ${b.address}`);
-      },
-      async () => {
+      }],
+      ['checker-kill', async () => {
         const i = Math.floor(rng.next() * checkers.length);
         const victim = checkers[i] as RondoProcess;
         log(`kill checker ${victim.name}`);
@@ -187,8 +220,8 @@ async function main(): Promise<number> {
         await sleep(Math.min(5000, left()));
         checkers[i] = await check(victim.name);
         log(`restarted checker ${victim.name}`);
-      },
-      async () => {
+      }],
+      ['redis-kill', async () => {
         log('kill redis');
         const fault: FaultWindow = { kind: 'redis kill', start: Date.now(), end: 0 };
         redisFaults.push(fault);
@@ -198,8 +231,8 @@ async function main(): Promise<number> {
         await redis?.restart();
         fault.end = Date.now();
         log('restarted redis (empty)');
-      },
-      async () => {
+      }],
+      ['redis-pause', async () => {
         log('pause redis (SIGSTOP)');
         const fault: FaultWindow = { kind: 'redis pause', start: Date.now(), end: 0 };
         redisFaults.push(fault);
@@ -209,8 +242,8 @@ async function main(): Promise<number> {
         redis?.resume();
         fault.end = Date.now();
         log('resumed redis');
-      },
-      async () => {
+      }],
+      ['backend-flap', async () => {
         const b = backends[Math.floor(rng.next() * backends.length)] as DemoBackend;
         log(`flap backend ${b.address} every ${CHECK.intervalMs} ms`);
         chaos.backendFlaps++;
@@ -226,17 +259,23 @@ async function main(): Promise<number> {
         }
         deadSince.delete(b.address);
         await b.start();
-      },
+      }],
     ];
+    const steps = allSteps.filter(([kind]) => CHAOS.has(kind)).map(([, step]) => step);
     await sleep(Math.min(settleMs, left()));
-    for (let i = 0; left() > settleMs + 10_000; i++) {
+    for (let i = 0; steps.length > 0 && left() > settleMs + 10_000; i++) {
       await (steps[i % steps.length] as () => Promise<void>)();
       await sleep(Math.min(settleMs, left()));
     }
     await sleep(Math.max(0, left()));
 
     // The end: stop load, collect, report.
+    const loadEnd = Date.now();
     const perf: DnsperfSummary[] = await Promise.all(dnsperf.map((d) => d.done));
+    clearInterval(heapTimer);
+    heapTimer = undefined;
+    for (const t of snapshotTimers) clearTimeout(t);
+    snapshot('end');
     await verifier.stop();
     clearInterval(rssTimer);
     rssTimer = undefined;
@@ -257,9 +296,14 @@ async function main(): Promise<number> {
       buckets: [...new Set(timeoutTimes.map((t) => Math.floor((t - started) / 5000) * 5))].sort((a, b) => a - b).map((b) => `+${b}s ${timeoutTimes.filter((t) => Math.floor((t - started) / 5000) * 5 === b).length}`),
       faults: redisFaults.map((f) => `${f.kind} +${((f.start - started) / 1000).toFixed(0)}s..+${(((f.end || Date.now()) - started) / 1000).toFixed(0)}s`),
     };
-    return report({ servers: servers.map((s) => s.name), perf, verifier, chaos, crashes, memory, timeouts, seconds: (Date.now() - started) / 1000 });
+    // Heap windows: 15% of the run each (at least 60 s, so each likely holds a major GC: under this
+    // load V8 runs one about every minute), the first starting at warm-up, the last ending with the load.
+    const heapWindow = { warmAtMs: warmAt, endAtMs: loadEnd, windowMs: Math.max(60_000, 0.15 * SECONDS * 1000) };
+    if (SNAPSHOT_DIR !== undefined) await sleep(3000); // let the last snapshots finish writing
+    return report({ servers: servers.map((s) => s.name), perf, verifier, chaos, crashes, memory, heapWindow, timeouts, seconds: (Date.now() - started) / 1000 });
   } finally {
     if (rssTimer) clearInterval(rssTimer);
+    if (heapTimer) clearInterval(heapTimer);
     for (const d of dnsperf) d.child.kill('SIGINT');
     redis?.resume();
     await stopAllRondo().catch(() => undefined);
@@ -275,7 +319,8 @@ interface ReportInput {
   readonly verifier: Verifier;
   readonly chaos: ChaosCounts;
   readonly crashes: readonly string[];
-  readonly memory: ReadonlyMap<string, Memory>;
+  readonly memory: ReadonlyMap<string, MemoryRecord>;
+  readonly heapWindow: { readonly warmAtMs: number; readonly endAtMs: number; readonly windowMs: number };
   /** Timed-out queries (dnsperf and the checker) sent during a Redis fault or its settling, and the rest. */
   readonly timeouts: { readonly redis: number; readonly other: number; readonly redisSeconds: number; readonly buckets: readonly string[]; readonly faults: readonly string[] };
   readonly seconds: number;
@@ -312,11 +357,24 @@ function report(input: ReportInput): number {
   out.push(`chaos: backend kills ${k.backendKills}, backend flaps ${k.backendFlaps}, checker kills ${k.checkerKills}, redis kills ${k.redisKills}, redis pauses ${k.redisPauses}`);
   out.push(`crashes: ${input.crashes.length}`);
   for (const c of input.crashes) out.push(`  ${c}`);
+  const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   for (const [name, m] of input.memory) {
-    const growth = m.warm === undefined ? 0 : m.final - m.warm;
-    const flat = m.warm === undefined || growth <= Math.max(0.25 * m.warm, 20 * 1024);
-    out.push(`memory ${name}: RSS after warm-up ${mb(m.warm)} MB, peak ${mb(m.peak)} MB, final ${mb(m.final)} MB (${flat ? 'flat' : 'GROWING'})`);
-    if (!flat) failures.push(`${name}: RSS grew ${mb(growth)} MB after warm-up`);
+    // RSS: informational, except a doubling (memory outside the V8 heap and Buffers: a native leak).
+    const rssDoubled = m.warm !== undefined && m.final > 2 * m.warm;
+    out.push(`memory ${name}: RSS after warm-up ${mb(m.warm)} MB, peak ${mb(m.peak)} MB, final ${mb(m.final)} MB${rssDoubled ? ' (DOUBLED)' : ''}`);
+    if (rssDoubled) failures.push(`${name}: RSS more than doubled after warm-up`);
+    const w = input.heapWindow;
+    const heap = heapVerdict(m.heap, w.warmAtMs, w.endAtMs, w.windowMs);
+    if (heap === undefined) {
+      out.push(`memory ${name}: retained heap unknown (no /metrics samples in a window)`);
+      failures.push(`${name}: no heap figures`);
+      continue;
+    }
+    out.push(
+      `memory ${name}: retained heap (lowest heap used + external over ${(w.windowMs / 1000).toFixed(0)} s) after warm-up ${mib(heap.warmLow)} MB, ` +
+        `final ${mib(heap.finalLow)} MB (heap used alone ${mib(heap.warmHeapLow)} → ${mib(heap.finalHeapLow)} MB) (${heap.flat ? 'flat' : 'GROWING'})`,
+    );
+    if (!heap.flat) failures.push(`${name}: retained heap grew ${mib(heap.growth)} MB after warm-up`);
   }
   if (input.crashes.length > 0) failures.push(`${input.crashes.length} crash(es)`);
   const t = input.timeouts;

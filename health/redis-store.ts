@@ -15,7 +15,10 @@
  * is read again after a reconnect and every `resyncIntervalMs`; staleness is swept every
  * `sweepIntervalMs`. A resync merges (newest `at` wins per checker) and never drops a verdict that
  * is still fresh just because Redis lacks it: after a restart that lost the data, the DNS side keeps
- * its view until the checkers have written theirs again. `view()` never touches Redis.
+ * its view until the checkers have written theirs again. `view()` never touches Redis. What is held
+ * is bounded by the live targets and checkers: a checker's verdicts go when they lapse, and a
+ * target that is not ours (not in `setTargets`) leaves the view once no verdict or override of it
+ * is left.
  *
  * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
  * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
@@ -332,6 +335,20 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     };
   }
 
+  /**
+   * How much this store holds, for tests and diagnostics (issue 7: bounded by the live targets and
+   * checkers, not by every target or checker identity ever seen).
+   */
+  heldCounts(): { targets: number; verdicts: number; checkers: number; written: number; queued: number } {
+    const checkers = new Set<string>();
+    let verdicts = 0;
+    for (const byChecker of this.verdicts.values()) {
+      verdicts += byChecker.size;
+      for (const checker of byChecker.keys()) checkers.add(checker);
+    }
+    return { targets: this.decided.size, verdicts, checkers: checkers.size, written: this.latest.size, queued: this.pending.size };
+  }
+
   /** The quorum of one target (several when pools sharing it disagree: the strictest wins). */
   setQuorum(targetId: string, quorum: Quorum | readonly Quorum[]): void {
     this.quorums.set(targetId, normaliseQuorums(quorum));
@@ -561,6 +578,14 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     const now = this.clock.now();
     const changed: string[] = [];
     for (const id of new Set(targetIds)) {
+      if (this.forgettable(id)) {
+        // Issue 7: a target nothing holds any more leaves the view (and the consensus memory),
+        // or every target ever seen would stay there for good, copied into every new view.
+        this.decided.delete(id);
+        this.consensus.delete(id);
+        changed.push(id);
+        continue;
+      }
       const next = this.decide(id, now);
       const previous = this.decided.get(id);
       if (next === undefined) continue;
@@ -584,6 +609,20 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
         this.log.error({ err }, 'health subscriber failed');
       }
     }
+  }
+
+  /**
+   * True for a target still in the view that is not one of ours (not in setTargets: a zone edit
+   * removed it, or another server's zone uses it) and has no verdict or override left: nothing
+   * can say anything about it any more. Targets we serve stay, `unknown` when nothing is fresh.
+   */
+  private forgettable(targetId: string): boolean {
+    return (
+      this.decided.has(targetId) &&
+      !this.quorums.has(targetId) &&
+      !this.verdicts.has(targetId) &&
+      !this.overrides.has(scopeId({ kind: 'target', targetId }))
+    );
   }
 
   private decide(targetId: string, now: number): Omit<TargetHealth, 'since'> | undefined {
