@@ -50,9 +50,15 @@ function countResponses(socket: net.Socket): { count: () => number; ids: number[
   return { count: () => ids.length, ids };
 }
 
+/**
+ * When `socket` closes, however it closes: a reset (the server dropping a connection whose octets
+ * it never read sends RST) is a way of closing here, so not `once(socket, 'close')`, which rejects
+ * on the 'error' that comes first.
+ */
 function closed(socket: net.Socket): Promise<number> {
   const started = Date.now();
-  return socket.destroyed ? Promise.resolve(0) : once(socket, 'close').then(() => Date.now() - started);
+  if (socket.destroyed) return Promise.resolve(0);
+  return new Promise((resolve) => socket.once('close', () => resolve(Date.now() - started)));
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
