@@ -6,7 +6,7 @@
  * query path).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HealthView } from '../health/types.js';
+import type { HealthView } from '../model/health.js';
 import type { PoolAnswerCounts } from '../report/observe.js';
 
 /** What the DNS server counts (dns/server.ts `stats()`), structurally. */

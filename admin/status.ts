@@ -5,7 +5,7 @@
  * Redis is only ever named by its redacted target (no password, ever).
  */
 import type { StatusModel } from '../health/status.js';
-import type { HealthView, OverrideKind, TargetState } from '../health/types.js';
+import type { HealthView, OverrideKind, TargetState } from '../model/health.js';
 import type { DnsStatsLike, RrlStatsLike } from './metrics.js';
 
 /** The parts of a served zone the status shows (structurally a zones `Zone` plus its serial). */

@@ -8,7 +8,7 @@
  *
  * A pool with no members at all answers NODATA unless it says `servfail`.
  */
-import type { Pool } from '../zones/types.js';
+import type { Pool } from '../model/zone.js';
 import type { Candidates } from './liveness.js';
 
 export function allDownCandidates(pool: Pool): Candidates {

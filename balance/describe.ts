@@ -3,7 +3,7 @@
  * what was actually answered: `first` is the fraction of answers that list the member first,
  * `inclusion` the fraction that contain it at all. From plan.shares (uniform when absent).
  */
-import type { Pool } from '../zones/types.js';
+import type { Pool } from '../model/zone.js';
 import type { AnswerPlan } from './types.js';
 
 export interface MemberShare {

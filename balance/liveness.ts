@@ -4,8 +4,8 @@
  * live only when the pool says `unknown=up`. Backup members are answered only when no non-backup
  * member is live; when nothing is live at all, the pool's all-down rule decides (all-down.ts).
  */
-import type { HealthView, TargetState } from '../health/types.js';
-import type { Pool, PoolConfig, PoolMember } from '../zones/types.js';
+import type { HealthView, TargetState } from '../model/health.js';
+import type { Pool, PoolConfig, PoolMember } from '../model/zone.js';
 import { allDownCandidates } from './all-down.js';
 
 /**

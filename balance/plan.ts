@@ -3,7 +3,7 @@
  * members, the pool's policy turns them into variants and a pick function. Build it once per
  * (pool, health view) and call plan.pick(ctx) per query.
  */
-import type { PolicyName } from '../zones/types.js';
+import type { PolicyName } from '../model/zone.js';
 import { failover } from './failover.js';
 import { fastest } from './fastest.js';
 import { leastLoaded } from './least-loaded.js';

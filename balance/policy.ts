@@ -2,8 +2,8 @@
  * What every policy file implements: given the members that may be answered (already filtered by
  * liveness, backups and the all-down rule), produce the variants and the per-query pick.
  */
-import type { HealthView } from '../health/types.js';
-import type { Pool } from '../zones/types.js';
+import type { HealthView } from '../model/health.js';
+import type { Pool } from '../model/zone.js';
 import type { PickContext } from './types.js';
 
 export interface PolicyInput {

@@ -5,8 +5,8 @@
  * variant in advance and answer with a copy.
  */
 import type { Random } from '../lib/random.js';
-import type { Pool } from '../zones/types.js';
-import type { HealthView } from '../health/types.js';
+import type { Pool } from '../model/zone.js';
+import type { HealthView } from '../model/health.js';
 
 export interface PickContext {
   /** Per-pool query counter, incremented by the caller for every answer. */

@@ -2,7 +2,7 @@
  * Weights as the weighted policies use them: whole numbers, reduced by their gcd, and scaled down
  * proportionally when their sum would make the weighted cycle longer than MAX_CYCLE answers.
  */
-import type { Pool } from '../zones/types.js';
+import type { Pool } from '../model/zone.js';
 
 /** Longest weighted cycle (answers before the pattern repeats) that a plan pre-computes. */
 export const MAX_CYCLE = 10_000;

@@ -14,7 +14,7 @@ import net from 'node:net';
 import { CheckScheduler, type TransitionEvent } from '../checks/scheduler.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import { silentLogger } from '../lib/logger.js';
-import type { CheckSpec, Target } from '../zones/types.js';
+import type { CheckSpec, Target } from '../model/zone.js';
 
 const TRIALS = Number(process.argv[2] ?? 10);
 const INTERVAL_MS = 1000;

@@ -23,10 +23,10 @@ import net from 'node:net';
 import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { RedisHealthStore } from '../health/redis-store.js';
-import type { TargetState } from '../health/types.js';
+import type { TargetState } from '../model/health.js';
 import { silentLogger } from '../lib/logger.js';
-import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
-import { freeDnsPort, startRondo, stopAllRondo, type RondoProcess } from '../test/helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from './lib/redis-server.js';
+import { freeDnsPort, startRondo, stopAllRondo, type RondoProcess } from './lib/rondo-process.js';
 
 const PART = process.env.PART ?? 'all';
 const TRIALS = Number(process.env.TRIALS ?? 50);

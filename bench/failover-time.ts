@@ -19,8 +19,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import dns2 from 'dns2';
-import { startDemoBackends, type DemoBackend } from '../cli/demo/backend.js';
-import { Runtime } from '../cli/runtime.js';
+import { startDemoBackends, type DemoBackend } from '../server/demo-backend.js';
+import { Runtime } from '../server/runtime.js';
 import { silentLogger } from '../lib/logger.js';
 
 const TRIALS = Number(process.argv[2] ?? 10);

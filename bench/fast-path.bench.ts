@@ -6,7 +6,7 @@
  */
 import { bench, describe } from 'vitest';
 import { buildPlan } from '../balance/plan.js';
-import { AnswerObservation } from '../cli/observation.js';
+import { AnswerObservation } from '../server/observation.js';
 import { FastPath } from '../dns/fast-path.js';
 import { NameTable } from '../dns/fast/name-table.js';
 import { QuestionScanner } from '../dns/fast/scan.js';
@@ -21,7 +21,7 @@ import { MemoryHealthStore } from '../health/memory-store.js';
 import { silentLogger } from '../lib/logger.js';
 import { seededRandom } from '../lib/random.js';
 import { parseZoneText } from '../zones/load.js';
-import type { Pool } from '../zones/types.js';
+import type { Pool } from '../model/zone.js';
 
 const POOLS = 10_000;
 

@@ -9,9 +9,9 @@
  */
 import { Redis } from 'ioredis';
 import { RedisHealthStore } from '../health/redis-store.js';
-import type { TargetState } from '../health/types.js';
+import type { TargetState } from '../model/health.js';
 import { silentLogger } from '../lib/logger.js';
-import { startRedisServer } from '../test/helpers/redis-server.js';
+import { startRedisServer } from './lib/redis-server.js';
 
 const TARGETS = Number(process.env.TARGETS ?? 1000);
 const CHECKERS = Number(process.env.CHECKERS ?? 2);

@@ -7,9 +7,9 @@
  *   npm run build && node dist/bench/redis-propagation.js        (TRIALS=50 by default)
  */
 import { RedisHealthStore } from '../health/redis-store.js';
-import type { TargetState } from '../health/types.js';
+import type { TargetState } from '../model/health.js';
 import { silentLogger } from '../lib/logger.js';
-import { startRedisServer } from '../test/helpers/redis-server.js';
+import { startRedisServer } from './lib/redis-server.js';
 
 const TRIALS = Number(process.env.TRIALS ?? 50);
 const TARGET = 'example.test./web/192.0.2.10/80';

@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import { startBackends } from './lib/backends.js';
 import { waitForAnswer } from './lib/dns-probe.js';
 import { dnsperf } from './lib/dnsperf.js';
-import { freeDnsPort } from '../test/helpers/rondo-process.js';
+import { freeDnsPort } from './lib/rondo-process.js';
 import { ensurePinned, killAllSync, pinSelf, stop, stopAll, treeCpuSeconds, versionOf, which, type Started } from './lib/proc.js';
 import type { LoadResult } from './load.js';
 import { bindPeer, gdnsdPeer, knotPeer, nsdPeer, pdnsPeer } from './peers/native.js';

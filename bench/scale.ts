@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Runtime } from '../cli/runtime.js';
+import { Runtime } from '../server/runtime.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import { silentLogger } from '../lib/logger.js';
 

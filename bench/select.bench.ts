@@ -5,9 +5,9 @@
 import { bench, describe } from 'vitest';
 import { buildPlan } from '../balance/plan.js';
 import type { AnswerPlan, PickContext } from '../balance/types.js';
-import type { HealthView, TargetHealth } from '../health/types.js';
+import type { HealthView, TargetHealth } from '../model/health.js';
 import { seededRandom } from '../lib/random.js';
-import { RRType, type PolicyName, type Pool } from '../zones/types.js';
+import { RRType, type PolicyName, type Pool } from '../model/zone.js';
 
 const POLICIES: readonly PolicyName[] = ['round-robin', 'weighted', 'random', 'weighted-random', 'failover', 'sticky', 'fastest', 'least-loaded'];
 const MEMBERS = 8;

@@ -1,4 +1,4 @@
-import type { Target } from '../zones/types.js';
+import type { Target } from '../model/zone.js';
 
 /**
  * The failure reason for a probe cut short by its signal: the scheduler's per-probe deadline

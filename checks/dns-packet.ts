@@ -1,5 +1,5 @@
 /** The little of the DNS wire format the dns check needs: one query out, one response header in (RFC 1035 §4.1). */
-import { RRType } from '../zones/types.js';
+import { RRType } from '../model/zone.js';
 
 /** RFC 1035 §4.1.1 and RFC 6895 §2.3 response codes, by mnemonic. */
 export const RCODES: Readonly<Record<string, number>> = {

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Random } from '../lib/random.js';
 import { systemRandom } from '../lib/random.js';
-import type { Target } from '../zones/types.js';
+import type { Target } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
 import { buildQuery, parseResponseHeader, qtypeValue, rcodeName, rcodeValue } from './dns-packet.js';
 import type { Probe, ProbeResult } from './types.js';

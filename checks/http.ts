@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import type { CheckSpec, Target } from '../zones/types.js';
+import type { CheckSpec, Target } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason, PROBE_CANCELLED } from './abort-reason.js';
 import { hostHeader, loadFromJsonBody, parseLoad, sniName, statusAccepted } from './http-match.js';
 import type { Probe, ProbeResult } from './types.js';

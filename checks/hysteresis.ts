@@ -7,7 +7,7 @@
  * `unknown` (the pool's `unknown=` option decides how DNS answers it). A result that breaks a
  * streak resets the other counter, so an alternating target never changes state.
  */
-import type { TargetState } from '../health/types.js';
+import type { TargetState } from '../model/health.js';
 import type { ProbeResult } from './types.js';
 
 /** Weight of the newest sample in the smoothed latency (exponentially weighted moving average). */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { CheckError } from '../lib/errors.js';
-import type { Target } from '../zones/types.js';
+import type { Target } from '../model/zone.js';
 import { abortReason, elapsedMs } from './abort-reason.js';
 import type { Probe, ProbeResult } from './types.js';
 

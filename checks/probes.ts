@@ -1,4 +1,4 @@
-import type { CheckKind } from '../zones/types.js';
+import type { CheckKind } from '../model/zone.js';
 import { dnsProbe } from './dns.js';
 import { httpProbe, httpsProbe } from './http.js';
 import { icmpProbe } from './icmp.js';

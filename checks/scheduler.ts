@@ -1,12 +1,12 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import type { Verdict, VerdictSink, TargetState } from '../health/types.js';
+import type { Verdict, VerdictSink, TargetState } from '../model/health.js';
 import type { Clock } from '../lib/clock.js';
 import { systemClock } from '../lib/clock.js';
 import { CheckError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Random } from '../lib/random.js';
 import { systemRandom } from '../lib/random.js';
-import type { CheckKind, Target } from '../zones/types.js';
+import type { CheckKind, Target } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
 import { advance, INITIAL_TRACK, type HealthTrack } from './hysteresis.js';
 import { probeSignal, type ProbeSignal } from './probe-signal.js';

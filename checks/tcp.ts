@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Target } from '../zones/types.js';
+import type { Target } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason, PROBE_CANCELLED } from './abort-reason.js';
 import type { Probe, ProbeResult } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { Target } from '../zones/types.js';
+import type { Target } from '../model/zone.js';
 
 /** One raw probe outcome. A failed probe is a result, never an exception. */
 export type ProbeResult =

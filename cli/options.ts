@@ -1,35 +1,15 @@
 /** Option parsers shared by the commands. They throw commander's InvalidArgumentError with the value received. */
 import { InvalidArgumentError } from 'commander';
-import { isIP } from 'node:net';
+import { parseListenAddress, type ListenAddress } from '../server/listen.js';
 import { parseDurationMs } from '../lib/duration.js';
-
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** `127.0.0.1:5353`, `[::1]:5353`, `:5353` (all IPv4), `5353`. */
 export function parseListen(value: string): ListenAddress {
-  let host: string;
-  let portText: string;
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(value);
-  if (bracketed) {
-    host = bracketed[1] ?? '';
-    portText = bracketed[2] ?? '';
-  } else if (/^\d+$/.test(value)) {
-    host = '127.0.0.1';
-    portText = value;
-  } else {
-    const i = value.lastIndexOf(':');
-    if (i < 0) throw new InvalidArgumentError(`expected address:port, e.g. 127.0.0.1:5353 or [::1]:5353 (got "${value}")`);
-    host = value.slice(0, i) || '0.0.0.0';
-    portText = value.slice(i + 1);
-    if (host.includes(':')) throw new InvalidArgumentError(`put IPv6 addresses in brackets, e.g. [::1]:5353 (got "${value}")`);
+  try {
+    return parseListenAddress(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
-  if (!isIP(host)) throw new InvalidArgumentError(`"${host}" is not an IP address (got "${value}")`);
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`port must be 0-65535 (got "${portText}")`);
-  return { host, port };
 }
 
 export function collect<T>(parse: (v: string) => T) {
@@ -48,6 +28,4 @@ export function parseDuration(value: string): number {
   return ms;
 }
 
-export function formatListen(a: ListenAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
+export { formatListen, type ListenAddress } from '../server/listen.js';

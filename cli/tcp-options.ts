@@ -1,6 +1,7 @@
 /** RFC 7766 limits of the TCP listener, as `rondo serve` options. */
 import { Command } from 'commander';
 import { parseDuration, parsePositiveInt } from './options.js';
+import type { TcpLimits } from '../server/listen.js';
 
 export interface TcpCliOptions {
   tcpIdleTimeout: number;
@@ -8,11 +9,6 @@ export interface TcpCliOptions {
   tcpMaxInFlight: number;
 }
 
-export interface TcpLimits {
-  readonly tcpIdleTimeoutMs: number;
-  readonly maxTcpConnections: number;
-  readonly maxTcpQueriesInFlight: number;
-}
 
 export function addTcpOptions(cmd: Command): Command {
   return cmd

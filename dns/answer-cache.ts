@@ -10,7 +10,7 @@
  * variant lists are unchanged keeps the bytes it had.
  */
 import type { AnswerPlan } from '../balance/types.js';
-import type { Pool, Rdata, RRset } from '../zones/types.js';
+import type { Pool, Rdata, RRset } from '../model/zone.js';
 import { ipv4ToBytes, ipv6ToBytes } from './wire/address.js';
 import { CLASS_IN, HEADER_SIZE } from './wire/constants.js';
 

@@ -27,7 +27,7 @@
  * snapshot) forgets every name; encodings survive per Pool and RRset object in the AnswerCache.
  */
 import type { Logger } from '../lib/logger.js';
-import type { Pool, RRset } from '../zones/types.js';
+import type { Pool, RRset } from '../model/zone.js';
 import { AnswerCache, type EncodedAnswers } from './answer-cache.js';
 import { clientKeyFor } from './client-key.js';
 import { NameTable } from './fast/name-table.js';

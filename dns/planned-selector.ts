@@ -11,8 +11,8 @@
 import type { Logger } from '../lib/logger.js';
 import { systemRandom, type Random } from '../lib/random.js';
 import type { AnswerPlan, PickContext, PlanBuilder } from '../balance/types.js';
-import type { HealthChange, HealthSource, HealthView } from '../health/types.js';
-import type { Pool, PoolMember } from '../zones/types.js';
+import type { HealthChange, HealthSource, HealthView } from '../model/health.js';
+import type { Pool, PoolMember } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
 

@@ -3,7 +3,7 @@
  * which members of a pool to answer; round-robin-selector.ts is the health-blind default, the
  * health-aware planner plugs in through the same interface.
  */
-import type { Pool, PoolMember } from '../zones/types.js';
+import type { Pool, PoolMember } from '../model/zone.js';
 
 export interface ClientInfo {
   /** The resolver's address as seen on the socket. */

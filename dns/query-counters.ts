@@ -4,7 +4,7 @@
  * learnt, so counting is one integer increment. Label cardinality is bounded: types other than
  * the common ones count as `other`, and past MAX_CELLS new combinations fold into one cell.
  */
-import { RRType } from '../zones/types.js';
+import { RRType } from '../model/zone.js';
 
 export interface QueryCell {
   readonly zone: string;

@@ -3,7 +3,7 @@
  * response message out. Authoritative only: RA is never set and nothing is resolved outside the
  * loaded zones. Every failure inside becomes SERVFAIL; nothing is thrown to the socket.
  */
-import { RRType, type Pool, type RRset, type Zone, type ZoneNode } from '../zones/types.js';
+import { RRType, type Pool, type RRset, type Zone, type ZoneNode } from '../model/zone.js';
 import { CLASS_IN, Rcode, TYPE_ANY, TYPE_AXFR, TYPE_IXFR, TYPE_MAILA, TYPE_MAILB } from './wire/constants.js';
 import type { OutRecord, QueryMessage, ResponseMessage } from './wire/message.js';
 import { isAtOrBelow, labelStartsOf, lowerName } from './wire/names.js';

@@ -1,4 +1,4 @@
-import type { Pool, PoolMember } from '../zones/types.js';
+import type { Pool, PoolMember } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 
 /**

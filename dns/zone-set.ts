@@ -3,7 +3,7 @@
  * ZoneRegistry swaps in a new snapshot on every load or removal, so a query never sees a
  * half-applied change.
  */
-import type { Zone } from '../zones/types.js';
+import type { Zone } from '../model/zone.js';
 import { labelStartsOf } from './wire/names.js';
 
 export interface ZoneSet {

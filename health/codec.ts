@@ -3,7 +3,7 @@
  * reading it back (another version, or a hand-edited key, must not crash a DNS server).
  */
 import type { OverrideScope } from './keys.js';
-import type { OverrideKind, TargetState, Verdict } from './types.js';
+import type { OverrideKind, TargetState, Verdict } from '../model/health.js';
 
 export type { OverrideKind };
 export const OVERRIDE_KINDS: readonly OverrideKind[] = ['drain', 'force-up', 'force-down'];

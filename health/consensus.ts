@@ -16,7 +16,7 @@
  * Latency: the median of the fresh verdicts' latencies. Load: the maximum fresh load (the
  * conservative reading: least-loaded steers away from a backend that any recent reading saw busy).
  */
-import type { TargetState, Verdict } from './types.js';
+import type { TargetState, Verdict } from '../model/health.js';
 
 export type Quorum = number | 'majority' | 'all';
 

@@ -12,7 +12,7 @@ import type {
   TargetState,
   Verdict,
   VerdictSink,
-} from './types.js';
+} from '../model/health.js';
 import { healthView, nextHealthView } from './view.js';
 
 export interface MemoryHealthStoreOptions {

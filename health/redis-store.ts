@@ -56,7 +56,7 @@ import type {
   TargetState,
   Verdict,
   VerdictSink,
-} from './types.js';
+} from '../model/health.js';
 
 export interface RedisHealthStoreOptions {
   readonly connection: RedisConnectionOptions;

@@ -11,7 +11,7 @@ import { listNodes, type NodeInfo } from './heartbeat.js';
 import { healthKeys, memberKey, type HealthKeys } from './keys.js';
 import { loadOverrides, overrideActive } from './overrides.js';
 import { scanKeys } from './redis-connection.js';
-import type { TargetState, Verdict } from './types.js';
+import type { TargetState, Verdict } from '../model/health.js';
 
 /** The parts of a zone that status shows (structurally a `Zone`; health does not import zones/). */
 export interface StatusZone {

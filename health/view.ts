@@ -1,4 +1,4 @@
-import type { HealthView, TargetHealth } from './types.js';
+import type { HealthView, TargetHealth } from '../model/health.js';
 
 /** An immutable HealthView over a private copy of `entries`. */
 export function healthView(version: number, entries: ReadonlyMap<string, TargetHealth>): HealthView {

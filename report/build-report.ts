@@ -3,7 +3,7 @@
  * model: per pool, intended vs answered vs estimated vs measured shares, skew, resolver
  * concentration, the closed-form prediction, the drain estimate and advice.
  */
-import type { HealthView } from '../health/types.js';
+import type { HealthView } from '../model/health.js';
 import { advise } from './advice.js';
 import type { DecisionUnit } from './closed-form.js';
 import { predictCv } from './closed-form.js';

@@ -11,7 +11,7 @@
  * idle resolvers and evicts the least recently seen above 90% of the cap, folding what they
  * contributed into a per-pool rest so totals stay whole.
  */
-import { RRType } from '../zones/types.js';
+import { RRType } from '../model/zone.js';
 import { DEFAULT_DEMAND_OPTIONS, estimateResolverDemand } from './demand.js';
 import type { DemandOptions, GapStats } from './demand.js';
 import type { ResolverKey } from './resolver-key.js';

@@ -2,7 +2,7 @@
  * A validated zone into the immutable lookup structure the DNS side answers from: nodes (with
  * empty non-terminals), RRsets with one TTL each, pools with their members, and probe targets.
  */
-import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolMember, type RRset, type ResourceRecord, type Target, type Zone, type ZoneNode } from './types.js';
+import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolMember, type RRset, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
 import type { ParsedZone } from './parse.js';
 import type { ParsedPool } from './annotations.js';
 import type { Validated } from './validate.js';

@@ -1,5 +1,5 @@
 /** Records grouped by owner and type, in file order: the shared input of validate.ts and compile.ts. */
-import { RRType, type ResourceRecord } from './types.js';
+import { RRType, type ResourceRecord } from '../model/zone.js';
 
 export interface RecordGroup {
   readonly name: string;

@@ -6,7 +6,7 @@ import { readFile, readdir, stat, realpath } from 'node:fs/promises';
 import { readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { RondoError, type ZoneSyntaxError } from '../lib/errors.js';
-import type { Zone } from './types.js';
+import type { Zone } from '../model/zone.js';
 import { parseZone, type ParsedZone } from './parse.js';
 import { groupRecords } from './group.js';
 import { validateZone } from './validate.js';

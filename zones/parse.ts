@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import { RondoError } from '../lib/errors.js';
-import { RRType, type Rdata, type ResourceRecord } from './types.js';
+import { RRType, type Rdata, type ResourceRecord } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
 import { zoneError } from './diagnostics.js';
 import { Lexer, WORD, QUOTED, ANNOTATION, EOL, EOF } from './lexer.js';

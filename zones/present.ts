@@ -1,5 +1,5 @@
 /** Presentation format (as dig prints it) for records, and a plain summary of a compiled zone. */
-import type { Rdata, ResourceRecord, Zone } from './types.js';
+import type { Rdata, ResourceRecord, Zone } from '../model/zone.js';
 import { typeName } from './rdata.js';
 
 /** `www.example.test. 20 IN A 192.0.2.10` (owner in the zone's case). */

@@ -3,7 +3,7 @@
  * The parser hands over the fields of one record; errors go back through the same interface with
  * the index of the offending field, so messages point at the right column.
  */
-import { RRType, type Rdata } from './types.js';
+import { RRType, type Rdata } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
 import { parseIPv4, parseIPv6, formatIPv6 } from './address.js';
 import { labelText, parseName, type NameOrigin } from './names.js';

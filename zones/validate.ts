@@ -3,7 +3,7 @@
  * references between `;@` annotations). Syntax is already checked; this stage sees whole RRsets.
  */
 import type { SourcePosition, ZoneSyntaxError } from '../lib/errors.js';
-import { RRType, type CheckSpec, type ResourceRecord } from './types.js';
+import { RRType, type CheckSpec, type ResourceRecord } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
 import { zoneError } from './diagnostics.js';
 import type { ParsedZone } from './parse.js';

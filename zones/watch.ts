@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
-import type { Zone } from './types.js';
+import type { Zone } from '../model/zone.js';
 import { includeReader, parseZoneText, type LoadOptions, type LoadResult } from './load.js';
 import { zoneError } from './diagnostics.js';
 

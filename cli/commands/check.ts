@@ -2,10 +2,11 @@
 import { Command, Option } from 'commander';
 import { collect } from '../options.js';
 import { logLevelOption, rootLogger } from '../logging.js';
-import { defaultNodeId, Runtime } from '../runtime.js';
-import { untilStopped } from '../signals.js';
+import { defaultNodeId, Runtime } from '../../server/runtime.js';
+import { untilStopped } from '../../server/signals.js';
 import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
-import { addHttpOptions, adminConfig, adminRedis, AdminService, type HttpCliOptions } from '../admin.js';
+import { AdminService } from '../../server/admin-service.js';
+import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 
 interface CheckOptions extends RedisCliOptions, HttpCliOptions {
   zones: string[];

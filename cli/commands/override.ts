@@ -13,7 +13,7 @@ import { addRedisOptions, requireRedis, type RedisCliOptions } from '../redis-op
 import { connectRedis, closeClient } from '../../health/redis-connection.js';
 import { healthKeys, type OverrideScope } from '../../health/keys.js';
 import { clearOverride, setOverride } from '../../health/overrides.js';
-import type { OverrideKind } from '../../health/types.js';
+import type { OverrideKind } from '../../model/health.js';
 import { parseAddress } from '../../zones/address.js';
 
 interface OverrideOptions extends RedisCliOptions {

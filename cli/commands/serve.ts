@@ -3,13 +3,14 @@ import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { collect, formatListen, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
 import { logLevelOption, rootLogger } from '../logging.js';
-import { defaultNodeId, Runtime } from '../runtime.js';
-import { untilStopped } from '../signals.js';
+import { defaultNodeId, Runtime } from '../../server/runtime.js';
+import { untilStopped } from '../../server/signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
 import { addTcpOptions, tcpLimits, type TcpCliOptions } from '../tcp-options.js';
-import { serveWithWorkers } from '../workers.js';
-import { addHttpOptions, adminConfig, adminRedis, AdminService, type HttpCliOptions } from '../admin.js';
+import { serveWithWorkers } from '../../server/workers.js';
+import { AdminService } from '../../server/admin-service.js';
+import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 import type { RedisHealthStore } from '../../health/redis-store.js';
 
 interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {

@@ -7,7 +7,7 @@ import { connectRedis, closeClient } from '../../health/redis-connection.js';
 import { healthKeys } from '../../health/keys.js';
 import { readStatus, renderStatusTable } from '../../health/status.js';
 import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
-import type { Zone } from '../../zones/types.js';
+import type { Zone } from '../../model/zone.js';
 
 interface StatusOptions extends RedisCliOptions {
   zones?: string[];

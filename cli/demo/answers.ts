@@ -5,7 +5,7 @@
  */
 import { describePlan } from '../../balance/describe.js';
 import type { AnswerPlan } from '../../balance/types.js';
-import type { Pool } from '../../zones/types.js';
+import type { Pool } from '../../model/zone.js';
 
 export function describeAnswers(label: string, pool: Pool, plan: AnswerPlan): string {
   if (plan.kind === 'nodata') return `${label} → no records (all down, all-down=nodata)`;

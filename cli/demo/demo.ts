@@ -8,13 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../lib/logger.js';
-import type { HealthChange, TargetState } from '../../health/types.js';
-import type { Pool } from '../../zones/types.js';
+import type { HealthChange, TargetState } from '../../model/health.js';
+import type { Pool } from '../../model/zone.js';
 import type { ListenAddress } from '../options.js';
 import { formatListen } from '../options.js';
-import { Runtime } from '../runtime.js';
+import { Runtime } from '../../server/runtime.js';
 import { describeAnswers } from './answers.js';
-import { startDemoBackends, type DemoBackend } from './backend.js';
+import { startDemoBackends, type DemoBackend } from '../../server/demo-backend.js';
 import { startControlServer, type BackendAction, type ControlServer } from './control.js';
 import { DEMO_CHECK, DEMO_ORIGIN, DEMO_POOLS, demoZoneText } from './zone.js';
 

@@ -2,7 +2,7 @@
  * The demo zone, written at start because the backends' port is only known then. Three pools
  * over the same three backends and one http check, so one backend going down shows in all three.
  */
-import type { DemoBackendInfo } from './backend.js';
+import type { DemoBackendInfo } from '../../server/demo-backend.js';
 
 export const DEMO_ORIGIN = 'demo.test.';
 

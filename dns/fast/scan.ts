@@ -10,7 +10,7 @@
  * root owner, extended RCODE 0, VERSION 0, DO=0 and no other flag, well-formed options and no
  * Client Subnet option (RFC 7871) among them.
  */
-import { RRType } from '../../zones/types.js';
+import { RRType } from '../../model/zone.js';
 import { EDNS_OPTION_ECS, HEADER_SIZE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, TYPE_OPT } from '../wire/constants.js';
 import { HASH_SEED, hashStep, keyHash } from './name-table.js';
 

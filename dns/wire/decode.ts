@@ -2,7 +2,7 @@
  * A lenient whole-message decoder for responses: tests, the presentation helper and DNS probes
  * use it. It is not on the query path (queries go through parse-query.ts).
  */
-import { RRType, type Rdata } from '../../zones/types.js';
+import { RRType, type Rdata } from '../../model/zone.js';
 import { bytesToIpv4, bytesToIpv6 } from './address.js';
 import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from './constants.js';
 import { labelsToText, readName } from './names.js';

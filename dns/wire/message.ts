@@ -1,5 +1,5 @@
 /** The shapes that flow between the query parser, the answerer and the response encoder. */
-import type { Rdata } from '../../zones/types.js';
+import type { Rdata } from '../../model/zone.js';
 
 export interface Question {
   /** The name's uncompressed wire form as asked (case kept), echoed byte for byte. */

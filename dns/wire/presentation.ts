@@ -2,7 +2,7 @@
  * Messages in presentation text, one record per line as dig prints them
  * (`www.example.test. 20 IN A 192.0.2.10`), so tests compare our answers with dig's and peers'.
  */
-import type { Rdata } from '../../zones/types.js';
+import type { Rdata } from '../../model/zone.js';
 import { CLASS_IN, RCODE_NAMES } from './constants.js';
 import { decodeMessage, type DecodedMessage, type DecodedRecord } from './decode.js';
 import { formatRdata as formatZoneRdata } from '../../zones/present.js';

@@ -3,7 +3,7 @@
  * compressed; every other type's names are written whole (RFC 3597 §4: a server must not
  * compress names in types it was not born knowing, and RFC 2782 forbids it for SRV).
  */
-import type { Rdata } from '../../zones/types.js';
+import type { Rdata } from '../../model/zone.js';
 import { ipv4ToBytes, ipv6ToBytes } from './address.js';
 import type { MessageWriter } from './writer.js';
 

@@ -4,9 +4,9 @@
  * health view; member indices stay stable across the removal.
  */
 import { buildPlan } from '../../balance/plan.js';
-import type { HealthView, TargetHealth } from '../../health/types.js';
-import { RRType } from '../../zones/types.js';
-import type { Pool, PoolMember } from '../../zones/types.js';
+import type { HealthView, TargetHealth } from '../../model/health.js';
+import { RRType } from '../../model/zone.js';
+import type { Pool, PoolMember } from '../../model/zone.js';
 import type { SimulateParams } from './params.js';
 
 /** Example addresses (RFC 5737 / RFC 3849): 192.0.2.10… or 2001:db8::10…. */

@@ -1,5 +1,5 @@
 /** Builds CheckSpec/Target values for check tests without going through a zone file. */
-import type { CheckKind, CheckSpec, Target } from '../../zones/types.js';
+import type { CheckKind, CheckSpec, Target } from '../../model/zone.js';
 
 const DEFAULT_PORTS: Record<CheckKind, number> = { tcp: 0, http: 80, https: 443, icmp: 0, dns: 53 };
 

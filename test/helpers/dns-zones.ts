@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseZoneText } from '../../zones/load.js';
-import type { Zone } from '../../zones/types.js';
+import type { Zone } from '../../model/zone.js';
 import { ZoneSnapshot } from '../../dns/zone-set.js';
 
 export const DNS_FIXTURES = fileURLToPath(new URL('../fixtures/dns/', import.meta.url));

@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminStatus } from '../../../admin/status.js';
 import type { ReportModel } from '../../../report/model.js';
-import { freePort } from '../../helpers/redis-server.js';
-import { runRondo, startRondo, stopAllRondo } from '../../helpers/rondo-process.js';
+import { freePort } from '../../../bench/lib/redis-server.js';
+import { runRondo, startRondo, stopAllRondo } from '../../../bench/lib/rondo-process.js';
 import { queryFrom, startAdminRig, type AdminRig } from './fixture.js';
 
 const TOKEN = 'admin-http-test-token-0123456789';

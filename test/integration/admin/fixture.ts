@@ -8,9 +8,10 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { adminConfig, AdminService, type AdminRedis } from '../../../cli/admin.js';
-import { Runtime } from '../../../cli/runtime.js';
-import type { HealthStoreLike } from '../../../cli/runtime.js';
+import { AdminService, type AdminRedis } from '../../../server/admin-service.js';
+import { adminConfig } from '../../../cli/http-options.js';
+import { Runtime } from '../../../server/runtime.js';
+import type { HealthStoreLike } from '../../../server/runtime.js';
 import { silentLogger, type Logger } from '../../../lib/logger.js';
 import { buildQuery } from '../../helpers/dns-client.js';
 

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminStatus } from '../../../admin/status.js';
-import { freePort, startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { freeDnsPort, runRondo, startRondo, stopAllRondo } from '../../helpers/rondo-process.js';
+import { freePort, startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { freeDnsPort, runRondo, startRondo, stopAllRondo } from '../../../bench/lib/rondo-process.js';
 
 const PASSWORD = 'Sup3r-s3cret-redis-pw';
 

@@ -14,11 +14,11 @@ import os from 'node:os';
 import path from 'node:path';
 import dns2 from 'dns2';
 import { onTestFinished } from 'vitest';
-import { Runtime } from '../../../cli/runtime.js';
-import type { TargetState } from '../../../health/types.js';
+import { Runtime } from '../../../server/runtime.js';
+import type { TargetState } from '../../../model/health.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { parseZoneText } from '../../../zones/load.js';
-import type { Pool } from '../../../zones/types.js';
+import type { Pool } from '../../../model/zone.js';
 import type { DnsTarget } from '../../helpers/dig.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDnsProbe } from '../../../checks/dns.js';
 import { seededRandom } from '../../../lib/random.js';
-import type { CheckSpec } from '../../../zones/types.js';
+import type { CheckSpec } from '../../../model/zone.js';
 import { checkTarget } from '../../helpers/check-targets.js';
 import { refusedPort, startDnsResponder, type DnsResponder } from '../../helpers/backends.js';
 

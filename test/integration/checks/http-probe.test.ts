@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpProbe } from '../../../checks/http.js';
-import type { CheckSpec } from '../../../zones/types.js';
+import type { CheckSpec } from '../../../model/zone.js';
 import { checkTarget } from '../../helpers/check-targets.js';
 import { startHangingBackend, startHttpBackend, type HangingBackend, type HttpBackend } from '../../helpers/backends.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsProbe } from '../../../checks/http.js';
-import type { CheckSpec } from '../../../zones/types.js';
+import type { CheckSpec } from '../../../model/zone.js';
 import { checkTarget } from '../../helpers/check-targets.js';
 import { startHttpsBackend, type HttpsBackend } from '../../helpers/backends.js';
 

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runRondo, startRondo, stopAllRondo, freeDnsPort } from '../../helpers/rondo-process.js';
+import { runRondo, startRondo, stopAllRondo, freeDnsPort } from '../../../bench/lib/rondo-process.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rondo-cli-'));
 afterAll(async () => {

@@ -19,9 +19,9 @@ import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { decodeVerdictField } from '../../../health/codec.js';
 import { healthKeys } from '../../../health/keys.js';
-import type { TargetState } from '../../../health/types.js';
+import type { TargetState } from '../../../model/health.js';
 import { buildQuery } from '../../helpers/dns-client.js';
-import { freeDnsPort, startRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { freeDnsPort, startRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 
 /** The check line every cluster zone uses; `PATH` lets each checker see its own truth. */
 export function checkLine(port: number, checkPath = '/healthz'): string {

@@ -6,8 +6,8 @@
  * data; the checkers write their verdicts again and both servers converge on the truth.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { stopAllRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { stopAllRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 import {
   checkLine,
   expectSteadyAnswers,

@@ -6,8 +6,8 @@
  * enough here: the case is about the connection, not the quorum; it keeps the file to 9 processes.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSentinelSet, type SentinelSet } from '../../helpers/redis-server.js';
-import { stopAllRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { startSentinelSet, type SentinelSet } from '../../../bench/lib/redis-server.js';
+import { stopAllRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 import {
   checkLine,
   expectSteadyAnswers,

@@ -9,8 +9,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { runRondoOk, stopAllRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { runRondoOk, stopAllRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 import {
   checkLine,
   expectSteadyAnswers,

@@ -6,7 +6,7 @@ import { afterEach } from 'vitest';
 import { createRootLogger, silentLogger, type Logger } from '../../../lib/logger.js';
 import { RedisHealthStore, type RedisHealthStoreOptions } from '../../../health/redis-store.js';
 import type { NodeRole } from '../../../health/heartbeat.js';
-import type { TargetState, Verdict } from '../../../health/types.js';
+import type { TargetState, Verdict } from '../../../model/health.js';
 import type { RedisConnectionOptions } from '../../../health/redis-connection.js';
 
 /** Fast timings so every test is bounded to a few seconds. */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { healthKeys } from '../../../health/keys.js';
 import { RedisHealthStore } from '../../../health/redis-store.js';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { captureLogs, FAST, freshPrefix, stateOf, verdict } from './fixture.js';
 
 const WAIT = { timeout: 8000, interval: 20 };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { healthKeys } from '../../../health/keys.js';
 import { RedisHealthStore } from '../../../health/redis-store.js';
 import { silentLogger } from '../../../lib/logger.js';
-import { startSentinelSet, type SentinelSet } from '../../helpers/redis-server.js';
+import { startSentinelSet, type SentinelSet } from '../../../bench/lib/redis-server.js';
 import { FAST, freshPrefix, stateOf, verdict } from './fixture.js';
 
 const T1 = 'example.test./web/192.0.2.10/80';

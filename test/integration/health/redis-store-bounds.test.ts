@@ -4,7 +4,7 @@
  * restart (`host:pid` by default); targets change with zone edits, here or on other servers.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { freshPrefix, stateOf, storeFactory, verdict } from './fixture.js';
 
 const WAIT = { timeout: 5000, interval: 20 };

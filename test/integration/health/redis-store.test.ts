@@ -9,9 +9,9 @@ import { healthKeys } from '../../../health/keys.js';
 import { clearOverride, setOverride } from '../../../health/overrides.js';
 import { readStatus, renderStatusTable } from '../../../health/status.js';
 import { RedisHealthStore } from '../../../health/redis-store.js';
-import type { HealthChange } from '../../../health/types.js';
+import type { HealthChange } from '../../../model/health.js';
 import { silentLogger } from '../../../lib/logger.js';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { captureLogs, FAST, freshPrefix, stateOf, storeFactory, verdict } from './fixture.js';
 import type { Redis } from 'ioredis';
 

@@ -18,8 +18,8 @@ import type { ReportModel } from '../../../report/model.js';
 import type { ObservationSnapshot } from '../../../report/snapshot.js';
 import { presentMessage } from '../../../dns/wire/presentation.js';
 import { buildQuery, tcpQuery, udpExchange } from '../../helpers/dns-client.js';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { freeDnsPort, runRondoOk, startRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { freeDnsPort, runRondoOk, startRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 
 const ORIGIN = 'workers-admin.example.test.';
 const OTHER = 'other.workers-admin.example.org.';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presentMessage } from '../../../dns/wire/presentation.js';
 import { buildQuery, tcpExchange, udpQuery } from '../../helpers/dns-client.js';
-import { freeDnsPort, startRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { freeDnsPort, startRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 
 const MEMBERS = ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
 const NAME = 'www.workers.example.test.';

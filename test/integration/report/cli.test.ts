@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComparisonRow } from '../../../report/simulate.js';
 import type { ReportModel } from '../../../report/model.js';
-import { runRondo, runRondoOk } from '../../helpers/rondo-process.js';
+import { runRondo, runRondoOk } from '../../../bench/lib/rondo-process.js';
 import { queryFrom, startAdminRig, type AdminRig } from '../admin/fixture.js';
 
 const SMALL = ['--warmup', '1m', '--duration', '5m', '--drain', '5m', '--rate', '200', '--resolvers', '200'];

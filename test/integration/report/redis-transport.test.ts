@@ -10,8 +10,8 @@ import { RedisHealthStore } from '../../../health/redis-store.js';
 import { silentLogger } from '../../../lib/logger.js';
 import type { ReportModel } from '../../../report/model.js';
 import { observationKey, readSnapshots } from '../../../report/redis-transport.js';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { runRondoOk } from '../../helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { runRondoOk } from '../../../bench/lib/rondo-process.js';
 import { queryFrom, startAdminRig, type AdminRig } from '../admin/fixture.js';
 
 const PREFIX = 'obs-test';

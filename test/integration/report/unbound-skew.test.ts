@@ -27,8 +27,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../lib/random.js';
 import type { ReportModel } from '../../../report/model.js';
-import { freePort } from '../../helpers/redis-server.js';
-import { freeDnsPort, startRondo, stopAllRondo } from '../../helpers/rondo-process.js';
+import { freePort } from '../../../bench/lib/redis-server.js';
+import { freeDnsPort, startRondo, stopAllRondo } from '../../../bench/lib/rondo-process.js';
 import { runClientGroup, skewZoneText, startCountingBackends, type ClientGroupResult, type CountingBackends } from './fixture.js';
 import { startUnbound, unboundAvailable, type Unbound } from './unbound.js';
 

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../helpers/redis-server.js';
+import { freePort } from '../../../bench/lib/redis-server.js';
 
 export const UNBOUND = '/usr/sbin/unbound';
 const START_DEADLINE_MS = 10_000;

@@ -21,8 +21,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
-import { stopAllRondo, type RondoProcess } from '../../helpers/rondo-process.js';
+import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
+import { stopAllRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 import {
   checkLine,
   logTails,

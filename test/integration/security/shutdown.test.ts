@@ -15,7 +15,7 @@ import { decodeMessage } from '../../../dns/wire/decode.js';
 import { buildQuery } from '../../helpers/dns-client.js';
 import { startDnsServer } from '../../helpers/dns-server.js';
 import { DNS_FIXTURES, fixtureZone, zoneSet } from '../../helpers/dns-zones.js';
-import { freeDnsPort, startRondo, stopAllRondo } from '../../helpers/rondo-process.js';
+import { freeDnsPort, startRondo, stopAllRondo } from '../../../bench/lib/rondo-process.js';
 
 const zones = zoneSet(fixtureZone('example.test.zone'));
 

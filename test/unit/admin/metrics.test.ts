@@ -1,7 +1,7 @@
 /** The Prometheus metrics, read at scrape time from fake components. */
 import { describe, expect, it } from 'vitest';
 import { createMetrics, type DnsStatsLike, type MetricsSource } from '../../../admin/metrics.js';
-import type { HealthView, TargetHealth } from '../../../health/types.js';
+import type { HealthView, TargetHealth } from '../../../model/health.js';
 
 const health = (states: Record<string, TargetHealth['state']>): HealthView => ({
   version: 1,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildStatus, type StatusSource, type StatusZoneSource } from '../../../admin/status.js';
 import type { StatusModel } from '../../../health/status.js';
-import type { HealthView, TargetHealth } from '../../../health/types.js';
+import type { HealthView, TargetHealth } from '../../../model/health.js';
 
 const zone: StatusZoneSource = {
   origin: 'example.test.',

@@ -1,8 +1,8 @@
 /** Pools and health views for the balance tests. */
-import type { HealthView, TargetHealth, TargetState } from '../../../health/types.js';
+import type { HealthView, TargetHealth, TargetState } from '../../../model/health.js';
 import type { PickContext } from '../../../balance/types.js';
 import { seededRandom, type Random } from '../../../lib/random.js';
-import { RRType, type Pool, type PoolConfig, type PoolMember } from '../../../zones/types.js';
+import { RRType, type Pool, type PoolConfig, type PoolMember } from '../../../model/zone.js';
 
 export interface MemberSpec {
   weight?: number;

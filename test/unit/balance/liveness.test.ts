@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isLive, memberState, selectCandidates } from '../../../balance/liveness.js';
 import { buildPlan } from '../../../balance/plan.js';
-import type { AllDownMode } from '../../../zones/types.js';
+import type { AllDownMode } from '../../../model/zone.js';
 import { makeHealth, makePool, octets } from './fixtures.js';
 
 describe('liveness', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { buildPlan } from '../../../balance/plan.js';
 import type { AnswerPlan } from '../../../balance/types.js';
-import type { HealthView } from '../../../health/types.js';
-import type { Pool } from '../../../zones/types.js';
+import type { HealthView } from '../../../model/health.js';
+import type { Pool } from '../../../model/zone.js';
 import { ctx, makeHealth, makePool } from './fixtures.js';
 
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `198.${51 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { advance, INITIAL_TRACK, LATENCY_ALPHA, type HealthTrack } from '../../../checks/hysteresis.js';
 import type { ProbeResult } from '../../../checks/types.js';
-import type { TargetState } from '../../../health/types.js';
+import type { TargetState } from '../../../model/health.js';
 
 const OK: ProbeResult = { ok: true, latencyMs: 10 };
 const FAIL: ProbeResult = { ok: false, latencyMs: 500, reason: 'timeout after 500ms' };

@@ -2,11 +2,11 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CheckScheduler, type TransitionEvent } from '../../../checks/scheduler.js';
 import type { Probe, ProbeResult } from '../../../checks/types.js';
-import type { Verdict } from '../../../health/types.js';
+import type { Verdict } from '../../../model/health.js';
 import { CheckError } from '../../../lib/errors.js';
 import { createRootLogger, silentLogger, type Logger } from '../../../lib/logger.js';
 import { seededRandom } from '../../../lib/random.js';
-import type { CheckSpec, Target } from '../../../zones/types.js';
+import type { CheckSpec, Target } from '../../../model/zone.js';
 import { checkTarget } from '../../helpers/check-targets.js';
 
 interface Call {

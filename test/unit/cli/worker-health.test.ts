@@ -4,8 +4,8 @@
  * member overrides), tells its subscribers what changed, and start() waits for the whole view.
  */
 import { describe, expect, it } from 'vitest';
-import { HealthBroadcaster, IpcHealthSource, type HealthMessage, type WorkerMessage } from '../../../cli/worker-health.js';
-import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth } from '../../../health/types.js';
+import { HealthBroadcaster, IpcHealthSource, type HealthMessage, type WorkerMessage } from '../../../server/worker-health.js';
+import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth } from '../../../model/health.js';
 import { MemoryHealthStore } from '../../../health/memory-store.js';
 import { manualClock } from '../../../lib/clock.js';
 import { zoneFromText } from '../../helpers/dns-zones.js';

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Observer, type ObservedPool } from '../../../report/observe.js';
 import { resolverKeyFromAddress } from '../../../report/resolver-key.js';
-import { sumWorkerStats, WorkerStatsCollector, type StatsRequest, type StatsWorker, type WorkerStats } from '../../../cli/worker-stats.js';
+import { sumWorkerStats, WorkerStatsCollector, type StatsRequest, type StatsWorker, type WorkerStats } from '../../../server/worker-stats.js';
 
 const POOL: ObservedPool = {
   key: 'www.example.test./A',

@@ -5,7 +5,7 @@ import { presentMessage } from '../../../dns/wire/presentation.js';
 import { decodeMessage } from '../../../dns/wire/decode.js';
 import { Rcode } from '../../../dns/wire/constants.js';
 import type { OutRecord, QueryMessage, ResponseMessage } from '../../../dns/wire/message.js';
-import type { Rdata } from '../../../zones/types.js';
+import type { Rdata } from '../../../model/zone.js';
 import { buildQuery, ecsOption, type QuerySpec } from '../../helpers/dns-client.js';
 
 const txt = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom, type Random } from '../../../lib/random.js';
-import type { Zone } from '../../../zones/types.js';
+import type { Zone } from '../../../model/zone.js';
 import { buildQuery, ecsOption, wireName, type QuerySpec } from '../../helpers/dns-client.js';
 import { zoneFromText } from '../../helpers/dns-zones.js';
 import { World } from './fast-path-world.js';

@@ -13,8 +13,8 @@ import { manualClock } from '../../../lib/clock.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { seededRandom } from '../../../lib/random.js';
 import { MemoryHealthStore } from '../../../health/memory-store.js';
-import type { TargetState } from '../../../health/types.js';
-import type { Zone } from '../../../zones/types.js';
+import type { TargetState } from '../../../model/health.js';
+import type { Zone } from '../../../model/zone.js';
 
 export const CLOCK_START = 1_800_000_000_000;
 

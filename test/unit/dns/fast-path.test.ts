@@ -4,7 +4,7 @@
  * reload makes new encodings, and that the answer observer hears both paths alike.
  */
 import { describe, expect, it } from 'vitest';
-import type { Pool } from '../../../zones/types.js';
+import type { Pool } from '../../../model/zone.js';
 import { buildQuery, ecsOption, wireName, type QuerySpec } from '../../helpers/dns-client.js';
 import { zoneFromText } from '../../helpers/dns-zones.js';
 import { presentMessage } from '../../../dns/wire/presentation.js';

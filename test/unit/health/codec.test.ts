@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, decodeOverride, decodeVerdictField, encodeMessage, encodeOverride, encodeVerdictField } from '../../../health/codec.js';
-import type { Verdict } from '../../../health/types.js';
+import type { Verdict } from '../../../model/health.js';
 
 const verdict: Verdict = { targetId: 't1', checker: 'c1', state: 'down', latencyMs: 12.5, load: undefined, reason: 'HTTP 503', at: 1000, ttlMs: 3000 };
 

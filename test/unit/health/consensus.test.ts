@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideConsensus, median, parseQuorum, requiredVotes, targetQuorums, type Quorum } from '../../../health/consensus.js';
-import type { TargetState, Verdict } from '../../../health/types.js';
+import type { TargetState, Verdict } from '../../../model/health.js';
 
 const NOW = 1_000_000;
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { latencySignificantlyChanged, MemoryHealthStore } from '../../../health/memory-store.js';
-import type { HealthChange, Verdict } from '../../../health/types.js';
+import type { HealthChange, Verdict } from '../../../model/health.js';
 import { manualClock } from '../../../lib/clock.js';
 
 const T1 = 'example.org./web/192.0.2.10/80';

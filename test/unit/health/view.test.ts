@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { healthView, nextHealthView } from '../../../health/view.js';
-import type { HealthView, TargetHealth } from '../../../health/types.js';
+import type { HealthView, TargetHealth } from '../../../model/health.js';
 
 const health = (state: TargetHealth['state'], since: number): TargetHealth => ({ state, latencyMs: undefined, load: undefined, reason: '', since });
 

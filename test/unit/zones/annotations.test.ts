@@ -1,6 +1,6 @@
 /** The `;@` grammar (DESIGN.md "Zone files"): every key of ;@check, ;@pool and member settings, valid then invalid. */
 import { describe, expect, it } from 'vitest';
-import { RRType } from '../../../zones/types.js';
+import { RRType } from '../../../model/zone.js';
 import { HEAD, codeLines, loadErrors, loadOk } from './helpers.js';
 
 const WWW = 'www A 192.0.2.10\nwww A 192.0.2.11\n';

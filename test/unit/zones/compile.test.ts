@@ -1,6 +1,6 @@
 /** The compiled Zone: nodes with empty non-terminals, RRsets, pools, members, targets. */
 import { describe, expect, it } from 'vitest';
-import { RRType } from '../../../zones/types.js';
+import { RRType } from '../../../model/zone.js';
 import { HEAD, loadOk } from './helpers.js';
 
 describe('nodes', () => {

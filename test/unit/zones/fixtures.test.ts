@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { findZoneFiles, loadZoneFile, parseZoneText } from '../../../zones/load.js';
 import { describeZone } from '../../../zones/present.js';
-import { RRType } from '../../../zones/types.js';
+import { RRType } from '../../../model/zone.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/zones');
 const zoneFiles = (dir: string) => readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.zone')).sort();

@@ -1,7 +1,7 @@
 /** Shared helpers for the zone tests (not a test file). */
 import { expect } from 'vitest';
 import type { ZoneSyntaxError } from '../../../lib/errors.js';
-import type { Zone } from '../../../zones/types.js';
+import type { Zone } from '../../../model/zone.js';
 import { parseZoneText, type LoadOptions, type LoadResult } from '../../../zones/load.js';
 import { formatRecord } from '../../../zones/present.js';
 

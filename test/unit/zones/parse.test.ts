@@ -3,7 +3,7 @@
  * comments, strings, escapes, every supported type, RFC 3597 generic rdata, and error recovery.
  */
 import { describe, expect, it } from 'vitest';
-import { RRType } from '../../../zones/types.js';
+import { RRType } from '../../../model/zone.js';
 import { formatRecord } from '../../../zones/present.js';
 import { parseZoneText } from '../../../zones/load.js';
 import { HEAD, codeLines, loadErrors, loadOk, records } from './helpers.js';

@@ -1,7 +1,7 @@
 /** Presentation format, as dig prints records. */
 import { describe, expect, it } from 'vitest';
 import { formatRecord, quoteString } from '../../../zones/present.js';
-import { RRType, type Rdata, type ResourceRecord } from '../../../zones/types.js';
+import { RRType, type Rdata, type ResourceRecord } from '../../../model/zone.js';
 
 function rr(type: number, rdata: Rdata, display = 'www.Example.test.'): ResourceRecord {
   return { name: display.toLowerCase(), display, type, ttl: 20, rdata, source: { file: 'x', line: 1, column: 1 } };

@@ -1,7 +1,7 @@
 /** Semantic checks (ZoneSemanticError): SOA, apex NS, CNAME rules, out-of-zone, duplicates, delegations, TTLs. */
 import { describe, expect, it } from 'vitest';
 import { ZoneSemanticError } from '../../../lib/errors.js';
-import { RRType } from '../../../zones/types.js';
+import { RRType } from '../../../model/zone.js';
 import { HEAD, codeLines, load, loadErrors, loadOk } from './helpers.js';
 
 describe('valid zones', () => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../lib/logger.js';
 import type { ZoneSyntaxError } from '../../../lib/errors.js';
-import type { Zone } from '../../../zones/types.js';
+import type { Zone } from '../../../model/zone.js';
 import { ZoneWatcher } from '../../../zones/watch.js';
 import { HEAD } from './helpers.js';
 

@@ -7,23 +7,20 @@
  * counters and observations come from the workers, gathered over IPC on each scrape, status,
  * report and snapshot write (worker-stats.ts) and summed.
  */
-import { Command, Option } from 'commander';
 import type { Logger } from '../lib/logger.js';
-import { adminAuth, type AdminAuth } from '../admin/auth.js';
+import type { AdminAuth } from '../admin/auth.js';
 import { createMetrics, type AdminMetrics } from '../admin/metrics.js';
 import { AdminServer, type ReportClients } from '../admin/server.js';
 import { buildStatus, type StatusZoneSource } from '../admin/status.js';
 import { readStatus } from '../health/status.js';
-import { describeRedisTarget } from '../health/redis-connection.js';
 import type { RedisHealthStore } from '../health/redis-store.js';
 import { buildReport, measuredLoadFromHealth } from '../report/build-report.js';
 import { DEFAULT_DEMAND_OPTIONS } from '../report/demand.js';
 import type { ReportModel } from '../report/model.js';
 import { clusterSnapshot, REDIS_RESOLVERS_PER_POOL, SnapshotPublisher } from '../report/redis-transport.js';
 import { emptySnapshot, type ObservationSnapshot } from '../report/snapshot.js';
-import type { Zone } from '../zones/types.js';
-import { formatListen, parseListen, type ListenAddress } from './options.js';
-import { redisConnection, type RedisCliOptions } from './redis-options.js';
+import type { Zone } from '../model/zone.js';
+import { formatListen, type ListenAddress } from './listen.js';
 import { SNAPSHOT_RESOLVERS_PER_POOL } from './observation.js';
 import type { Runtime } from './runtime.js';
 import type { Stoppable } from './signals.js';
@@ -32,32 +29,9 @@ import type { CollectedStats, WorkerStats } from './worker-stats.js';
 
 export const RONDO_VERSION = '0.1.0';
 
-export interface HttpCliOptions {
-  http?: ListenAddress;
-  httpToken?: string;
-}
-
-export function addHttpOptions(cmd: Command): Command {
-  return cmd
-    .option('--http <addr:port>', 'serve /metrics, /status, /report and the dashboard over HTTP here (loopback unless a token is set), e.g. 127.0.0.1:8053', parseListen)
-    .addOption(new Option('--http-token <token>', 'bearer token the admin HTTP side requires (required when --http is not loopback; at least 16 characters)').env('RONDO_HTTP_TOKEN'));
-}
-
 export interface AdminConfig {
   readonly listen: ListenAddress;
   readonly auth: AdminAuth;
-}
-
-/** The admin settings, checked before anything starts (ConfigError when a token is missing or weak). */
-export function adminConfig(opts: HttpCliOptions): AdminConfig | undefined {
-  if (!opts.http) return undefined;
-  return { listen: opts.http, auth: adminAuth(opts.http.host, opts.httpToken) };
-}
-
-/** The store and its redacted name for the admin side, when Redis is on. */
-export function adminRedis(opts: RedisCliOptions, store: RedisHealthStore | undefined): AdminRedis | undefined {
-  const connection = redisConnection(opts);
-  return store && connection ? { store, target: describeRedisTarget(connection) } : undefined;
 }
 
 /** Redis as the admin side uses it: the store's command connection, and its redacted name. */

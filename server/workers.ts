@@ -20,9 +20,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
-import type { TcpLimits } from './tcp-options.js';
+import type { TcpLimits } from './listen.js';
 import { Runtime, type HealthStoreLike } from './runtime.js';
-import { formatListen, type ListenAddress } from './options.js';
+import { formatListen, type ListenAddress } from './listen.js';
 import { untilStopped, type Stoppable } from './signals.js';
 import { HealthBroadcaster, IpcHealthSource, isPrimaryMessage, isWorkerMessage, type PrimaryMessage } from './worker-health.js';
 import { isStatsReply, isStatsRequest, WorkerStatsCollector, workerStats, type StatsReply, type WorkerStatsSource } from './worker-stats.js';

@@ -9,7 +9,7 @@ import type { ClientInfo } from '../dns/pool-selector.js';
 import { Observer, type ObserverOptions } from '../report/observe.js';
 import { resolverKeyForClient, resolverKeyFromAddress } from '../report/resolver-key.js';
 import type { ObservationSnapshot } from '../report/snapshot.js';
-import type { Pool } from '../zones/types.js';
+import type { Pool } from '../model/zone.js';
 
 /** How often idle resolvers are folded into the rest and the cap is enforced. */
 export const SWEEP_INTERVAL_MS = 60_000;

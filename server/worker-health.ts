@@ -8,10 +8,10 @@
  * that the primary sends only what changed: the targets' decided health and the pool members'
  * operator overrides (HealthView.member).
  */
-import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth } from '../health/types.js';
+import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth } from '../model/health.js';
 import { healthView } from '../health/view.js';
 import { ConfigError } from '../lib/errors.js';
-import type { Zone } from '../zones/types.js';
+import type { Zone } from '../model/zone.js';
 
 export type HealthMessage = {
   readonly type: 'rondo:health';
