@@ -8,7 +8,7 @@ import type { SourcePosition } from '../lib/errors.js';
 import { parseDurationMs } from '../lib/duration.js';
 import type { CheckKind, CheckSpec, PolicyName, AllDownMode, PoolConfig } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../lib/ip.js';
 import { parseName, type NameOrigin } from './names.js';
 import { typeFromText } from './rdata.js';
 import { parseTtl, MAX_TTL } from './ttl.js';

@@ -5,7 +5,7 @@
  */
 import { RRType, type Rdata } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
-import { parseIPv4, parseIPv6, formatIPv6 } from './address.js';
+import { parseIPv4, parseIPv6, formatIPv6 } from '../lib/ip.js';
 import { labelText, parseName, type NameOrigin } from './names.js';
 import { parseTtl, MAX_TTL } from './ttl.js';
 

@@ -14,7 +14,7 @@ import { connectRedis, closeClient } from '../../health/redis-connection.js';
 import { healthKeys, type OverrideScope } from '../../health/keys.js';
 import { clearOverride, setOverride } from '../../health/overrides.js';
 import type { OverrideKind } from '../../model/health.js';
-import { parseAddress } from '../../zones/address.js';
+import { parseAddress } from '../../lib/ip.js';
 
 interface OverrideOptions extends RedisCliOptions {
   for?: number;

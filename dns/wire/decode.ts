@@ -3,7 +3,7 @@
  * use it. It is not on the query path (queries go through parse-query.ts).
  */
 import { RRType, type Rdata } from '../../model/zone.js';
-import { bytesToIpv4, bytesToIpv6 } from './address.js';
+import { formatIPv4 as bytesToIpv4, formatIPv6 as bytesToIpv6 } from '../../lib/ip.js';
 import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from './constants.js';
 import { labelsToText, readName } from './names.js';
 
