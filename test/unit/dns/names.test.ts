@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ancestorsOf, isAtOrBelow, labelStartsOf, labelsToText, lowerName, parseTextName, readName } from '../../../dns/wire/names.js';
 import { formatIPv6 as bytesToIpv6, ipv4Bytes as ipv4ToBytes, ipv6Bytes as ipv6ToBytes } from '../../../lib/ip.js';
 import { ZoneRegistry } from '../../../dns/zone-set.js';
-import { RoundRobinSelector } from '../../../dns/round-robin-selector.js';
+import { RoundRobinSelector } from '../../helpers/round-robin-selector.js';
 import { zoneFromText } from '../../helpers/dns-zones.js';
 
 describe('names', () => {

@@ -3,9 +3,9 @@
  * (`www.example.test. 20 IN A 192.0.2.10`), so tests compare our answers with dig's and peers'.
  */
 import type { Rdata } from '../../model/zone.js';
-import { CLASS_IN, RCODE_NAMES } from './constants.js';
-import { decodeMessage, type DecodedMessage, type DecodedRecord } from './decode.js';
-import { formatRdata as formatZoneRdata } from '../../zones/present.js';
+import { CLASS_IN, RCODE_NAMES } from '../../dns/wire/constants.js';
+import { decodeMessage, type DecodedMessage, type DecodedRecord } from '../../bench/lib/dns-decode.js';
+import { formatRdata as formatZoneRdata } from './zone-present.js';
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
   1: 'A',

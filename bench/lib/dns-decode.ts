@@ -4,8 +4,8 @@
  */
 import { RRType, type Rdata } from '../../model/zone.js';
 import { formatIPv4 as bytesToIpv4, formatIPv6 as bytesToIpv6 } from '../../lib/ip.js';
-import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from './constants.js';
-import { labelsToText, readName } from './names.js';
+import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from '../../dns/wire/constants.js';
+import { labelsToText, readName } from '../../dns/wire/names.js';
 
 export interface DecodedRecord {
   readonly name: string;
