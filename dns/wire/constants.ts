@@ -2,26 +2,7 @@
 
 export const HEADER_SIZE = 12;
 
-export const Rcode = {
-  NOERROR: 0,
-  FORMERR: 1,
-  SERVFAIL: 2,
-  NXDOMAIN: 3,
-  NOTIMP: 4,
-  REFUSED: 5,
-  /** RFC 6891 §6.1.3: extended RCODE 16, carried partly in the OPT record. */
-  BADVERS: 16,
-} as const;
-
-export const RCODE_NAMES: Readonly<Record<number, string>> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
+export { Rcode } from '../../model/rcode.js';
 
 export const Opcode = { QUERY: 0 } as const;
 
