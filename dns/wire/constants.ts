@@ -37,6 +37,3 @@ export const MAX_UDP_PAYLOAD = 4096;
 export const OUR_UDP_PAYLOAD = 1232;
 /** RFC 1035 §4.2.2: TCP messages carry a 16-bit length. */
 export const MAX_TCP_MESSAGE = 65535;
-/** RFC 1035 §2.3.4 */
-export const MAX_LABEL_LENGTH = 63;
-export const MAX_NAME_LENGTH = 255;
