@@ -4,6 +4,7 @@
  * and re-rendered in the browser by the same chart code. Shares are fractions (0..1); `ttl` and
  * `*Seconds` fields are seconds.
  */
+import type { PoolIdentity } from './snapshot.js';
 
 /** Which counts a set of skew metrics was computed from. */
 export type SkewBasis = 'answers' | 'estimated' | 'measured' | 'requests' | 'connections' | 'lookups';
@@ -148,13 +149,7 @@ export interface Advice {
   readonly text: string;
 }
 
-export interface PoolReport {
-  readonly key: string;
-  readonly name: string;
-  readonly type: 'A' | 'AAAA';
-  readonly policy: string;
-  readonly answers: number | 'all';
-  readonly ttl: number;
+export interface PoolReport extends PoolIdentity {
   /** Answers handed out for this pool in the report period. */
   readonly answersTotal: number;
   readonly members: readonly MemberReport[];
