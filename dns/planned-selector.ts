@@ -81,6 +81,7 @@ export class PlannedSelector implements PoolSelector {
   private readonly unsubscribe: () => void;
   private readonly ctx: MutablePickContext;
   private observer: AnswerObserver | undefined;
+  private planListener: ((state: PoolState) => void) | undefined;
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
@@ -117,6 +118,11 @@ export class PlannedSelector implements PoolSelector {
   /** Sets (or with undefined removes) the observer told about every pool answer. */
   setObserver(observer: AnswerObserver | undefined): void {
     this.observer = observer;
+  }
+
+  /** Sets (or with undefined removes) the listener told about every plan built (DNSSEC signs its variants). */
+  setPlanListener(listener: ((state: PoolState) => void) | undefined): void {
+    this.planListener = listener;
   }
 
   select(pool: Pool, client: ClientInfo): Selection {
@@ -203,6 +209,7 @@ export class PlannedSelector implements PoolSelector {
     this.states.set(pool, state);
     if (previous) previous.replaced = true;
     this.noteAllDown(pool, plan);
+    this.planListener?.(state);
     return state;
   }
 
