@@ -46,7 +46,7 @@ export function signRRset(input: SignatureInput): Buffer {
   head.writeUInt16BE(key.tag, 16);
   const owner = canonicalName(input.owner);
   const parts: Buffer[] = [head, signer];
-  const fixed = Buffer.allocUnsafe(10);
+  const fixed = Buffer.allocUnsafe(8);
   fixed.writeUInt16BE(input.type, 0);
   fixed.writeUInt16BE(CLASS_IN, 2);
   fixed.writeUInt32BE(input.ttl >>> 0, 4);
