@@ -17,6 +17,22 @@ export async function dsLines(dir: string, zone: string, nowMs = Date.now()): Pr
   return (sep.length > 0 ? sep : candidates).map((k) => dsText(k, origin));
 }
 
+/** One line per key of every zone in `dir`: zone, tag, algorithm, role and state now (for `rondo status`). */
+export async function keyStatusLines(dir: string, nowMs = Date.now()): Promise<string[]> {
+  const lines: string[] = [];
+  for (const [zone, keys] of await readKeyDir(dir)) {
+    const plan = keyPlan(keys, nowMs);
+    const signed = plan.zsk.length > 0;
+    lines.push(`${zone} ${signed ? 'signed' : 'not signed (no active key)'}`);
+    for (const k of keys) {
+      const role = plan.ksk.includes(k) && plan.zsk.includes(k) ? 'csk' : (k.flags & 1) !== 0 ? 'ksk' : 'zsk';
+      const state = plan.zsk.includes(k) || plan.ksk.includes(k) ? 'active' : plan.published.includes(k) ? 'published' : k.timing.publish !== undefined && k.timing.publish > nowMs ? 'future' : 'retired';
+      lines.push(`  key ${k.tag} alg ${k.algorithm} ${role} ${state}`);
+    }
+  }
+  return lines;
+}
+
 export function dnssecCommand(): Command {
   const cmd = new Command('dnssec').description('DNSSEC keys of signed zones');
   cmd
