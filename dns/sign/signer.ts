@@ -232,7 +232,24 @@ export class Signer {
     } else {
       authority.push(...r.authority);
     }
-    return { ...r, rcode, answer, authority };
+    return { ...r, rcode, answer, authority, additional: this.signAdditional(zones, r.additional) };
+  }
+
+  /** RFC 4035 §3.1.1: RRSIGs beside authoritative additional RRsets (not glue below a cut). */
+  private signAdditional(zones: ZoneSet, records: readonly OutRecord[]): readonly OutRecord[] {
+    if (records.length === 0) return records;
+    const out: OutRecord[] = [];
+    for (const run of runs(records)) {
+      const head = run[0]!;
+      out.push(...run);
+      if (head.requiredGlue === true) continue;
+      const owner = lowerName(head.owner);
+      const zone = zones.find(owner);
+      const zs = zone && this.byZone.get(zone);
+      if (!zone || !zs || isBelowCut(zone, owner)) continue;
+      pushSigs(out, head.owner, head.ttl, zs, this.entryFor(zs, zone, owner, head.type, head.ttl, run));
+    }
+    return out;
   }
 
   /** RFC 4035 §3.1.4: a referral carries the DS RRset and its RRSIG, or the NSEC proving there is none. */
