@@ -4,7 +4,7 @@
  * key and the timing metadata Created/Publish/Activate/Inactive/Delete, YYYYMMDDHHMMSS UTC).
  * Algorithms 13 (ECDSAP256SHA256) and 15 (ED25519), through node:crypto.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
@@ -119,11 +119,18 @@ function privateKeyObject(algorithm: number, secret: Buffer, publicKey: Buffer, 
   throw bad(file, `algorithm ${algorithm} is not supported (13 ECDSAP256SHA256 and 15 ED25519 are)`);
 }
 
-/** The public key the private key implies, in DNSKEY form, to refuse a .key/.private mismatch. */
-function derivedPublic(algorithm: number, priv: KeyObject): Buffer {
-  const jwk = createPublicKey(priv).export({ format: 'jwk' });
-  if (algorithm === ALG_ECDSAP256SHA256) return Buffer.concat([Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
-  return Buffer.from(jwk.x ?? '', 'base64url');
+/** True when the private key signs what the .key file's public key verifies (a .key/.private mismatch is refused). */
+function pairMatches(algorithm: number, priv: KeyObject, publicKey: Buffer): boolean {
+  const probe = Buffer.from('rondo key pair check');
+  const pub =
+    algorithm === ALG_ECDSAP256SHA256
+      ? createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: b64url(publicKey.subarray(0, 32)), y: b64url(publicKey.subarray(32)) }, format: 'jwk' })
+      : createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey) }, format: 'jwk' });
+  if (algorithm === ALG_ECDSAP256SHA256) {
+    const sig = cryptoSign('sha256', probe, { key: priv, dsaEncoding: 'ieee-p1363' });
+    return cryptoVerify('sha256', probe, { key: pub, dsaEncoding: 'ieee-p1363' }, sig);
+  }
+  return cryptoVerify(null, probe, pub, cryptoSign(null, probe, priv));
 }
 
 /** Reads one key pair; `base` is the path without `.key`/`.private`. */
@@ -149,7 +156,7 @@ export async function readKeyPair(base: string): Promise<DnssecKey> {
   if (algorithm !== pub.algorithm) throw bad(privateFile, `algorithm ${algorithm} differs from the .key file's ${pub.algorithm}`);
   const secret = Buffer.from(fields.get('privatekey') ?? '', 'base64');
   const privateKey = privateKeyObject(algorithm, secret, pub.publicKey, privateFile);
-  if (!derivedPublic(algorithm, privateKey).equals(pub.publicKey)) throw bad(privateFile, 'the private key does not belong to the public key in the .key file');
+  if (!pairMatches(algorithm, privateKey, pub.publicKey)) throw bad(privateFile, 'the private key does not belong to the public key in the .key file');
   if (pub.protocol !== 3) throw bad(keyFile, 'DNSKEY protocol must be 3');
   if ((pub.flags & FLAG_ZONE) === 0) throw bad(keyFile, 'not a zone key (flags bit 7 clear)');
   const dnskey = Buffer.alloc(4 + pub.publicKey.length);
