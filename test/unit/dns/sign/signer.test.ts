@@ -214,7 +214,7 @@ class SignedWorld {
   }
 
   setHealth(targetId: string, state: 'up' | 'down'): void {
-    this.store.publish({ targetId, checker: 't', state, reason: state, at: this.clock.now(), ttlMs: 3_600_000 });
+    this.store.publish({ targetId, checker: 't', state, latencyMs: undefined, load: undefined, reason: state, at: this.clock.now(), ttlMs: 3_600_000 });
   }
 }
 
