@@ -61,6 +61,8 @@ export class Signer {
   private readonly byPool = new WeakMap<Pool, ZoneSigner>();
   /** The current signer per origin (for refresh, status, metrics). */
   private readonly current = new Map<string, ZoneSigner>();
+  /** Zones with keys of which none signs yet (all in the future): checked on every run. */
+  private readonly waiting = new Map<string, readonly DnssecKey[]>();
   private readonly times: SigningTimes;
   private readonly random: Random;
   private readonly nowMs: () => number;
@@ -82,6 +84,7 @@ export class Signer {
   /** The zone to serve for a loaded zone: itself when it has no keys, else a signed copy. */
   prepare(raw: Zone): Zone {
     const keys = this.options.keys.get(raw.origin);
+    this.waiting.delete(raw.origin);
     if (!keys || keys.length === 0) {
       this.current.delete(raw.origin);
       return raw;
@@ -90,6 +93,7 @@ export class Signer {
     if (!zs.signing) {
       this.log.warn({ zone: raw.origin }, 'no key of this zone is active now: served unsigned');
       this.current.delete(raw.origin);
+      this.waiting.set(raw.origin, keys);
       return raw;
     }
     this.byZone.set(zs.zone, zs);
@@ -151,6 +155,12 @@ export class Signer {
 
   /** One refresh run (the timer's; tests call it directly). */
   tick(): void {
+    for (const [origin, keys] of this.waiting) {
+      if (keyPlan(keys, this.nowMs()).zsk.length === 0) continue;
+      this.log.info({ zone: origin }, 'a key of this zone is active now, signing the zone');
+      this.waiting.delete(origin);
+      this.options.onKeysChanged?.(origin);
+    }
     for (const [origin, zs] of this.current) {
       try {
         if (keyPlan(zs.keys, this.nowMs()).fingerprint !== zs.fingerprint) {

@@ -18,6 +18,23 @@ import { dig, type DigResult } from '../../helpers/dig.js';
 
 const run = promisify(execFile);
 
+/** dig retries: validation from a cold cache on a busy 2-core machine can take seconds. */
+export const RETRIES = ['+tries=3', '+time=5'] as const;
+
+/** Maps with at most `limit` calls in flight (dig and delv are processes: not too many at once). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
@@ -146,7 +163,7 @@ export async function startValidatingUnbound(anchors: readonly Anchor[], stubs: 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { host: '127.0.0.1', port, query: (name, type) => dig(target, name, type, { dnssec: true }), logTail: () => lines.join('\n'), stop };
+  return { host: '127.0.0.1', port, query: (name, type) => dig(target, name, type, { dnssec: true, extra: RETRIES, timeoutMs: 30_000 }), logTail: () => lines.join('\n'), stop };
 }
 
 export interface DelvResult {
@@ -155,9 +172,11 @@ export interface DelvResult {
   readonly output: string;
 }
 
+let delvFiles = 0;
+
 /** delv against `server`, the trust anchor being `anchor`'s DS (+root names the anchor's zone). */
 export async function delv(dir: string, server: { host: string; port: number }, anchor: Anchor, name: string, type: string): Promise<DelvResult> {
-  const file = path.join(dir, `delv-${anchor.zone}.conf`);
+  const file = path.join(dir, `delv-${anchor.zone}-${++delvFiles}.conf`);
   await writeFile(file, `trust-anchors {\n${anchor.ds.map((d) => `  ${anchor.zone}. static-ds ${d.tag} ${d.algorithm} 2 "${d.hex}";`).join('\n')}\n};\n`);
   const out = await run('delv', [`@${server.host}`, '-p', String(server.port), '-a', file, `+root=${anchor.zone}`, name, type], { timeout: 15_000 }).then(
     (r) => r.stdout + r.stderr,
