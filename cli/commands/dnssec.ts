@@ -4,7 +4,7 @@ import { ConfigError } from '../../lib/errors.js';
 import { readKeyDir } from '../../dns/sign/keys.js';
 import { dsText } from '../../dns/sign/records.js';
 import { keyPlan } from '../../dns/sign/zone-signer.js';
-import { lowerName } from '../../dns/wire/names.js';
+import { lowerName } from '../../zones/names.js';
 
 /** The DS lines for `zone`: its SEP keys (KSK/CSK), else every zone key; keys already deleted are left out. */
 export async function dsLines(dir: string, zone: string, nowMs = Date.now()): Promise<string[]> {

@@ -4,8 +4,9 @@
  * written whole; an RRset's records are sorted by their canonical rdata.
  */
 import type { Rdata } from '../../model/zone.js';
-import { ipv4ToBytes, ipv6ToBytes } from '../wire/address.js';
-import { labelStartsOf, lowerName, parseTextName } from '../wire/names.js';
+import { ipv4Bytes as ipv4ToBytes, ipv6Bytes as ipv6ToBytes } from '../../lib/ip.js';
+import { labelStartsOf, lowerName } from '../../zones/names.js';
+import { parseTextName } from '../wire/names.js';
 
 const textEncoder = new TextEncoder();
 

@@ -8,7 +8,7 @@ import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as crypto
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
-import { lowerName } from '../wire/names.js';
+import { lowerName } from '../../zones/names.js';
 
 export const ALG_ECDSAP256SHA256 = 13;
 export const ALG_ED25519 = 15;

@@ -17,7 +17,7 @@ import { systemRandom, type Random } from '../../lib/random.js';
 import { RRType, type Pool, type Zone, type ZoneNode } from '../../model/zone.js';
 import type { OutRecord, Question, ResponseMessage } from '../wire/message.js';
 import { Rcode } from '../wire/constants.js';
-import { labelStartsOf, lowerName } from '../wire/names.js';
+import { labelStartsOf, lowerName } from '../../zones/names.js';
 import type { ZoneSet } from '../zone-set.js';
 import type { PoolState } from '../planned-selector.js';
 import { canonicalRdata } from './canonical.js';

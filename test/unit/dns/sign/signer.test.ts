@@ -20,7 +20,7 @@ import { readKeyDir, readKeyPair, type DnssecKey } from '../../../../dns/sign/ke
 import { dsText, TYPE_DNSKEY, TYPE_NSEC, TYPE_RRSIG } from '../../../../dns/sign/records.js';
 import { Signer } from '../../../../dns/sign/signer.js';
 import { keyPlan } from '../../../../dns/sign/zone-signer.js';
-import { decodeMessage, type DecodedMessage, type DecodedRecord } from '../../../../dns/wire/decode.js';
+import { decodeMessage, type DecodedMessage, type DecodedRecord } from '../../../../bench/lib/dns-decode.js';
 import { ZoneSnapshot } from '../../../../dns/zone-set.js';
 import { MemoryHealthStore } from '../../../../health/memory-store.js';
 import { manualClock } from '../../../../lib/clock.js';
