@@ -12,7 +12,7 @@
  * Strict by design: a query takes the fast path only when the full path's answer is known to be
  * exactly these bytes (test/unit/dns/fast-path-equality.test.ts compares both over a corpus):
  * - the message has the common shape fast/scan.ts accepts (plain header, one uncompressed A or
- *   AAAA question of class IN, at most a plain OPT record (DO allowed, echoed) without Client Subnet);
+ *   AAAA question of class IN, at most a plain OPT record (DO allowed, echoed; in a signed zone DO=1 answers with the signed variant: the same records and their RRSIG) without Client Subnet);
  * - the name exists in the zone that answers it, is not at or below a delegation, and has an
  *   RRset of the asked type (no CNAME, NODATA, NXDOMAIN, wildcard or referral here);
  * - a pool's plan is an answer (not the all-down NODATA/SERVFAIL), and its longest variant fits
