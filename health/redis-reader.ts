@@ -22,11 +22,11 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth, TargetState, Verdict } from '../model/health.js';
-import { decodeMessage, decodeVerdictField, type OverrideRecord } from './codec.js';
+import { decodeMessage, decodeVerdictField, type OverrideRecord, type StampedVerdict } from './codec.js';
 import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 import { significantlyDifferent } from '../model/health.js';
-import { loadOverrides, overrideActive } from './overrides.js';
+import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
 import { redisErrorForLog, scanKeys } from './redis-connection.js';
 import { HealthViews } from './view.js';
 
@@ -58,6 +58,28 @@ interface HeldOverride {
 
 /** Keys per pipelined read. */
 const READ_CHUNK = 500;
+
+/** Redis's own clock, epoch milliseconds (a script with a key, so a cluster runs it where the keys are). */
+const REDIS_TIME_LUA = `local t = redis.call('TIME')
+return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+interface RedisTimeCommand {
+  rondoTime(key: string): unknown;
+}
+
+/**
+ * A verdict as this reader's clock sees it: `at` moved so that its age is the one Redis (`rt`
+ * against Redis's TIME) or its checker (`ageMs`) measured. Freshness is then judged on this
+ * reader's clock alone; no two machines' clocks are ever compared. A verdict without either
+ * (from an older writer) keeps its `at`.
+ */
+function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): Verdict {
+  let ageMs: number | undefined;
+  if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
+  else if (v.ageMs !== undefined) ageMs = v.ageMs;
+  const { ageMs: _a, rt: _r, ...verdict } = v;
+  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs };
+}
 
 export class RedisHealthReader implements HealthSource {
   private readonly client: Redis;
@@ -105,6 +127,7 @@ export class RedisHealthReader implements HealthSource {
     this.stallAfterMs = options.stallAfterMs;
     this.lastContact = this.clock.now();
     this.views = new HealthViews(this.log);
+    this.client.defineCommand('rondoTime', { numberOfKeys: 1, lua: REDIS_TIME_LUA });
     this.subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
     this.client.on('close', () => this.onConnectionLost());
     this.subscriber.on('close', () => this.onConnectionLost());
@@ -298,7 +321,6 @@ export class RedisHealthReader implements HealthSource {
   private async readEverything(): Promise<void> {
     if (this.client.status !== 'ready') return;
     const startSeq = this.overrideSeq;
-    const now = this.clock.now();
     const found: Verdict[] = [];
     const prune: [string, string[]][] = [];
     try {
@@ -306,22 +328,27 @@ export class RedisHealthReader implements HealthSource {
       for (let i = 0; i < keys.length; i += READ_CHUNK) {
         const batch = keys.slice(i, i + READ_CHUNK);
         const pipe = this.client.pipeline();
+        (pipe as unknown as RedisTimeCommand).rondoTime(this.keys.channel);
         for (const key of batch) pipe.hgetall(key);
         const results = (await pipe.exec()) ?? [];
+        const now = this.clock.now();
+        const [timeErr, time] = results[0] ?? [null, null];
+        const redisNow = timeErr === null && typeof time === 'number' ? time : undefined;
         batch.forEach((key, j) => {
           const targetId = this.keys.targetIdOf(key);
-          const [err, fields] = results[j] ?? [null, null];
+          const [err, fields] = results[j + 1] ?? [null, null];
           if (targetId === undefined || err !== null || fields === null || typeof fields !== 'object') return;
           const dead: string[] = [];
           for (const [checker, text] of Object.entries(fields as Record<string, string>)) {
-            const v = decodeVerdictField(targetId, checker, text);
+            const stamped = decodeVerdictField(targetId, checker, text);
+            const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
             if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
             else found.push(v);
           }
           if (dead.length > 0) prune.push([key, dead]);
         });
       }
-      const overrides = await loadOverrides(this.client, this.keys);
+      const overrides = await loadOverrides(this.client, this.keys, () => this.clock.now());
       this.noteContact();
       this.applyVerdicts(found);
       this.replaceOverrides(overrides, startSeq);
@@ -348,8 +375,10 @@ export class RedisHealthReader implements HealthSource {
       this.log.debug('ignoring malformed change message');
       return;
     }
-    if (message.kind === 'verdicts') this.applyVerdicts(message.verdicts);
-    else this.applyOverride(message.scope, message.override);
+    if (message.kind === 'verdicts') {
+      const now = this.clock.now();
+      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)));
+    } else this.applyOverride(message.scope, message.override === null ? null : rebaseOverride(message.override, this.clock.now()));
   }
 
   /** Replaces the overrides with a snapshot, keeping those changed by messages since `startSeq`. */
@@ -476,5 +505,7 @@ function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[]
 }
 
 function sameOverride(a: OverrideRecord, b: OverrideRecord): boolean {
-  return a.kind === b.kind && a.at === b.at && a.expiresAt === b.expiresAt && a.reason === b.reason && a.by === b.by;
+  // Expiries are rebased on this reader's clock at every read, so they agree within a second.
+  const sameExpiry = a.expiresAt === undefined || b.expiresAt === undefined ? a.expiresAt === b.expiresAt : Math.abs(a.expiresAt - b.expiresAt) < 1000;
+  return a.kind === b.kind && a.at === b.at && sameExpiry && a.reason === b.reason && a.by === b.by;
 }

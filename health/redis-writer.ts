@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import type { Verdict } from '../model/health.js';
-import { encodeMessage, encodeVerdictField } from './codec.js';
+import { announcedVerdict, encodeMessage, encodeVerdictField } from './codec.js';
 import { isFresh } from './consensus.js';
 import type { HealthKeys } from './keys.js';
 import { redisErrorForLog } from './redis-connection.js';
@@ -35,18 +35,22 @@ interface PendingWrite {
 }
 
 /**
- * HSET the checker's field, then make sure the hash outlives this verdict: when less than its ttl
+ * Stamp the verdict with Redis's own clock (`rt`: TIME minus the verdict's age by its checker's
+ * clock), so readers judge freshness from durations only, never comparing machine clocks; HSET
+ * the checker's field, then make sure the hash outlives this verdict: when less than its ttl
  * is left, extend the expiry to 2 × ttl. Never shortens it (another checker may use a longer ttl);
  * the slack means one PEXPIRE per key per ttl instead of one per write. A key whose checkers have
  * all stopped vanishes within 2 × ttl of the last write.
  */
-const PUT_VERDICT_LUA = `redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+const PUT_VERDICT_LUA = `local t = redis.call('TIME')
+local rt = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[2], 1, -2) .. ',"rt":' .. string.format('%d', rt) .. '}')
 local ttl = tonumber(ARGV[3])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], 2 * ttl) end
 return 1`;
 
 interface PutVerdictCommand {
-  rondoPutVerdict(key: string, checker: string, value: string, ttlMs: number): unknown;
+  rondoPutVerdict(key: string, checker: string, value: string, ttlMs: number, ageMs: number): unknown;
 }
 
 /** Verdicts per change message: keeps one message well under a megabyte. */
@@ -192,9 +196,10 @@ export class RedisVerdictWriter {
     const pipe = this.client.pipeline();
     const put = pipe as unknown as PutVerdictCommand;
     for (const [, { verdict }] of batch) {
-      put.rondoPutVerdict(this.keys.verdictKey(verdict.targetId), verdict.checker, encodeVerdictField(verdict), Math.ceil(verdict.ttlMs));
+      const ageMs = Math.max(0, Math.round(now - verdict.at));
+      put.rondoPutVerdict(this.keys.verdictKey(verdict.targetId), verdict.checker, encodeVerdictField(verdict), Math.ceil(verdict.ttlMs), ageMs);
     }
-    const announce = batch.filter(([, w]) => w.announce).map(([, w]) => w.verdict);
+    const announce = batch.filter(([, w]) => w.announce).map(([, w]) => announcedVerdict(w.verdict, now));
     for (let i = 0; i < announce.length; i += MESSAGE_CHUNK) {
       pipe.publish(this.keys.channel, encodeMessage({ kind: 'verdicts', verdicts: announce.slice(i, i + MESSAGE_CHUNK) }));
     }
