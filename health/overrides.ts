@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError, StateStoreError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { decodeOverride, encodeMessage, encodeOverride, OVERRIDE_KINDS, type OverrideKind, type OverrideRecord } from './codec.js';
-import { scanKeys } from './redis-connection.js';
+import { announceIn, scanKeys } from './redis-connection.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 
 export type { OverrideKind, OverrideRecord };
@@ -55,7 +55,7 @@ export async function setOverride(
   const tx = redis.multi();
   if (ttlMs === undefined) tx.set(key, encodeOverride(record));
   else tx.set(key, encodeOverride(record), 'PX', ttlMs);
-  tx.publish(keys.channel, encodeMessage({ kind: 'override', scope, override: record }));
+  announceIn(tx, redis, keys.channel, encodeMessage({ kind: 'override', scope, override: record }));
   await execOrThrow(tx.exec(), `set override ${key}`);
   return record;
 }
@@ -65,7 +65,7 @@ export async function clearOverride(redis: Redis, keys: HealthKeys, scope: Overr
   const key = keys.overrideKey(scope);
   const tx = redis.multi();
   tx.del(key);
-  tx.publish(keys.channel, encodeMessage({ kind: 'override', scope, override: null }));
+  announceIn(tx, redis, keys.channel, encodeMessage({ kind: 'override', scope, override: null }));
   const results = await execOrThrow(tx.exec(), `clear override ${key}`);
   return results[0] === 1;
 }

@@ -27,7 +27,7 @@ import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consens
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 import { significantlyDifferent } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
-import { redisErrorForLog, scanKeys } from './redis-connection.js';
+import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
 import { HealthViews } from './view.js';
 
 export interface TargetQuorum {
@@ -129,6 +129,12 @@ export class RedisHealthReader implements HealthSource {
     this.views = new HealthViews(this.log);
     this.client.defineCommand('rondoTime', { numberOfKeys: 1, lua: REDIS_TIME_LUA });
     this.subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
+    this.subscriber.on('smessage', (channel: string, text: string) => this.onMessage(channel, text));
+    if (isCluster(this.subscriber)) {
+      // A failover or a resharding moves the channel's shard: ioredis subscribes again on the new
+      // one; messages sent meanwhile are lost, so read everything again (as after a reconnect).
+      for (const event of ['+node', '-node', 'subscribersReady']) this.subscriber.on(event, () => this.requestResync());
+    }
     this.client.on('close', () => this.onConnectionLost());
     this.subscriber.on('close', () => this.onConnectionLost());
   }
@@ -198,7 +204,7 @@ export class RedisHealthReader implements HealthSource {
   }
 
   requestResync(): void {
-    if (this.client.status !== 'ready' || this.state === 'stopped') return;
+    if (this.client.status !== 'ready' || this.state !== 'running') return;
     this.resync().catch(() => undefined);
   }
 
@@ -288,8 +294,7 @@ export class RedisHealthReader implements HealthSource {
     const sub = this.subscriber;
     if (sub.status !== 'ready') return Promise.resolve(false);
     if (this.subscribed) return Promise.resolve(true);
-    this.subscribing ??= sub
-      .subscribe(this.keys.channel)
+    this.subscribing ??= (isCluster(sub) ? sub.ssubscribe(this.keys.channel) : sub.subscribe(this.keys.channel))
       .then(
         () => {
           this.subscribed = true;

@@ -85,7 +85,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   constructor(options: RedisHealthStoreOptions) {
     this.role = options.role;
-    this.keys = healthKeys(options.prefix ?? DEFAULT_REDIS_PREFIX);
+    this.keys = healthKeys(options.prefix ?? DEFAULT_REDIS_PREFIX, { cluster: (options.connection.cluster?.length ?? 0) > 0 });
     this.nodeId = options.nodeId ?? defaultNodeId();
     this.clock = options.clock ?? systemClock;
     const log = options.logger.child({ component: 'health', store: 'redis' });

@@ -17,7 +17,7 @@ import type { Verdict } from '../model/health.js';
 import { announcedVerdict, encodeMessage, encodeVerdictField } from './codec.js';
 import { isFresh } from './consensus.js';
 import type { HealthKeys } from './keys.js';
-import { redisErrorForLog } from './redis-connection.js';
+import { announceIn, redisErrorForLog } from './redis-connection.js';
 
 export interface RedisVerdictWriterOptions {
   readonly client: Redis;
@@ -201,7 +201,7 @@ export class RedisVerdictWriter {
     }
     const announce = batch.filter(([, w]) => w.announce).map(([, w]) => announcedVerdict(w.verdict, now));
     for (let i = 0; i < announce.length; i += MESSAGE_CHUNK) {
-      pipe.publish(this.keys.channel, encodeMessage({ kind: 'verdicts', verdicts: announce.slice(i, i + MESSAGE_CHUNK) }));
+      announceIn(pipe, this.client, this.keys.channel, encodeMessage({ kind: 'verdicts', verdicts: announce.slice(i, i + MESSAGE_CHUNK) }));
     }
     let results: [Error | null, unknown][] | null = null;
     let failure: unknown;
