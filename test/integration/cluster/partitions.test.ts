@@ -12,7 +12,7 @@
  * 4. an asymmetric cut (Redis's packets to the DNS server dropped, the server's reach Redis): the
  *    server keeps its last state, then converges when healed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
