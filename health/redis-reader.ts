@@ -73,13 +73,16 @@ interface RedisTimeCommand {
  * reader's clock alone; no two machines' clocks are ever compared. A verdict without either
  * (from an older writer) keeps its `at`.
  */
-function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): Verdict {
+function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeldVerdict {
   let ageMs: number | undefined;
   if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
   else if (v.ageMs !== undefined) ageMs = v.ageMs;
   const { ageMs: _a, rt: _r, ...verdict } = v;
-  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs };
+  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs, sourceAt: v.at };
 }
+
+/** A verdict as held: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
+type HeldVerdict = Verdict & { readonly sourceAt?: number };
 
 export class RedisHealthReader implements HealthSource {
   private readonly client: Redis;
@@ -209,7 +212,7 @@ export class RedisHealthReader implements HealthSource {
   }
 
   /** Verdicts heard (a change message, a resync, or this process's own checks). */
-  applyVerdicts(list: readonly Verdict[]): void {
+  applyVerdicts(list: readonly HeldVerdict[]): void {
     if (list.length === 0) return;
     const freshAt = this.freshnessTime(this.clock.now());
     const touched = new Set<string>();
@@ -220,8 +223,12 @@ export class RedisHealthReader implements HealthSource {
         byChecker = new Map();
         this.verdicts.set(v.targetId, byChecker);
       }
-      const held = byChecker.get(v.checker);
+      const held: HeldVerdict | undefined = byChecker.get(v.checker);
       if (held !== undefined && held.at > v.at) continue;
+      // The very verdict already held (a resync reading back what a message brought): nothing to
+      // decide again. This keeps a resync of 10,000 targets from re-deciding every one of them.
+      const source = (v as HeldVerdict).sourceAt;
+      if (held !== undefined && source !== undefined && held.sourceAt === source && held.state === v.state) continue;
       byChecker.set(v.checker, v);
       touched.add(v.targetId);
     }
