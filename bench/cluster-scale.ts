@@ -17,7 +17,10 @@
  * server's event-loop delay p99 above 10 ms.
  *
  *   npm run build && npm run bench:cluster-scale
- *   TARGETS, DURATION_S, TRIALS, REDIS=single|cluster to change it. Bounded: gives up after 5 min.
+ *   TARGETS, DURATION_S, TRIALS, REDIS=single|cluster, CHECKS=real|simulated to change it (simulated:
+ *   three bench/lib/verdict-writer.js processes publish the same verdict stream through the same
+ *   RedisHealthStore with no probing, to measure the shared-health path where 15,000 TCP probes/s
+ *   would saturate the machine). Bounded: gives up after 10 min.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -39,12 +42,15 @@ const TARGETS = Number(process.env.TARGETS ?? 10_000);
 const DURATION_S = Number(process.env.DURATION_S ?? 30);
 const TRIALS = Number(process.env.TRIALS ?? 60);
 const MODE = process.env.REDIS === 'cluster' ? 'cluster' : 'single';
+/** `real`: `rondo check` processes probing TCP listeners; `simulated`: bench/lib/verdict-writer.js (no probes). */
+const CHECKS = process.env.CHECKS === 'simulated' ? 'simulated' : 'real';
 const CHECKERS = 3;
 const SERVERS = 4;
 const PER_POOL = 10;
 const PER_TRIAL_DEADLINE_MS = 5000;
-const BENCH_DEADLINE_MS = 5 * 60_000;
+const BENCH_DEADLINE_MS = 10 * 60_000;
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'loop-probe.js');
+const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'verdict-writer.js');
 
 const ZONE_HEAD = ['$TTL 300', '@    IN SOA ns1 hostmaster 1 7200 900 1209600 30', '     IN NS  ns1', 'ns1  IN A   192.0.2.53'];
 const FLIP_TARGET = 'flip.test./flip/192.0.2.10/9';
@@ -198,7 +204,10 @@ async function main(): Promise<void> {
   let cluster: RedisCluster | undefined;
   let flipper: RedisHealthStore | undefined;
   const askers: UdpAsker[] = [];
-  const listeners = await startListeners(TARGETS);
+  const listeners =
+    CHECKS === 'real'
+      ? await startListeners(TARGETS)
+      : { port: 7, addresses: Array.from({ length: TARGETS }, (_, i) => `10.${Math.floor(i / 62_500)}.${Math.floor((i % 62_500) / 250)}.${1 + (i % 250)}`), close: async () => undefined };
   try {
     if (MODE === 'cluster') cluster = await startRedisCluster();
     else redis = await startRedisServer();
@@ -238,12 +247,19 @@ async function main(): Promise<void> {
       }),
       ...Array.from({ length: CHECKERS }, async (_, i) => {
         const name = `chk-${i + 1}`;
-        checkers.push({ name, process: await startRondo(['check', '--zones', checked, '--node-id', name, ...redisArgs], probed(name)) });
+        if (CHECKS === 'real') {
+          checkers.push({ name, process: await startRondo(['check', '--zones', checked, '--node-id', name, ...redisArgs], probed(name)) });
+          return;
+        }
+        const targetsFile = path.join(dir, 'targets.json');
+        if (!existsSync(targetsFile)) await writeFile(targetsFile, JSON.stringify(listeners.addresses.map((a) => `example.test./web/${a}/${listeners.port}`)));
+        const args = [WRITER, name, targetsFile, '2000', ...redisArgs];
+        checkers.push({ name, process: await startRondo(['check'], { ...probed(name), command: args }) });
       }),
     ]);
     servers.sort((a, b) => a.name.localeCompare(b.name));
     checkers.sort((a, b) => a.name.localeCompare(b.name));
-    console.log(`cluster-scale: ${TARGETS} targets, ${CHECKERS} checkers every 2 s, ${SERVERS} DNS servers, Redis ${MODE}; processes up in ${Math.round(performance.now() - t0)} ms`);
+    console.log(`cluster-scale: ${TARGETS} targets, ${CHECKERS} checkers (${CHECKS}) every 2 s, ${SERVERS} DNS servers, Redis ${MODE}; processes up in ${Math.round(performance.now() - t0)} ms`);
 
     // Warm-up: every checker has decided every target (rise 2: two probes, ~4 s), and one more round.
     const verdictKeyPattern = cluster ? '{rondo}:v:*' : 'rondo:v:*';
