@@ -238,6 +238,7 @@ async function main(): Promise<void> {
     const servers: { name: string; port: number; process: RondoProcess }[] = [];
     const checkers: { name: string; process: RondoProcess }[] = [];
     const t0 = performance.now();
+    // The servers first (they load the zones and an empty Redis), then the checkers.
     await Promise.all([
       ...Array.from({ length: SERVERS }, async (_, i) => {
         const name = `dns-${i + 1}`;
@@ -245,6 +246,8 @@ async function main(): Promise<void> {
         const proc = await startRondo(['serve', '--zones', served, '--listen', `127.0.0.1:${port}`, '--no-checks', '--node-id', name, ...redisArgs], probed(name));
         servers.push({ name, port, process: proc });
       }),
+    ]);
+    await Promise.all([
       ...Array.from({ length: CHECKERS }, async (_, i) => {
         const name = `chk-${i + 1}`;
         if (CHECKS === 'real') {
