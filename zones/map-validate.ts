@@ -58,9 +58,11 @@ export function checkMaps(zone: ParsedZone, groups: RecordGroups, pools: Readonl
       }
     }
   }
+  // Pools whose ;@pool line was refused (by owner as written): their members are not blamed again.
+  const refusedPools = new Set([...zone.failedMaps].filter((k) => k.startsWith('pool:')).map((k) => k.slice(5).toLowerCase()));
   for (const [rr, member] of zone.members) {
     if (member.site === undefined) continue;
-    if (pools.get(rr.name)?.config.map === undefined) {
+    if (pools.get(rr.name)?.config.map === undefined && !refusedPools.has(rr.name) && !refusedPools.has(rr.name.split('.')[0] ?? '')) {
       err('ZONE_SITE_WITHOUT_MAP', `site= on ${rr.display} needs map= on its pool (;@pool ${rr.display} map=NAME)`, member.keys.get('site') ?? member.source, member.site);
     }
   }

@@ -59,7 +59,7 @@ export interface ParsedZone {
   readonly failedRecords: Set<string>;
   readonly failedTypes: Set<number>;
   readonly failedChecks: Set<string>;
-  /** Names of `;@map` lines dropped for errors, so pools naming them are not blamed again. */
+  /** Names of `;@map` lines dropped for errors (and `pool:OWNER` of refused `;@pool` lines), so what refers to them is not blamed again. */
   readonly failedMaps: Set<string>;
   /** Every file read or asked for, as error messages name them; the top file first. */
   readonly files: string[];
@@ -503,6 +503,7 @@ class FileParser implements RdataFields {
     } else if (head?.key === 'pool' && head.value === undefined) {
       const pool = parsePoolAnnotation(words.slice(1), ctx, a.column);
       if (pool) this.state.zone.pools.push(pool);
+      else if (words[1]) this.state.zone.failedMaps.add(`pool:${words[1].key}`);
     } else if (head?.key === 'map' && head.value === undefined) {
       const map = parseMapAnnotation(words.slice(1), ctx, a.column);
       if (map) this.state.zone.maps.push(map);
