@@ -131,6 +131,9 @@ export class PlannedSelector implements PoolSelector {
     }
     this.poolsByTarget = byTarget;
     this.poolsByName = byName;
+    // Sites' first states, so the first change after a load is seen as one.
+    const view = this.options.health.view();
+    for (const list of byName.values()) for (const pool of list) if (pool.siteMap) this.sites.noteStates(pool, view, this.log);
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
     for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
   }

@@ -33,7 +33,7 @@ async function answerOf(target: DnsTarget, subnet: string | undefined): Promise<
 
 describe('sites: failover across sites with HTTP checks', () => {
   it('moves clients to the next site, to the cname: fallback, and back', { timeout: 30_000 }, async () => {
-    const [us1, us2, eu1, eu2] = await startBackends(['127.0.0.41', '127.0.0.42', '127.0.0.43', '127.0.0.44']);
+    const [us1, , eu1, eu2] = await startBackends(['127.0.0.41', '127.0.0.42', '127.0.0.43', '127.0.0.44']);
     const port = us1!.port;
     const rondo = await startSites(
       zoneText(`

@@ -18,7 +18,7 @@ function pool(body: string): Pool {
 function health(p: Pool, states: Record<string, TargetState>): HealthView {
   const byTarget = new Map<string, TargetState>();
   for (const m of p.members) if (m.targetId && states[m.address]) byTarget.set(m.targetId, states[m.address]!);
-  return { version: 1, get: (id) => (byTarget.has(id) ? { state: byTarget.get(id)!, reason: 'test', since: 0 } : undefined) };
+  return { version: 1, get: (id) => (byTarget.has(id) ? { state: byTarget.get(id)!, latencyMs: undefined, load: undefined, reason: 'test', since: 0 } : undefined) };
 }
 
 /** The addresses a route answers (all variants), or the plan kind. */
