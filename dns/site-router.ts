@@ -48,7 +48,10 @@ export class SiteRouter {
   ruleOfSource(address: string, family: 4 | 6): number {
     const cached = this.sources.get(address);
     if (cached !== undefined) return cached;
-    const rule = this.decideAddress(address, family).rule;
+    // IPv4 without the scope (no ECS, so nothing to tell the resolver): one binary search.
+    const n = ipv4Number(address);
+    const net = n >= 0 && this.v4.size > 0 ? this.v4.ruleOf4(n) : -1;
+    const rule = net >= 0 ? net : n >= 0 ? this.finish(NONE, address, 4).rule : this.decideAddress(address, family).rule;
     if (this.sources.size >= SOURCE_CACHE_LIMIT) this.sources.clear();
     this.sources.set(address, rule);
     return rule;

@@ -19,3 +19,24 @@ export function benchZone(backendPort: number): string {
     '',
   ].join('\n');
 }
+
+/**
+ * Issue 12: the same four members as a mapped pool: sites `a` (the first two) and `b`, with a
+ * `net:` map of `prefixes` documentation-range prefixes plus the loopback clients' 127.0.0.0/8
+ * (dnsperf asks from 127.0.0.1, so every query goes through the map to site a).
+ */
+export function benchSitesZone(backendPort: number, prefixes = 1000): string {
+  const nets: string[] = [];
+  for (let i = 0; i < prefixes; i++) nets.push(`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`);
+  const lines: string[] = [];
+  for (let i = 0; i < nets.length; i += 500) lines.push(`;@map bench net:${nets.slice(i, i + 500).join(',')}=b>a`);
+  return [
+    ...soaAndNs(),
+    `;@check web http port=${backendPort} path=/ interval=1s timeout=500ms rise=1 fall=2`,
+    ...lines,
+    ';@map bench net:127.0.0.0/8=a>b default=b>a',
+    ';@pool www policy=weighted answers=all check=web map=bench',
+    ...MEMBERS.map((address, i) => `www ${TTL} IN A ${address} ;@ weight=${WEIGHTS[i] ?? 1} site=${i < 2 ? 'a' : 'b'}`),
+    '',
+  ].join('\n');
+}

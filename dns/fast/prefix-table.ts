@@ -94,6 +94,49 @@ function flatten(entries: readonly PrefixEntry[], width: number): Range[] {
   return out;
 }
 
+interface Range4 {
+  lo: number;
+  hi: number;
+  rule: number;
+}
+
+/** flatten() for IPv4 in plain numbers (exact: below 2^53), several times faster than bigints. */
+function flatten4(entries: readonly PrefixEntry[]): Range4[] {
+  const items = entries
+    .map((e) => {
+      const b = e.bytes;
+      const lo = ((b[0] ?? 0) * 256 + (b[1] ?? 0)) * 65536 + (b[2] ?? 0) * 256 + (b[3] ?? 0);
+      return { lo, hi: lo + 2 ** (32 - e.prefixLength) - 1, rule: e.rule, length: e.prefixLength };
+    })
+    .sort((a, b) => a.lo - b.lo || a.length - b.length);
+  const out: Range4[] = [];
+  const emit = (lo: number, hi: number, rule: number) => {
+    if (lo > hi) return;
+    const last = out[out.length - 1];
+    if (last && last.rule === rule && last.hi + 1 === lo) last.hi = hi;
+    else out.push({ lo, hi, rule });
+  };
+  const stack: { hi: number; rule: number }[] = [];
+  let cursor = 0;
+  for (const item of items) {
+    while (stack.length > 0 && stack[stack.length - 1]!.hi < item.lo) {
+      const top = stack.pop()!;
+      emit(cursor, top.hi, top.rule);
+      cursor = top.hi + 1;
+    }
+    const top = stack[stack.length - 1];
+    if (top && cursor < item.lo) emit(cursor, item.lo - 1, top.rule);
+    if (cursor < item.lo) cursor = item.lo;
+    stack.push({ hi: item.hi, rule: item.rule });
+  }
+  while (stack.length > 0) {
+    const top = stack.pop()!;
+    emit(cursor, top.hi, top.rule);
+    cursor = top.hi + 1;
+  }
+  return out;
+}
+
 export class PrefixTable {
   readonly size: number;
   private readonly width: number;
@@ -107,13 +150,16 @@ export class PrefixTable {
 
   constructor(family: 4 | 6, entries: readonly PrefixEntry[]) {
     this.width = family === 4 ? 32 : 128;
-    const ranges = flatten(entries, this.width);
-    this.size = ranges.length;
-    this.rules = Int32Array.from(ranges.map((r) => r.rule));
     if (family === 4) {
-      this.lo4 = Float64Array.from(ranges.map((r) => Number(r.lo)));
-      this.hi4 = Float64Array.from(ranges.map((r) => Number(r.hi)));
+      const ranges = flatten4(entries);
+      this.size = ranges.length;
+      this.rules = Int32Array.from(ranges.map((r) => r.rule));
+      this.lo4 = Float64Array.from(ranges.map((r) => r.lo));
+      this.hi4 = Float64Array.from(ranges.map((r) => r.hi));
     } else {
+      const ranges = flatten(entries, this.width);
+      this.size = ranges.length;
+      this.rules = Int32Array.from(ranges.map((r) => r.rule));
       this.lo6 = ranges.map((r) => r.lo);
       this.hi6 = ranges.map((r) => r.hi);
     }
