@@ -17,7 +17,7 @@
 import type { GeoLookup, SiteMap } from '../model/site-map.js';
 import type { ClientInfo } from './pool-selector.js';
 import { ipv4Number, PrefixTable, type PrefixMatch } from './fast/prefix-table.js';
-import { bytesToIpv4, bytesToIpv6, ipv6ToBytes } from './wire/address.js';
+import { formatIPv4, formatIPv6, ipv6Bytes, withoutZoneId } from '../lib/ip.js';
 
 /** Source addresses remembered per map before the cache starts over. */
 export const SOURCE_CACHE_LIMIT = 100_000;
@@ -64,11 +64,11 @@ export class SiteRouter {
       if (ecs.family === 1) {
         const bytes = new Uint8Array(4);
         bytes.set(ecs.address.subarray(0, 4));
-        return this.decideBytes(bytes, 4, bytesToIpv4(bytes));
+        return this.decideBytes(bytes, 4, formatIPv4(bytes));
       }
       const bytes = new Uint8Array(16);
       bytes.set(ecs.address.subarray(0, 16));
-      return this.decideBytes(bytes, 6, bytesToIpv6(bytes));
+      return this.decideBytes(bytes, 6, formatIPv6(bytes));
     }
     return this.decideAddress(client.address, client.family);
   }
@@ -79,7 +79,7 @@ export class SiteRouter {
     // A dual-stack socket shows IPv4 clients as ::ffff:a.b.c.d.
     const lower = address.toLowerCase();
     if (lower.startsWith('::ffff:') && lower.includes('.')) return this.decideAddress(lower.slice(7), 4);
-    const bytes = family === 6 || address.includes(':') ? ipv6ToBytes(lower.split('%')[0] ?? lower) : undefined;
+    const bytes = family === 6 || address.includes(':') ? ipv6Bytes(withoutZoneId(lower)) : undefined;
     if (!bytes) return { rule: this.map.defaultRule, scope: 0 };
     return this.finish(this.v6.size > 0 ? this.v6.match6(bytes) : NONE, address, 6);
   }

@@ -8,8 +8,7 @@
  */
 import type { SourcePosition } from '../lib/errors.js';
 import type { SiteRuleKind } from '../model/site-map.js';
-import { ipv4Bytes, ipv6Bytes, parseIPv4 } from './address.js';
-import { formatIPv6 } from './address.js';
+import { formatIPv6, ipv4Bytes, ipv6Bytes, parseIPv4 } from '../lib/ip.js';
 import type { AnnotationContext, AnnotationWord } from './annotations.js';
 
 export const MAP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

@@ -9,6 +9,7 @@
  * IPv4 ranges are plain numbers in Float64Arrays (exact below 2^53); IPv6 ranges are bigints. A
  * 100,000-prefix table is a few megabytes.
  */
+import { parseIPv4Into } from '../../lib/ip.js';
 
 export interface PrefixEntry {
   /** 4 or 16 octets, host bits zero. */
@@ -221,24 +222,10 @@ export class PrefixTable {
   }
 }
 
-/** Dotted-quad text to a number, without allocating; -1 when it is not one. */
+const SCRATCH = new Uint8Array(4);
+
+/** Dotted-quad text to a number (lib/ip.ts's strict parser into a scratch buffer, no allocation); -1 when it is not one. */
 export function ipv4Number(text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
+  if (!parseIPv4Into(text, SCRATCH)) return -1;
+  return ((SCRATCH[0]! * 256 + SCRATCH[1]!) * 256 + SCRATCH[2]!) * 256 + SCRATCH[3]!;
 }

@@ -6,7 +6,7 @@
  * databases). Read back with the `maxmind` package, as `rondo serve --geoip` does.
  */
 import { isIPv4 } from 'node:net';
-import { ipv6ToBytes } from '../../dns/wire/address.js';
+import { ipv6Bytes } from '../../lib/ip.js';
 
 export interface GeoNetwork {
   /** `198.51.100.0/24` or `2001:db8:200::/40`. */
@@ -34,7 +34,7 @@ function bitsOf(network: string): { bytes: Uint8Array; length: number } {
     address.split('.').forEach((p, i) => (bytes[12 + i] = Number(p)));
     return { bytes, length: 96 + Number(lengthText) };
   }
-  const bytes = ipv6ToBytes(address);
+  const bytes = ipv6Bytes(address);
   if (!bytes) throw new Error(`bad network ${network}`);
   return { bytes, length: Number(lengthText) };
 }
