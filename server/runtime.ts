@@ -50,6 +50,11 @@ export interface RuntimeOptions {
   readonly dnssecTimes?: Partial<SigningTimes>;
   /** The GeoIP database for `;@map` country and continent rules (`--geoip`). */
   readonly geo?: GeoLookup;
+  /**
+   * Refuse zones whose maps need a GeoIP database when none is given (CONFIG_GEOIP_REQUIRED).
+   * Default: when this runtime answers DNS (a dedicated checker needs no database).
+   */
+  readonly requireGeo?: boolean;
 }
 
 /** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
@@ -171,7 +176,8 @@ export class Runtime {
 
   private onZone(zone: Zone, file: string): void {
     const previous = this.zonesByFile.get(file);
-    const geoProblem = this.options.geo ? undefined : geoRequirement(zone);
+    const requireGeo = this.options.requireGeo ?? this.options.listen.length > 0;
+    const geoProblem = this.options.geo || !requireGeo ? undefined : geoRequirement(zone);
     if (geoProblem !== undefined) {
       this.geoRefused.push(geoProblem);
       this.countLoad(previous?.origin ?? zone.origin, 'failed');

@@ -87,6 +87,8 @@ export async function serveWithWorkers(options: ClusterServeOptions): Promise<vo
     allowIncludeOutside: options.allowIncludeOutside,
     store,
     geo: options.geo,
+    // The primary answers no DNS, but its workers will: say so here, once, before they start.
+    requireGeo: true,
   });
   const primary = new ClusterPrimary(runtime, options.workers, options.logger);
   const admin = options.admin?.(runtime, { lifecycle: primary, stats: primary.stats, listen: options.listen, rrl: options.rrl() !== undefined });

@@ -10,7 +10,7 @@ import { zoneText } from '../balance-e2e/fixture.js';
 import { Runtime } from '../../../server/runtime.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { startSites } from './fixture.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
@@ -85,6 +85,23 @@ describe('sites: map rules through dig +subnet', () => {
     expectSection(ecs.answer, ['local.example.test. 30 IN A 192.0.2.10']);
     // The answer holds for every address outside 127.0.0.2/32 as far as 128.0.0.0/1 reaches.
     expect(ecs.edns?.subnet).toBe('198.51.100.0/24/1');
+  });
+
+  it('refuses a reload that adds country rules without --geoip, and keeps serving the previous zone', async () => {
+    const netOnly = zoneText(`
+;@map lo net:198.51.100.0/24=eu default=us
+;@pool local map=lo
+local 30 IN A    192.0.2.10   ;@ site=us
+local 30 IN A    192.0.2.20   ;@ site=eu
+`);
+    const rondo = await startSites(netOnly, { checks: false });
+    const file = path.join(rondo.dir, 'example.test.zone');
+    const next = path.join(rondo.dir, '.next.tmp');
+    await writeFile(next, netOnly.replace('default=us', 'country:JP=eu default=us'));
+    await rename(next, file);
+    await expect.poll(() => rondo.runtime.zoneLoads.get('example.test.')?.failed ?? 0, { interval: 20, timeout: 8000 }).toBe(1);
+    const res = await dig(rondo.target, 'local.example.test', 'A', { subnet: '198.51.100.0/24' });
+    expectSection(res.answer, ['local.example.test. 30 IN A 192.0.2.20']);
   });
 
   it('refuses to start with country rules and no --geoip (CONFIG_GEOIP_REQUIRED)', async () => {
