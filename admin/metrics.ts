@@ -66,6 +66,12 @@ export interface MetricsSource {
   workers?(): { readonly running: number; readonly answered: number; readonly unanswered: number } | undefined;
   /** DNSSEC online signing: signatures made, seconds spent signing, earliest expiry (epoch seconds). */
   dnssec?(): { readonly signatures: number; readonly signingSeconds: number; readonly earliestExpiry: number | undefined; readonly zones: number } | undefined;
+  /** Pools with `map=` (issue 12): answers per site (site '-': the all-down rule's). */
+  siteAnswers?(): readonly { readonly pool: string; readonly site: string; readonly count: number }[];
+  /** Times each site of each pool went up or down. */
+  siteChanges?(): readonly { readonly pool: string; readonly site: string; readonly to: string; readonly count: number }[];
+  /** Each site's state now: its up share of weight against its threshold. */
+  siteStates?(): readonly { readonly pool: string; readonly site: string; readonly up: boolean; readonly upShare: number; readonly threshold: number }[];
 }
 
 export interface AdminMetrics {
@@ -194,6 +200,68 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
             this.inc({ pool: p.name, type: p.type, member: m.address, position: 'included' }, m.included);
           }
         }
+      },
+    });
+  }
+
+  if (source.siteAnswers) {
+    const read = source.siteAnswers.bind(source);
+    new Counter({
+      name: 'rondo_site_answers_total',
+      help: 'Answers of pools with map= per site (site="-": no site of the client\'s list was up, the all-down rule answered)',
+      labelNames: ['pool', 'site'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of read()) this.inc({ pool: c.pool, site: c.site }, c.count);
+      },
+    });
+  }
+
+  if (source.siteChanges) {
+    const read = source.siteChanges.bind(source);
+    new Counter({
+      name: 'rondo_site_state_changes_total',
+      help: 'Times a site of a pool with map= went up or down (its live weight crossed site-threshold)',
+      labelNames: ['pool', 'site', 'to'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of read()) this.inc({ pool: c.pool, site: c.site, to: c.to }, c.count);
+      },
+    });
+  }
+
+  if (source.siteStates) {
+    const read = source.siteStates.bind(source);
+    new Gauge({
+      name: 'rondo_site_up',
+      help: 'Site of a pool with map=: 1 while at least site-threshold of its members\' weight is up',
+      labelNames: ['pool', 'site'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'rondo_site_up_share',
+      help: 'Share (0-1) of a site\'s member weight that is up; compare with rondo_site_threshold',
+      labelNames: ['pool', 'site'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.upShare);
+      },
+    });
+    new Gauge({
+      name: 'rondo_site_threshold',
+      help: 'The pool\'s site-threshold (0-1]',
+      labelNames: ['pool', 'site'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.threshold);
       },
     });
   }

@@ -18,7 +18,7 @@ export interface StatusZoneSource {
     readonly name: string;
     readonly type: number;
     readonly ttl: number;
-    readonly config: { readonly policy: string; readonly answers: number | 'all'; readonly allDown: string; readonly unknown: string; readonly quorum: number | string };
+    readonly config: { readonly policy: string; readonly answers: number | 'all'; readonly allDown: string; readonly unknown: string; readonly quorum: number | string; readonly map?: string };
     readonly members: readonly {
       readonly address: string;
       readonly weight: number;
@@ -37,6 +37,8 @@ export interface StatusSource {
   health(): HealthView;
   /** True when a pool's members are all down and its all-down rule applies. */
   allDown?(poolKey: string): boolean;
+  /** The sites of a pool with `map=`, as health decides them now. */
+  sites?(poolKey: string): readonly SiteStatusRow[];
   dns?(): { readonly listen: readonly string[]; readonly stats: DnsStatsLike; readonly fastPathAnswered?: number | undefined } | undefined;
   rrl?(): RrlStatsLike | undefined;
   /** `rondo serve --workers N`: worker processes, and how many answered for this status (its DNS counters sum these). */
@@ -84,6 +86,17 @@ export interface PoolStatus {
   /** Every member down: the all-down rule is being applied. */
   readonly allDown: boolean | null;
   readonly members: readonly MemberStatus[];
+  /** Pools with `map=` (issue 12): the map, and each site's up share of weight against the threshold. */
+  readonly map?: string;
+  readonly sites?: readonly SiteStatusRow[];
+}
+
+export interface SiteStatusRow {
+  readonly site: string;
+  readonly up: boolean;
+  /** Live weight / all weight of the site's members, 0-1. */
+  readonly upShare: number;
+  readonly threshold: number;
 }
 
 export interface AdminStatus {
@@ -161,6 +174,7 @@ export async function buildStatus(source: StatusSource, nowMs = Date.now()): Pro
         quorum: p.config.quorum,
         allDown: source.allDown ? source.allDown(p.key) : null,
         members: p.members.map((m) => memberStatus(view, p.name, m)),
+        ...(p.config.map !== undefined && source.sites ? { map: p.config.map, sites: source.sites(p.key) } : {}),
       }),
     ),
   }));

@@ -5,6 +5,7 @@
  *   applies — the non-backup members, or the backups if the pool has only backups.
  * - `serve-backup`: the backup members as if live; a pool without backups behaves as serve-all.
  * - `nodata`: NOERROR with no records.  - `servfail`: SERVFAIL.
+ * - `cname` (`all-down=cname:TARGET`): a CNAME to the fallback host.
  *
  * A pool with no members at all answers NODATA unless it says `servfail`.
  */
@@ -15,6 +16,7 @@ export function allDownCandidates(pool: Pool): Candidates {
   const mode = pool.config.allDown;
   if (mode === 'nodata') return { kind: 'nodata' };
   if (mode === 'servfail') return { kind: 'servfail' };
+  if (mode === 'cname') return { kind: 'cname' };
   const primaries: number[] = [];
   const backups: number[] = [];
   pool.members.forEach((member, index) => (member.backup ? backups : primaries).push(index));

@@ -28,7 +28,8 @@ export type Candidates =
   /** Indices into pool.members, in pool order, never empty. */
   | { readonly kind: 'members'; readonly members: readonly number[]; readonly allDown: boolean }
   | { readonly kind: 'nodata' }
-  | { readonly kind: 'servfail' };
+  | { readonly kind: 'servfail' }
+  | { readonly kind: 'cname' };
 
 /** The members a policy chooses from, after liveness, the backup rule and the all-down rule. */
 export function selectCandidates(pool: Pool, health: HealthView): Candidates {

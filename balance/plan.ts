@@ -8,6 +8,7 @@ import { failover } from './failover.js';
 import { fastest } from './fastest.js';
 import { leastLoaded } from './least-loaded.js';
 import { selectCandidates } from './liveness.js';
+import { buildSitePlan } from './sites.js';
 import type { Policy } from './policy.js';
 import { randomRotation } from './random.js';
 import { roundRobin } from './round-robin.js';
@@ -30,14 +31,20 @@ const POLICIES: Readonly<Record<PolicyName, Policy>> = {
 const NODATA: AnswerPlan = Object.freeze({ kind: 'nodata', allDown: true });
 const SERVFAIL: AnswerPlan = Object.freeze({ kind: 'servfail', allDown: true });
 
+/** The all-down answer that is not members: NODATA, SERVFAIL or the `cname:` fallback. */
+function downPlan(pool: Parameters<PlanBuilder>[0], kind: 'nodata' | 'servfail' | 'cname'): AnswerPlan {
+  if (kind === 'cname' && pool.config.cnameTarget !== undefined) return { kind: 'cname', allDown: true, target: pool.config.cnameTarget };
+  return kind === 'servfail' ? SERVFAIL : NODATA;
+}
+
 export const buildPlan: PlanBuilder = (pool, health) => {
-  const candidates = selectCandidates(pool, health);
-  if (candidates.kind === 'nodata') return NODATA;
-  if (candidates.kind === 'servfail') return SERVFAIL;
   const { answers } = pool.config;
   const maxAnswers = answers === 'all' ? Number.POSITIVE_INFINITY : Math.max(1, answers);
   // The zone validator only admits known policy names; round robin is the safe reading otherwise.
   const policy = POLICIES[pool.config.policy] ?? roundRobin;
+  if (pool.siteMap) return buildSitePlan(pool, health, policy, maxAnswers, (kind) => downPlan(pool, kind));
+  const candidates = selectCandidates(pool, health);
+  if (candidates.kind !== 'members') return downPlan(pool, candidates.kind);
   const plan = policy({ pool, health, members: candidates.members, maxAnswers });
   return {
     kind: 'answer',

@@ -7,6 +7,9 @@
 import type { Random } from '../lib/random.js';
 import type { Pool } from '../model/zone.js';
 import type { HealthView } from '../model/health.js';
+import type { SiteRouting } from './site-routing.js';
+
+export type { SiteRouting, SiteState, RouteOutcome } from './site-routing.js';
 
 export interface PickContext {
   /** Per-pool query counter, incremented by the caller for every answer. */
@@ -17,6 +20,11 @@ export interface PickContext {
    * resolver's address, already masked to the pool's prefix (e.g. `198.51.100.0/24`).
    */
   readonly clientKey: string;
+  /**
+   * For plans with `routing` (pools with `map=`): the route of the client (SiteRouting.ruleRoute
+   * of the map rule it matched). The caller checks that the route answers before it picks.
+   */
+  readonly route?: number;
 }
 
 export type AnswerPlan =
@@ -35,10 +43,14 @@ export type AnswerPlan =
        * always set it; describePlan() treats a missing one as uniform.
        */
       readonly shares?: readonly number[];
+      /** Pools with `map=`: which variants each client route may use (balance/sites.ts). */
+      readonly routing?: SiteRouting;
     }
   /** All down with `all-down=nodata`: NOERROR, no records. */
   | { readonly kind: 'nodata'; readonly allDown: true }
   /** All down with `all-down=servfail`. */
-  | { readonly kind: 'servfail'; readonly allDown: true };
+  | { readonly kind: 'servfail'; readonly allDown: true }
+  /** All down with `all-down=cname:TARGET`: a CNAME to the fallback host. */
+  | { readonly kind: 'cname'; readonly allDown: true; readonly target: string };
 
 export type PlanBuilder = (pool: Pool, health: HealthView) => AnswerPlan;

@@ -18,6 +18,9 @@
  * - a pool's plan is an answer (not the all-down NODATA/SERVFAIL), and its longest variant fits
  *   the requester's size (RFC 1035 §4.2.1 512 octets, or the EDNS size, RFC 6891 §6.2.5), so the
  *   full path would never truncate it.
+ * Pools with `map=` stay on the fast path for queries without ECS: the source address goes through
+ * the map's compiled prefix table (and GeoIP) once, then a per-address cache, to the route whose
+ * site's variants are pre-encoded like any other (dns/site-router.ts). ECS queries take the full path.
  * Sticky pools stay on the fast path: their client key is the full path's (clientKeyFor from the
  * source address; without ECS there is nothing else it could depend on).
  *
@@ -166,10 +169,17 @@ export class FastPath {
       // Checked before the pick: a variant that does not fit goes to the full path unpicked.
       if (questionEnd + answers.maxLength + optLength > q.limit) return undefined;
       const pool = entry.pool;
+      // A pool with `map=`: the source address's rule (one Map lookup after the first query) picks the route.
+      let route = 0;
+      const routing = plan.routing;
+      if (routing !== undefined) {
+        route = routing.ruleRoute[selector.routerFor(routing.map).ruleOfSource(clientAddress, clientFamily)] ?? 0;
+        if (routing.routes[route]?.kind === 'down') return undefined; // the all-down NODATA/SERVFAIL/CNAME: the full path's
+      }
       const clientKey = plan.clientDependent
         ? clientKeyFor({ address: clientAddress, family: clientFamily, transport: 'udp' }, pool.config.stickyV4Prefix, pool.config.stickyV6Prefix).key
         : '';
-      variant = selector.pickVariant(state, clientKey, clientAddress, undefined);
+      variant = selector.pickVariant(state, clientKey, clientAddress, undefined, route);
     }
     const section = answers.sections[variant];
     if (section === undefined) return undefined;

@@ -15,6 +15,9 @@ import type { HealthChange, HealthSource, HealthView } from '../model/health.js'
 import type { Pool, PoolMember } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
+import type { GeoLookup, SiteMap } from '../model/site-map.js';
+import { SiteRouter } from './site-router.js';
+import { SiteCounters, type SiteAnswerCell } from './site-counters.js';
 
 /** The per-pool query counter plan.pick() reads; one object per pool key. */
 export interface PoolCounter {
@@ -28,6 +31,10 @@ export interface PoolState {
   /** Selections per variant, made once per plan so select() allocates nothing. */
   readonly selections: readonly Selection[];
   readonly counter: PoolCounter;
+  /** Pools with `map=`: the answer counter of each route's serving site (undefined: none). */
+  readonly routeCells?: readonly (SiteAnswerCell | undefined)[];
+  /** Pools with `map=`: what a route with no site up answers (the all-down NODATA, SERVFAIL or CNAME). */
+  readonly down?: Selection;
   /** Set when a rebuild replaced this state: whoever kept it must fetch the new one (stateOf). */
   replaced: boolean;
 }
@@ -47,6 +54,8 @@ export interface PlannedSelectorOptions {
   readonly logger: Logger;
   readonly random?: Random;
   readonly observer?: AnswerObserver;
+  /** The GeoIP database for `;@map` country and continent rules (`rondo serve --geoip`). */
+  readonly geo?: GeoLookup;
 }
 
 export interface PlannedSelectorStats {
@@ -56,6 +65,13 @@ export interface PlannedSelectorStats {
 
 const NODATA: Selection = { kind: 'nodata' };
 const SERVFAIL: Selection = { kind: 'servfail' };
+
+/** What a mapped pool answers to a client none of whose sites is up, when the all-down rule gives no members. */
+function downSelection(pool: Pool): Selection {
+  const mode = pool.config.allDown;
+  if (mode === 'cname' && pool.config.cnameTarget !== undefined) return { kind: 'cname', target: pool.config.cnameTarget };
+  return mode === 'servfail' ? SERVFAIL : NODATA;
+}
 /** The sequence wraps before it leaves the small-integer range. */
 const SEQ_WRAP = 0x7fffffff;
 
@@ -64,10 +80,14 @@ interface MutablePickContext {
   seq: number;
   random: Random;
   clientKey: string;
+  route: number;
 }
 
 export class PlannedSelector implements PoolSelector {
   readonly stats: PlannedSelectorStats = { planBuilds: 0 };
+  /** Answers per site and site state changes (pools with `map=`), for /metrics. */
+  readonly sites = new SiteCounters();
+  private readonly routers = new WeakMap<SiteMap, SiteRouter>();
   private readonly states = new WeakMap<Pool, PoolState>();
   /** Per pool key, so the rotation carries on across zone reloads. */
   private readonly counters = new Map<string, PoolCounter>();
@@ -85,7 +105,7 @@ export class PlannedSelector implements PoolSelector {
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
-    this.ctx = { seq: 0, random: this.random, clientKey: '' };
+    this.ctx = { seq: 0, random: this.random, clientKey: '', route: 0 };
     this.observer = options.observer;
     this.log = options.logger.child({ component: 'balance' });
     this.unsubscribe = options.health.subscribe((change) => this.onHealthChange(change));
@@ -111,6 +131,9 @@ export class PlannedSelector implements PoolSelector {
     }
     this.poolsByTarget = byTarget;
     this.poolsByName = byName;
+    // Sites' first states, so the first change after a load is seen as one.
+    const view = this.options.health.view();
+    for (const list of byName.values()) for (const pool of list) if (pool.siteMap) this.sites.noteStates(pool, view, this.log);
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
     for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
   }
@@ -129,6 +152,7 @@ export class PlannedSelector implements PoolSelector {
     const state = this.stateOf(pool);
     const plan = state.plan;
     if (plan.kind !== 'answer') return state.selections[0] ?? SERVFAIL;
+    if (plan.routing) return this.selectRouted(state, plan, client);
     if (!plan.clientDependent) {
       const index = this.pickVariant(state, '', client.address, client.ecs);
       return state.selections[index] ?? SERVFAIL;
@@ -140,6 +164,41 @@ export class PlannedSelector implements PoolSelector {
     return client.ecs ? { kind: 'answer', members, ecsScope: scope } : { kind: 'answer', members };
   }
 
+  /**
+   * A pool with `map=`: the client's rule picks the route; the answer carries the scope of that
+   * decision when the query had ECS (with a sticky policy, the longer of it and the sticky prefix).
+   */
+  private selectRouted(state: PoolState, plan: AnswerPlan & { kind: 'answer' }, client: ClientInfo): Selection {
+    const routing = plan.routing!;
+    const pool = state.pool;
+    const decision = this.routerFor(routing.map).decide(client);
+    const route = routing.ruleRoute[decision.rule] ?? 0;
+    let scope = client.ecs ? decision.scope : undefined;
+    if (routing.routes[route]?.kind === 'down') {
+      const down = state.down ?? SERVFAIL;
+      return scope === undefined || down.kind === 'servfail' ? down : { ...down, ecsScope: scope };
+    }
+    let key = '';
+    if (plan.clientDependent) {
+      const sticky = clientKeyFor(client, pool.config.stickyV4Prefix, pool.config.stickyV6Prefix);
+      key = sticky.key;
+      if (scope !== undefined) scope = Math.max(scope, sticky.scope);
+    }
+    const index = this.pickVariant(state, key, client.address, client.ecs, route);
+    const selection = state.selections[index] ?? SERVFAIL;
+    return scope === undefined || selection.kind !== 'answer' ? selection : { ...selection, ecsScope: scope };
+  }
+
+  /** The compiled router of a map (prefix tables, GeoIP, the source-address cache). */
+  routerFor(map: SiteMap): SiteRouter {
+    let router = this.routers.get(map);
+    if (!router) {
+      router = new SiteRouter(map, this.options.geo);
+      this.routers.set(map, router);
+    }
+    return router;
+  }
+
   /** The current state of a pool, building its plan on first use. */
   stateOf(pool: Pool): PoolState {
     return this.states.get(pool) ?? this.rebuild(pool, this.options.health.view());
@@ -149,7 +208,7 @@ export class PlannedSelector implements PoolSelector {
    * The one pick both query paths make for an `answer` plan: advances the pool's counter, picks a
    * variant and tells the observer. `clientKey` is '' unless the plan is client dependent.
    */
-  pickVariant(state: PoolState, clientKey: string, clientAddress: string, ecs: ClientInfo['ecs']): number {
+  pickVariant(state: PoolState, clientKey: string, clientAddress: string, ecs: ClientInfo['ecs'], route = 0): number {
     const plan = state.plan;
     if (plan.kind !== 'answer') return 0;
     const counter = state.counter;
@@ -158,6 +217,12 @@ export class PlannedSelector implements PoolSelector {
     const ctx = this.ctx;
     ctx.seq = seq;
     ctx.clientKey = clientKey;
+    ctx.route = route;
+    const cells = state.routeCells;
+    if (cells !== undefined) {
+      const cell = cells[route];
+      if (cell !== undefined) cell.count++;
+    }
     const index = plan.pick(ctx as PickContext);
     const observer = this.observer;
     if (observer !== undefined) {
@@ -200,12 +265,23 @@ export class PlannedSelector implements PoolSelector {
         ? [NODATA]
         : plan.kind === 'servfail'
           ? [SERVFAIL]
-          : plan.variants.map((variant) => ({
-              kind: 'answer' as const,
-              members: variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined),
-            }));
-    const state: PoolState = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
+          : plan.kind === 'cname'
+            ? [{ kind: 'cname', target: plan.target }]
+            : plan.variants.map((variant) => ({
+                kind: 'answer' as const,
+                members: variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined),
+              }));
     const previous = this.states.get(pool);
+    const base = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
+    const routing = plan.kind === 'answer' ? plan.routing : undefined;
+    const state: PoolState = routing
+      ? {
+          ...base,
+          routeCells: routing.routes.map((r) => (r.kind === 'site' ? this.sites.answers(pool, r.site) : r.kind === 'all-down' ? this.sites.answers(pool, '-') : undefined)),
+          down: downSelection(pool),
+        }
+      : base;
+    if (pool.siteMap) this.sites.noteStates(pool, view, this.log);
     this.states.set(pool, state);
     if (previous) previous.replaced = true;
     this.noteAllDown(pool, plan);

@@ -18,8 +18,10 @@ export type Selection =
   /** Answer these members, in this order. `ecsScope`: the prefix length the choice depended on. */
   | { readonly kind: 'answer'; readonly members: readonly PoolMember[]; readonly ecsScope?: number }
   /** NOERROR with no records (and the SOA for negative caching). */
-  | { readonly kind: 'nodata' }
-  | { readonly kind: 'servfail' };
+  | { readonly kind: 'nodata'; readonly ecsScope?: number }
+  | { readonly kind: 'servfail' }
+  /** `all-down=cname:TARGET`: a CNAME to the fallback host (absolute, case as written). */
+  | { readonly kind: 'cname'; readonly target: string; readonly ecsScope?: number };
 
 export interface PoolSelector {
   select(pool: Pool, client: ClientInfo): Selection;

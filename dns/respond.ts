@@ -64,6 +64,13 @@ function closestEncloser(zone: Zone, name: string): string {
   return zone.origin;
 }
 
+/** Where a pool's `cname:` fallback continues the answer (as a zone CNAME would). */
+interface CnameChase {
+  readonly qtype: number;
+  readonly step: number;
+  readonly visited: Set<string>;
+}
+
 class Answerer {
   readonly answer: OutRecord[] = [];
   readonly authority: OutRecord[] = [];
@@ -113,7 +120,7 @@ class Answerer {
     }
     const rrset = node.rrsets.get(qtype);
     if (rrset) {
-      if (this.addRRset(zone, rrset, owner)) this.addAdditional(zone, rrset);
+      if (this.addRRset(zone, rrset, owner, { qtype, step, visited })) this.addAdditional(zone, rrset);
       return;
     }
     const cname = node.rrsets.get(RRType.CNAME);
@@ -156,8 +163,8 @@ class Answerer {
   }
 
   /** Adds an RRset to the answer; false when a pool selection turned it into NODATA or SERVFAIL. */
-  private addRRset(zone: Zone, rrset: RRset, owner: string): boolean {
-    if (rrset.pool && (rrset.type === RRType.A || rrset.type === RRType.AAAA)) return this.addPool(zone, rrset.pool, owner);
+  private addRRset(zone: Zone, rrset: RRset, owner: string, chase?: CnameChase): boolean {
+    if (rrset.pool && (rrset.type === RRType.A || rrset.type === RRType.AAAA)) return this.addPool(zone, rrset.pool, owner, chase);
     this.addRecords(rrset, owner, rrset.ttl);
     return true;
   }
@@ -166,10 +173,21 @@ class Answerer {
     for (const rr of rrset.records) this.answer.push({ owner, type: rr.type, ttl, rdata: rr.rdata });
   }
 
-  private addPool(zone: Zone, pool: Pool, owner: string): boolean {
+  private addPool(zone: Zone, pool: Pool, owner: string, chase?: CnameChase): boolean {
     const selection = this.selector.select(pool, this.client);
     if (selection.kind === 'servfail') {
       this.servfail = true;
+      return false;
+    }
+    if (selection.ecsScope !== undefined) this.ecsScope = Math.max(this.ecsScope ?? 0, selection.ecsScope);
+    if (selection.kind === 'cname') {
+      // `all-down=cname:TARGET` (issue 12): the fallback host, followed like a zone CNAME when it is ours.
+      this.answer.push({ owner, type: RRType.CNAME, ttl: pool.ttl, rdata: { kind: 'CNAME', target: selection.target } });
+      const target = lowerName(selection.target);
+      if (!chase || chase.visited.has(target) || chase.step + 1 >= MAX_CNAME_CHAIN) return false;
+      chase.visited.add(target);
+      const targetZone = this.zones.find(target);
+      if (targetZone) this.resolve(targetZone, target, selection.target, chase.qtype, chase.step + 1, chase.visited);
       return false;
     }
     if (selection.kind === 'nodata' || selection.members.length === 0) {
@@ -177,7 +195,6 @@ class Answerer {
       return false;
     }
     for (const member of selection.members) this.answer.push({ owner, type: pool.type, ttl: pool.ttl, rdata: member.record.rdata });
-    if (selection.ecsScope !== undefined) this.ecsScope = Math.max(this.ecsScope ?? 0, selection.ecsScope);
     return true;
   }
 

@@ -4,6 +4,9 @@
  * lowercase and absolute (trailing dot); `display` fields keep the case the zone file used.
  */
 import type { SourcePosition } from '../lib/errors.js';
+import type { SiteMap } from './site-map.js';
+
+export type { SiteMap, SiteRule, SiteNet } from './site-map.js';
 
 export const RRType = {
   A: 1,
@@ -122,7 +125,8 @@ export type PolicyName =
   | 'fastest'
   | 'least-loaded';
 
-export type AllDownMode = 'serve-all' | 'serve-backup' | 'nodata' | 'servfail';
+/** `cname`: answer a CNAME to PoolConfig.cnameTarget (`all-down=cname:TARGET`). */
+export type AllDownMode = 'serve-all' | 'serve-backup' | 'nodata' | 'servfail' | 'cname';
 
 export interface PoolConfig {
   readonly policy: PolicyName;
@@ -140,6 +144,12 @@ export interface PoolConfig {
   /** Sticky policy: client prefix lengths. */
   readonly stickyV4Prefix: number;
   readonly stickyV6Prefix: number;
+  /** `map=`: the `;@map` (in this zone) that steers clients to sites. */
+  readonly map?: string;
+  /** `site-threshold=`: a site is up while at least this fraction (0-1] of its members' weight is up. Default 0.5. */
+  readonly siteThreshold?: number;
+  /** `all-down=cname:TARGET`: the CNAME target, absolute, case as written. */
+  readonly cnameTarget?: string;
 }
 
 /** The pool settings `;@pool` starts from, and what a pool is when only several records (no `;@pool`) make it one. */
@@ -164,6 +174,8 @@ export interface PoolMember {
   /** Failover group, 1 = first. */
   readonly priority: number;
   readonly backup: boolean;
+  /** `site=`: the site this member belongs to (pools with `map=`). */
+  readonly site?: string;
   /** The target that decides this member's health, or undefined when it is not checked. */
   readonly targetId: string | undefined;
   /** The record this member came from. */
@@ -181,6 +193,8 @@ export interface Pool {
   readonly members: readonly PoolMember[];
   /** Seconds: the TTL answers carry (config.ttl, else the RRset TTL). */
   readonly ttl: number;
+  /** The compiled `;@map` named by config.map. */
+  readonly siteMap?: SiteMap;
 }
 
 /**
@@ -211,4 +225,6 @@ export interface Zone {
   readonly targets: readonly Target[];
   /** Number of resource records. */
   readonly size: number;
+  /** `;@map` lines by name (absent or empty: none). */
+  readonly maps?: ReadonlyMap<string, SiteMap>;
 }

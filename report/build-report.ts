@@ -12,7 +12,7 @@ import { DEFAULT_CLIENT_MODEL } from './client-model.js';
 import type { DemandOptions, PoolDemand, ResolverLoad } from './demand.js';
 import { DEFAULT_DEMAND_OPTIONS, estimatePoolDemand } from './demand.js';
 import { estimateDrain, round4 } from './drain.js';
-import type { ClosedFormRow, MemberReport, PoolReport, ReportModel, ResolverSummary, SkewMetrics, TopResolver } from './model.js';
+import type { ClosedFormRow, MemberReport, PoolReport, ReportModel, ResolverSummary, SiteReport, SkewMetrics, TopResolver } from './model.js';
 import type { ObservationSnapshot, PoolSnapshot } from './snapshot.js';
 import { resolverGroupOfText } from './resolver-key.js';
 import { skewMetrics, toShares } from './skew.js';
@@ -220,6 +220,7 @@ export function buildPoolReport(
     estimatedShare: parts.estimatedShares ? round4(parts.estimatedShares[i] ?? 0) : null,
     estimatedRequests: parts.estimatedShares ? Math.round((demand.loadByMember[i] ?? 0) * 10) / 10 : null,
     measuredShare: parts.measuredShares ? round4(parts.measuredShares[i] ?? 0) : null,
+    ...(m.site !== undefined ? { site: m.site } : {}),
   }));
   const skew: SkewMetrics[] = [];
   const add = (m: SkewMetrics | null): void => {
@@ -316,7 +317,31 @@ export function buildPoolReport(
     drain,
     ...(extras.windows ? { windows: extras.windows } : {}),
     advice,
+    ...(pool.members.some((m) => m.site !== undefined) ? { sites: siteReports(pool, parts, targets) } : {}),
   };
+}
+
+/** Issue 12: a mapped pool's figures per site (members' shares added up, skew within the site). */
+function siteReports(pool: PoolSnapshot, parts: PoolReportParts, targets: readonly number[]): SiteReport[] {
+  const names: string[] = [];
+  for (const m of pool.members) if (m.site !== undefined && !names.includes(m.site)) names.push(m.site);
+  const sum = (list: readonly number[] | null | undefined, idx: readonly number[]): number | null => (list ? round4(idx.reduce((n, i) => n + (list[i] ?? 0), 0)) : null);
+  return names.map((site) => {
+    const idx = pool.members.flatMap((m, i) => (m.site === site ? [i] : []));
+    const first = idx.map((i) => parts.firstShares[i] ?? 0);
+    const total = first.reduce((a, b) => a + b, 0);
+    const target = idx.map((i) => targets[i] ?? 0);
+    const targetTotal = target.reduce((a, b) => a + b, 0);
+    const skew = idx.length >= 2 && total > 0 && targetTotal > 0 ? skewMetrics('answers', first.map((x) => x / total), target.map((x) => x / targetTotal)) : null;
+    return {
+      site,
+      members: idx.map((i) => pool.members[i]!.address),
+      answeredShare: sum(parts.firstShares, idx) ?? 0,
+      estimatedShare: sum(parts.estimatedShares, idx),
+      measuredShare: sum(parts.measuredShares, idx),
+      skew: skew ? { ...skew, cv: round4(skew.cv), gini: round4(skew.gini), overloadFactor: round4(skew.overloadFactor), maxMinRatio: skew.maxMinRatio === null ? null : round4(skew.maxMinRatio) } : null,
+    };
+  });
 }
 
 /** The report for every pool of a snapshot. */

@@ -42,6 +42,23 @@ export interface MemberReport {
   readonly estimatedRequests?: number | null;
   /** Share of the load the backends report (health checks' load figure), or simulated requests. */
   readonly measuredShare: number | null;
+  /** `site=` of a pool with `map=` (issue 12). */
+  readonly site?: string;
+}
+
+/** One site of a pool with `map=` (issue 12): its members' shares added up. */
+export interface SiteReport {
+  readonly site: string;
+  /** Member addresses of the site. */
+  readonly members: readonly string[];
+  /** Share of the pool's answers that came from this site (first member's site). */
+  readonly answeredShare: number;
+  /** Share of the pool's estimated client load on this site; null without resolver data. */
+  readonly estimatedShare: number | null;
+  /** Share of the load the site's backends report; null without load figures. */
+  readonly measuredShare: number | null;
+  /** Skew among the site's own members (answers basis; null with fewer than two members or no answers). */
+  readonly skew: SkewMetrics | null;
 }
 
 export interface TopResolver {
@@ -177,6 +194,8 @@ export interface PoolReport extends PoolIdentity {
   /** Per-window skew (simulator only). */
   readonly windows?: readonly WindowSummary[];
   readonly advice: readonly Advice[];
+  /** Pools with `map=`: the same figures per site. */
+  readonly sites?: readonly SiteReport[];
 }
 
 export interface ReportModel {

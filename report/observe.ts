@@ -31,6 +31,7 @@ export interface ObservedPool {
     readonly weight: number;
     readonly backup?: boolean;
     readonly priority?: number;
+    readonly site?: string;
   }[];
 }
 
@@ -423,6 +424,7 @@ export class Observer {
           weight: m.weight,
           backup: m.backup ?? false,
           priority: m.priority ?? 1,
+          ...(m.site !== undefined ? { site: m.site } : {}),
         })),
         answersTotal: p.answersTotal,
         first: Array.from(p.first),

@@ -30,6 +30,8 @@ export interface SnapshotMember {
   readonly weight: number;
   readonly backup: boolean;
   readonly priority: number;
+  /** `site=` of a pool with `map=` (issue 12). */
+  readonly site?: string;
 }
 
 export interface ResolverSnapshot {

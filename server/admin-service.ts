@@ -7,6 +7,7 @@
  * counters and observations come from the workers, gathered over IPC on each scrape, status,
  * report and snapshot write (worker-stats.ts) and summed.
  */
+import { currentSiteStates } from './site-maps.js';
 import type { Logger } from '../lib/logger.js';
 import type { AdminAuth } from '../admin/auth.js';
 import { createMetrics, type AdminMetrics } from '../admin/metrics.js';
@@ -213,6 +214,7 @@ export class AdminService implements Stoppable {
       startedAtMs: this.startedAtMs,
       zones: () => runtime.zones().map((z): StatusZoneSource => ({ origin: z.origin, file: z.file, serial: serial(z), pools: z.pools })),
       health: () => runtime.store.view(),
+      sites: (key) => currentSiteStates(runtime).filter((s) => s.pool === key).map((s) => ({ site: s.site, up: s.up, upShare: s.upShare, threshold: s.threshold })),
       allDown: (key) => {
         for (const z of runtime.zones()) for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
         return false;
@@ -257,6 +259,7 @@ export class AdminService implements Stoppable {
           queryCounts: () => workers()?.queryCounts ?? [],
           fastPathAnswered: () => workers()?.fastPathAnswered,
           poolAnswers: () => workers()?.poolAnswers ?? [],
+          siteAnswers: () => workers()?.siteAnswers ?? [],
           observerStats: () => workers()?.observerStats,
           workers: () => {
             const c = this.workerCounters;
@@ -269,6 +272,7 @@ export class AdminService implements Stoppable {
                 dnsStats: () => server.stats(),
                 queryCounts: () => server.queryCounts(),
                 fastPathAnswered: () => server.fastPathStats()?.answered,
+                siteAnswers: () => runtime.selector.sites.answerCounts(),
               }
             : {}),
           ...(observation
@@ -298,6 +302,8 @@ export class AdminService implements Stoppable {
             },
           }
         : {}),
+      siteChanges: () => runtime.selector.sites.changeCounts(),
+      siteStates: () => currentSiteStates(runtime),
       ...(redis ? { redisConnected: () => redis.store.connected } : {}),
       ...(cluster?.rrl ? { rrlStats: () => workers()?.rrlStats } : !cluster && runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
     });

@@ -23,6 +23,8 @@ import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 import { Signer, type SigningTimes } from '../dns/sign/signer.js';
 import type { DnssecKey } from '../dns/sign/keys.js';
+import type { GeoLookup } from '../model/site-map.js';
+import { geoRequirement } from './site-maps.js';
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -46,6 +48,13 @@ export interface RuntimeOptions {
   readonly dnssecKeys?: ReadonlyMap<string, readonly DnssecKey[]>;
   /** Signature lifetimes (tests); the signer's defaults when absent. */
   readonly dnssecTimes?: Partial<SigningTimes>;
+  /** The GeoIP database for `;@map` country and continent rules (`--geoip`). */
+  readonly geo?: GeoLookup;
+  /**
+   * Refuse zones whose maps need a GeoIP database when none is given (CONFIG_GEOIP_REQUIRED).
+   * Default: when this runtime answers DNS (a dedicated checker needs no database).
+   */
+  readonly requireGeo?: boolean;
 }
 
 /** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
@@ -87,6 +96,8 @@ export class Runtime {
   private watcher: ZoneWatcher | undefined;
   private readonly zonesByFile = new Map<string, Zone>();
   private readonly log: Logger;
+  /** Zones refused for country/continent map rules without --geoip: a start-up error. */
+  private readonly geoRefused: string[] = [];
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.logger;
@@ -95,7 +106,7 @@ export class Runtime {
     // Verdicts applied once per event-loop turn: a storm of them costs one plan rebuild per pool per turn.
     this.store = options.store ?? new MemoryHealthStore({ logger: options.logger, batchVerdicts: true });
     this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
-    this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation });
+    this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation, geo: options.geo });
     this.signer =
       options.dnssecKeys && options.dnssecKeys.size > 0
         ? new Signer({ keys: options.dnssecKeys, logger: options.logger, times: options.dnssecTimes, onKeysChanged: (origin) => this.resign(origin) })
@@ -134,6 +145,8 @@ export class Runtime {
       onError: (file, errors) => this.onZoneError(file, errors),
     });
     await this.watcher.start();
+    const needsGeo = this.geoRefused[0];
+    if (needsGeo !== undefined) throw new ConfigError('CONFIG_GEOIP_REQUIRED', needsGeo);
     if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');
     await this.scheduler?.start();
     this.signer?.start();
@@ -163,6 +176,14 @@ export class Runtime {
 
   private onZone(zone: Zone, file: string): void {
     const previous = this.zonesByFile.get(file);
+    const requireGeo = this.options.requireGeo ?? this.options.listen.length > 0;
+    const geoProblem = this.options.geo || !requireGeo ? undefined : geoRequirement(zone);
+    if (geoProblem !== undefined) {
+      this.geoRefused.push(geoProblem);
+      this.countLoad(previous?.origin ?? zone.origin, 'failed');
+      this.log.error({ zone: zone.origin, file, kept: previous !== undefined, reason: geoProblem }, 'zone refused: a map needs --geoip');
+      return;
+    }
     for (const [otherFile, other] of this.zonesByFile) {
       if (otherFile !== file && other.origin === zone.origin) {
         this.log.error({ zone: zone.origin, file, other: otherFile }, 'two zone files define the same zone; the later one is refused');

@@ -21,6 +21,8 @@ export interface WorkerStats {
   readonly poolAnswers: readonly PoolAnswerCounts[];
   readonly observerStats?: { readonly tracked: number; readonly untrackedQueries: number } | undefined;
   readonly rrlStats?: RrlStatsLike | undefined;
+  /** Pools with `map=`: answers per site. */
+  readonly siteAnswers?: readonly { readonly pool: string; readonly site: string; readonly count: number }[];
   /** Only when asked for (a report, or the snapshot written to Redis): it is the large part. */
   readonly observerSnapshot?: ObservationSnapshot | undefined;
 }
@@ -57,6 +59,7 @@ export function workerStats(runtime: Runtime, snapshotResolvers: number | null, 
     fastPathAnswered: server?.fastPathStats()?.answered,
     poolAnswers: observation?.observer.answerCounts() ?? [],
     observerStats: observerStats ? { tracked: observerStats.tracked, untrackedQueries: observerStats.untrackedQueries } : undefined,
+    siteAnswers: runtime.selector.sites.answerCounts().map((c) => ({ pool: c.pool, site: c.site, count: c.count })),
     rrlStats: rrl ? { checked: rrl.checked, exempt: rrl.exempt, limited: rrl.limited, slipped: rrl.slipped, dropped: rrl.dropped, entries: rrl.entries } : undefined,
     observerSnapshot: snapshotResolvers === null || !observation ? undefined : observation.observer.toSnapshot(nowMs, { maxResolversPerPool: snapshotResolvers }),
   };
@@ -111,6 +114,19 @@ function sumPoolAnswers(list: readonly (readonly PoolAnswerCounts[])[]): PoolAns
   return [...pools.values()].map((p) => ({ key: p.key, name: p.name, type: p.type, answersTotal: p.answersTotal, members: [...p.members.values()] }));
 }
 
+function sumSiteAnswers(lists: readonly (readonly { pool: string; site: string; count: number }[])[]): { pool: string; site: string; count: number }[] {
+  const sums = new Map<string, { pool: string; site: string; count: number }>();
+  for (const list of lists) {
+    for (const c of list) {
+      const key = `${c.pool}\u0000${c.site}`;
+      const sum = sums.get(key);
+      if (sum) sum.count += c.count;
+      else sums.set(key, { pool: c.pool, site: c.site, count: c.count });
+    }
+  }
+  return [...sums.values()];
+}
+
 function sumOptional<T extends object>(list: readonly (T | undefined)[], keys: readonly (keyof T & string)[]): T | undefined {
   const present = list.filter((s): s is T => s !== undefined);
   if (present.length === 0) return undefined;
@@ -131,6 +147,7 @@ export function sumWorkerStats(list: readonly WorkerStats[]): WorkerStats {
     queryCounts: sumQueryCounts(list.map((s) => s.queryCounts)),
     fastPathAnswered: fast.length > 0 ? fast.reduce((a, b) => a + b, 0) : undefined,
     poolAnswers: sumPoolAnswers(list.map((s) => s.poolAnswers)),
+    siteAnswers: sumSiteAnswers(list.map((s) => s.siteAnswers ?? [])),
     observerStats: sumOptional(
       list.map((s) => s.observerStats),
       ['tracked', 'untrackedQueries'],

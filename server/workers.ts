@@ -22,6 +22,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
 import type { TcpLimits } from './listen.js';
+import type { GeoLookup } from '../model/site-map.js';
 import { Runtime, type HealthStoreLike } from './runtime.js';
 import { formatListen, type ListenAddress } from './listen.js';
 import { untilStopped, type Stoppable } from './signals.js';
@@ -55,6 +56,8 @@ export interface ClusterServeOptions {
   readonly tcp?: TcpLimits;
   /** DNSSEC keys by zone: each worker signs (its own ECDSA signatures; all validate). */
   readonly dnssecKeys?: ReadonlyMap<string, readonly DnssecKey[]>;
+  /** The GeoIP database for `;@map` (each process opens its own). */
+  readonly geo?: GeoLookup;
   /**
    * The primary's admin side (metrics, status, report, snapshots to Redis), wrapping the runtime
    * and the workers; called in the primary only. `describe()` is added to the ready line.
@@ -83,6 +86,9 @@ export async function serveWithWorkers(options: ClusterServeOptions): Promise<vo
     logger: options.logger,
     allowIncludeOutside: options.allowIncludeOutside,
     store,
+    geo: options.geo,
+    // The primary answers no DNS, but its workers will: say so here, once, before they start.
+    requireGeo: true,
   });
   const primary = new ClusterPrimary(runtime, options.workers, options.logger);
   const admin = options.admin?.(runtime, { lifecycle: primary, stats: primary.stats, listen: options.listen, rrl: options.rrl() !== undefined });
@@ -106,6 +112,7 @@ async function runWorker(options: ClusterServeOptions): Promise<void> {
     tcp: options.tcp,
     dnssecKeys: options.dnssecKeys,
     sharedListeners: true,
+    geo: options.geo,
   });
   const onMessage = (message: unknown): void => {
     if (isStatsRequest(message)) {

@@ -53,6 +53,8 @@ export interface ParsedMember {
   /** Canonical address. */
   readonly probe: string | undefined;
   readonly port: number | undefined;
+  /** `site=`. */
+  readonly site: string | undefined;
   readonly source: SourcePosition;
   readonly keys: ReadonlyMap<string, SourcePosition>;
 }
@@ -60,6 +62,7 @@ export interface ParsedMember {
 const CHECK_KINDS: readonly CheckKind[] = ['tcp', 'http', 'https', 'icmp', 'dns'];
 const POLICIES: readonly PolicyName[] = ['round-robin', 'weighted', 'random', 'weighted-random', 'failover', 'sticky', 'fastest', 'least-loaded'];
 const ALL_DOWN: readonly AllDownMode[] = ['serve-all', 'serve-backup', 'nodata', 'servfail'];
+const SITE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -75,8 +78,8 @@ const CHECK_KEYS: Record<CheckKind, readonly string[]> = {
 const CHECK_FLAGS = new Set(['insecure']);
 const ALL_CHECK_KEYS = new Set([...COMMON_CHECK_KEYS, ...HTTP_CHECK_KEYS, 'insecure', 'qname', 'qtype', 'rcode']);
 
-const POOL_KEYS = new Set(['policy', 'answers', 'ttl', 'check', 'all-down', 'unknown', 'quorum', 'sticky-v4', 'sticky-v6']);
-const MEMBER_KEYS = new Set(['weight', 'priority', 'check', 'probe', 'port']);
+const POOL_KEYS = new Set(['policy', 'answers', 'ttl', 'check', 'all-down', 'unknown', 'quorum', 'sticky-v4', 'sticky-v6', 'map', 'site-threshold']);
+const MEMBER_KEYS = new Set(['weight', 'priority', 'check', 'probe', 'port', 'site']);
 const MEMBER_FLAGS = new Set(['backup']);
 
 export const CHECK_DEFAULTS = {
@@ -415,7 +418,26 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
     else ttl = seconds;
   }
   const check = v.text('check', CHECK_NAME, 'a check name');
-  const allDown = v.choice('all-down', ALL_DOWN) ?? DEFAULT_POOL_CONFIG.allDown;
+  let allDown: AllDownMode = DEFAULT_POOL_CONFIG.allDown;
+  let cnameTarget: string | undefined;
+  const allDownWord = v.word('all-down');
+  if (allDownWord?.value?.startsWith('cname:')) {
+    // `all-down=cname:TARGET` (issue 12): a CNAME to a fallback host, relative names from $ORIGIN.
+    const target = parseName(allDownWord.value.slice(6), ctx.origin);
+    if (allDownWord.value.length > 6 && target.ok) {
+      allDown = 'cname';
+      cnameTarget = target.display;
+    } else v.reject('all-down', `all-down=cname: needs a host name, e.g. cname:sorry.example.org. (${target.ok ? 'got nothing' : target.detail})`);
+  } else allDown = v.choice('all-down', ALL_DOWN) ?? DEFAULT_POOL_CONFIG.allDown;
+  const map = v.text('map', SITE_NAME, 'a ;@map name');
+  let siteThreshold: number | undefined;
+  const thresholdWord = v.word('site-threshold');
+  if (thresholdWord?.value !== undefined) {
+    const m = /^(\d{1,3}(?:\.\d{1,4})?)%$/.exec(thresholdWord.value);
+    const percent = m ? Number(m[1]) : NaN;
+    if (percent > 0 && percent <= 100) siteThreshold = percent / 100;
+    else v.reject('site-threshold', `site-threshold must be a percentage above 0% and at most 100%, e.g. 50% (got "${thresholdWord.value}")`);
+  }
   const unknown = v.choice('unknown', ['up', 'down'] as const) ?? DEFAULT_POOL_CONFIG.unknown;
   let quorum: number | 'majority' | 'all' | undefined;
   const quorumWord = v.word('quorum');
@@ -433,6 +455,8 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
     quorum: quorum ?? DEFAULT_POOL_CONFIG.quorum,
     stickyV4Prefix,
     stickyV6Prefix,
+    ...(map !== undefined ? { map, siteThreshold: siteThreshold ?? 0.5 } : siteThreshold !== undefined ? { siteThreshold } : {}),
+    ...(cnameTarget !== undefined ? { cnameTarget } : {}),
   };
   return { name: owner.name, display: owner.display, config, source: position(ctx, ownerWord.column), keys: positions(ctx, keys) };
 }
@@ -453,6 +477,7 @@ export function parseMemberAnnotation(words: readonly AnnotationWord[], ctx: Ann
     else v.reject('probe', `probe must be an IPv4 or IPv6 address (got "${probeWord.value}")`);
   }
   const port = v.int('port', 1, 65535);
+  const site = v.text('site', SITE_NAME, 'a site name (letters, digits, "-", "_", ".")');
   if (!v.ok) return undefined;
-  return { weight, priority, backup: keys.has('backup'), check, probe, port, source: position(ctx, column), keys: positions(ctx, keys) };
+  return { weight, priority, backup: keys.has('backup'), check, probe, port, site, source: position(ctx, column), keys: positions(ctx, keys) };
 }

@@ -36,8 +36,8 @@ export const ZONE_CODES = {
   ZONE_BAD_GENERIC: { class: 'ZoneSyntaxError', meaning: 'bad RFC 3597 `\\# length hex` rdata (length mismatch, bad hex, undecodable)' },
   ZONE_RDATA_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'rdata longer than 65535 octets' },
   // ;@ annotations
-  ZONE_UNKNOWN_ANNOTATION: { class: 'ZoneSyntaxError', meaning: 'a `;@` line that is not `;@check` or `;@pool`' },
-  ZONE_MISSING_ARGUMENT: { class: 'ZoneSyntaxError', meaning: '`;@check` without NAME/KIND, or `;@pool` without OWNER' },
+  ZONE_UNKNOWN_ANNOTATION: { class: 'ZoneSyntaxError', meaning: 'a `;@` line that is not `;@check`, `;@pool` or `;@map`' },
+  ZONE_MISSING_ARGUMENT: { class: 'ZoneSyntaxError', meaning: '`;@check` without NAME/KIND, `;@pool` without OWNER, or `;@map` without NAME' },
   ZONE_UNKNOWN_KEY: { class: 'ZoneSyntaxError', meaning: 'an annotation key or flag that does not exist (or does not apply to this check kind)' },
   ZONE_BAD_VALUE: { class: 'ZoneSyntaxError', meaning: 'an annotation value out of range or malformed' },
   ZONE_DUPLICATE_KEY: { class: 'ZoneSyntaxError', meaning: 'the same key twice in one annotation' },
@@ -46,6 +46,15 @@ export const ZONE_CODES = {
   ZONE_DUPLICATE_POOL: { class: 'ZoneSemanticError', meaning: 'two `;@pool` lines for the same owner' },
   ZONE_UNKNOWN_CHECK: { class: 'ZoneSemanticError', meaning: '`check=NAME` names no `;@check` in this zone' },
   ZONE_CHECK_NO_PORT: { class: 'ZoneSemanticError', meaning: 'a tcp check used by a member with no port on the check or the member' },
+  ZONE_MAP_BAD_RULE: { class: 'ZoneSyntaxError', meaning: 'a `;@map` rule that is not `net:`, `country:`, `continent:` or `default=` with a `>`-joined site list (empty, repeated or malformed site names included)' },
+  ZONE_MAP_BAD_NET: { class: 'ZoneSyntaxError', meaning: 'a `net:` prefix that is not an IPv4/IPv6 CIDR with the host bits zero' },
+  ZONE_MAP_BAD_COUNTRY: { class: 'ZoneSyntaxError', meaning: 'a `country:` code that is not two letters (ISO 3166 alpha-2)' },
+  ZONE_MAP_BAD_CONTINENT: { class: 'ZoneSyntaxError', meaning: 'a `continent:` code other than AF AN AS EU NA OC SA' },
+  ZONE_MAP_DUPLICATE_MATCH: { class: 'ZoneSemanticError', meaning: 'the same network, country or continent (or `default=`) twice in one map' },
+  ZONE_MAP_NO_DEFAULT: { class: 'ZoneSemanticError', meaning: 'a `;@map` without a `default=` rule' },
+  ZONE_UNKNOWN_MAP: { class: 'ZoneSemanticError', meaning: '`map=NAME` names no `;@map` in this zone' },
+  ZONE_SITE_WITHOUT_MAP: { class: 'ZoneSemanticError', meaning: '`site=` on a member, or `site-threshold=` on a pool, whose pool has no `map=`' },
+  ZONE_MEMBER_NO_SITE: { class: 'ZoneSemanticError', meaning: 'a member of a pool with `map=` has no `site=`' },
   ZONE_POOL_WITHOUT_ADDRESSES: { class: 'ZoneSemanticError', meaning: '`;@pool` for an owner with no A or AAAA records' },
   // Zone semantics
   ZONE_NO_SOA: { class: 'ZoneSemanticError', meaning: 'the zone has no SOA record' },
@@ -61,6 +70,8 @@ export const ZONE_CODES = {
   ZONE_TTL_MISMATCH: { class: 'warning', meaning: 'records of one RRset with different TTLs; the smallest is used (RFC 2181 §5.2)' },
   ZONE_ANNOTATION_UNUSED: { class: 'warning', meaning: 'a member `;@` annotation on an address that is not in a pool (single record, no `;@pool`)' },
   ZONE_CHECK_UNUSED: { class: 'warning', meaning: 'a `;@check` no pool or member uses' },
+  ZONE_MAP_UNUSED: { class: 'warning', meaning: 'a `;@map` no pool uses' },
+  ZONE_SITE_UNUSED: { class: 'warning', meaning: 'a member\'s `site=` that no rule of its pool\'s map names (its members are answered only when every site is down)' },
 } as const;
 
 export type ZoneCode = keyof typeof ZONE_CODES;

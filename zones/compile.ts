@@ -34,6 +34,8 @@ export function compileZone(parsed: ParsedZone, groups: RecordGroups, v: Validat
       let pool: Pool | undefined;
       if (isPooled(type, records, poolConfig !== undefined)) {
         pool = buildPool(origin, group.name, group.display, type, records, ttl, poolConfig, parsed, v.checks, targets);
+        const siteMap = pool.config.map === undefined ? undefined : v.maps.get(pool.config.map);
+        if (siteMap) pool = { ...pool, siteMap };
         pools.push(pool);
       }
       const rrset: RRset = pool ? { name: group.name, display: group.display, type, ttl, records, pool } : { name: group.name, display: group.display, type, ttl, records };
@@ -67,6 +69,7 @@ export function compileZone(parsed: ParsedZone, groups: RecordGroups, v: Validat
     checks: v.checks,
     targets: [...targets.values()],
     size: parsed.records.length,
+    ...(v.maps.size > 0 ? { maps: v.maps } : {}),
   };
 }
 
@@ -102,6 +105,7 @@ function buildPool(
       weight: m?.weight ?? 1,
       priority: m?.priority ?? 1,
       backup: m?.backup ?? false,
+      ...(m?.site !== undefined ? { site: m.site } : {}),
       targetId: id,
       record,
     });

@@ -26,6 +26,7 @@ import {
   type ParsedPool,
   type ParsedMember,
 } from './annotations.js';
+import { parseMapAnnotation, type ParsedMap } from './map-annotation.js';
 
 /** RFC 1035 does not bound $INCLUDE nesting; we do. */
 export const MAX_INCLUDE_DEPTH = 16;
@@ -50,12 +51,16 @@ export interface ParsedZone {
   readonly members: Map<ResourceRecord, ParsedMember>;
   readonly checks: ParsedCheck[];
   readonly pools: ParsedPool[];
+  /** `;@map` lines in file order (several lines may share a name). */
+  readonly maps: ParsedMap[];
   readonly errors: ZoneSyntaxError[];
   readonly warnings: ZoneSyntaxError[];
   /** `${name}/${type}` of records dropped for errors, so semantic checks do not pile on. */
   readonly failedRecords: Set<string>;
   readonly failedTypes: Set<number>;
   readonly failedChecks: Set<string>;
+  /** Names of `;@map` lines dropped for errors (and `pool:OWNER` of refused `;@pool` lines), so what refers to them is not blamed again. */
+  readonly failedMaps: Set<string>;
   /** Every file read or asked for, as error messages name them; the top file first. */
   readonly files: string[];
   /** Absolute paths of the same files (for watching). */
@@ -107,11 +112,13 @@ export function parseZone(text: string, file: string, options: ParseOptions = {}
     members: new Map(),
     checks: [],
     pools: [],
+    maps: [],
     errors: [],
     warnings: [],
     failedRecords: new Set(),
     failedTypes: new Set(),
     failedChecks: new Set(),
+    failedMaps: new Set(),
     files: [file],
     resolvedFiles: [resolved],
     includeAnchors: new Map(),
@@ -496,9 +503,14 @@ class FileParser implements RdataFields {
     } else if (head?.key === 'pool' && head.value === undefined) {
       const pool = parsePoolAnnotation(words.slice(1), ctx, a.column);
       if (pool) this.state.zone.pools.push(pool);
+      else if (words[1]) this.state.zone.failedMaps.add(`pool:${words[1].key}`);
+    } else if (head?.key === 'map' && head.value === undefined) {
+      const map = parseMapAnnotation(words.slice(1), ctx, a.column);
+      if (map) this.state.zone.maps.push(map);
+      else if (words[1]) this.state.zone.failedMaps.add(words[1].key);
     } else {
       const what = head ? `"${head.key}"` : 'nothing';
-      this.errorAt('ZONE_UNKNOWN_ANNOTATION', `unknown annotation ${what}: a ;@ line must be ;@check or ;@pool (member settings go at the end of an A/AAAA record)`, a.line, a.column, ';@');
+      this.errorAt('ZONE_UNKNOWN_ANNOTATION', `unknown annotation ${what}: a ;@ line must be ;@check, ;@pool or ;@map (member settings go at the end of an A/AAAA record)`, a.line, a.column, ';@');
     }
   }
 
@@ -518,7 +530,7 @@ class FileParser implements RdataFields {
     const ctx = this.annotationContext(a.line);
     const words = splitAnnotation(this.src.slice(a.start, a.end), a.column + 2, ctx);
     const head = words?.[0];
-    if (head && head.value === undefined && (head.key === 'check' || head.key === 'pool')) {
+    if (head && head.value === undefined && (head.key === 'check' || head.key === 'pool' || head.key === 'map')) {
       this.errorAt('ZONE_UNKNOWN_ANNOTATION', `;@${head.key} goes on a line of its own, not after a record`, a.line, a.column, ';@');
       return;
     }

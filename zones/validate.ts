@@ -11,6 +11,8 @@ import type { ParsedPool } from './annotations.js';
 import { isPooled, type RecordGroups } from './group.js';
 import { isSubdomain, parentName } from './names.js';
 import { rdataKey, typeName } from './rdata.js';
+import type { SiteMap } from '../model/site-map.js';
+import { checkMaps } from './map-validate.js';
 
 export interface Validated {
   readonly errors: ZoneSyntaxError[];
@@ -21,6 +23,8 @@ export interface Validated {
   readonly checks: Map<string, CheckSpec>;
   /** `;@pool` by owner (lowercase). */
   readonly pools: Map<string, ParsedPool>;
+  /** `;@map` by name. */
+  readonly maps: Map<string, SiteMap>;
 }
 
 /** Types allowed beside a CNAME (RFC 4035 §2.5: the DNSSEC records of the name). */
@@ -32,7 +36,7 @@ export function validateZone(zone: ParsedZone, groups: RecordGroups): Validated 
   const errors: ZoneSyntaxError[] = [];
   const warnings: ZoneSyntaxError[] = [];
   const err = (code: ZoneCode, detail: string, at: SourcePosition, token?: string) => errors.push(zoneError(code, detail, at, token));
-  const warn = (code: ZoneCode, detail: string, at: SourcePosition) => warnings.push(zoneError(code, detail, at));
+  const warn = (code: ZoneCode, detail: string, at: SourcePosition, token?: string) => warnings.push(zoneError(code, detail, at, token));
   const top: SourcePosition = { file: zone.file, line: 1, column: 1 };
 
   // The apex is the owner of the (one) SOA.
@@ -88,7 +92,8 @@ export function validateZone(zone: ParsedZone, groups: RecordGroups): Validated 
   }
 
   const { checks, pools } = checkAnnotations(zone, groups, err, warn);
-  return { errors, warnings, apex, soa, checks, pools };
+  const maps = checkMaps(zone, groups, pools, err, warn);
+  return { errors, warnings, apex, soa, checks, pools, maps };
 }
 
 const GLUE = new Set([RRType.A, RRType.AAAA]);

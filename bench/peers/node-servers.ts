@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { spawnPinned, which } from '../lib/proc.js';
-import { benchZone } from '../lib/zone.js';
+import { benchSitesZone, benchZone } from '../lib/zone.js';
 import { MEMBERS, QNAME, ZONE, type Peer, type PeerContext } from './types.js';
 
 const execFileAsync = promisify(execFile);
@@ -13,17 +13,19 @@ function nodeScript(ctx: PeerContext, ...parts: string[]): string {
   return path.join(ctx.root, 'dist', ...parts);
 }
 
-function rondo(name: string, workers: number, dnssec = false): Peer {
+function rondo(name: string, workers: number, dnssec = false, sites = false): Peer {
   return {
     name,
-    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${dnssec ? ', signed (ECDSAP256SHA256 CSK), DO=1 queries' : ''}`,
+    serves: sites
+      ? 'the same pool with map= (1,001 net: prefixes), clients steered by source address to a site'
+      : `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${dnssec ? ', signed (ECDSAP256SHA256 CSK), DO=1 queries' : ''}`,
     ...(dnssec ? { dnssecOk: true } : {}),
     missing: () => (dnssec && !which('dnssec-keygen') ? 'dnssec-keygen missing (apt-get install -y bind9-utils)' : undefined),
     version: () => `rondo 0.1.0 on node ${process.version}`,
     async start(ctx) {
       const zones = path.join(ctx.dir, 'zones');
       await mkdir(zones, { recursive: true });
-      await writeFile(path.join(zones, 'bench.example.test.zone'), benchZone(ctx.backendPort));
+      await writeFile(path.join(zones, 'bench.example.test.zone'), sites ? benchSitesZone(ctx.backendPort) : benchZone(ctx.backendPort));
       const args = [nodeScript(ctx, 'cli', 'index.js'), 'serve', '--zones', zones, '--listen', `127.0.0.1:${ctx.port}`, '--log-level', 'warn'];
       if (workers > 1) args.push('--workers', String(workers));
       if (dnssec) {
@@ -41,6 +43,8 @@ export const rondoPeer = rondo('rondo', 1);
 export const rondoWorkersPeer = rondo('rondo-w2', 2);
 /** The same pool, signed, asked with DO=1: the signed variants of the fast path. */
 export const rondoDnssecPeer = rondo('rondo-do', 1, true);
+/** Issue 12: a mapped pool (sites), answered on the fast path through the map's prefix table. */
+export const rondoSitesPeer = rondo('rondo-sites', 1, false, true);
 
 export const ceilingPeer: Peer = {
   name: 'dgram-ceiling',

@@ -1,6 +1,7 @@
 /** `rondo serve`: the authoritative DNS server, with checks in-process unless told otherwise. */
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
+import { loadGeoIp } from '../../server/geoip.js';
 import { collect, formatListen, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
 import { logFormatOption, logLevelOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { defaultNodeId, Runtime } from '../../server/runtime.js';
@@ -23,6 +24,7 @@ interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptio
   allowIncludeOutside: boolean;
   workers: number;
   dnssecKeys?: string;
+  geoip?: string;
 }
 
 export function serveCommand(): Command {
@@ -34,6 +36,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--node-id <id>', 'name of this process in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
     .option('--dnssec-keys <dir>', 'sign the zones that have BIND key files (K<zone>.+<alg>+<tag>.key/.private) in this directory')
+    .option('--geoip <file>', 'MaxMind-format database (.mmdb) for the country: and continent: rules of ;@map')
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption())
     .addOption(logFormatOption());
@@ -44,6 +47,8 @@ export function serveCommand(): Command {
     const nodeId = opts.nodeId ?? defaultNodeId();
     const dnssecKeys = opts.dnssecKeys === undefined ? undefined : await readKeyDir(opts.dnssecKeys);
     if (dnssecKeys) logger.info({ dir: opts.dnssecKeys, zones: [...dnssecKeys.keys()] }, 'DNSSEC keys read');
+    const geo = opts.geoip === undefined ? undefined : await loadGeoIp(opts.geoip);
+    if (geo) logger.info({ geoip: geo.description }, 'GeoIP database loaded');
     if (opts.workers > 1 || cluster.isWorker) {
       const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
       // Made in the primary only (workers take health over IPC), then handed to its admin side.
@@ -58,6 +63,7 @@ export function serveCommand(): Command {
         logger,
         allowIncludeOutside,
         store,
+        geo,
         rrl: () => rrlFromOptions(opts),
         tcp: tcpLimits(opts),
         dnssecKeys,
@@ -79,6 +85,7 @@ export function serveCommand(): Command {
       rrl,
       tcp: tcpLimits(opts),
       dnssecKeys,
+      geo,
     });
     const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
     await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));

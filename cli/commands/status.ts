@@ -8,6 +8,7 @@ import { readStatus, renderStatusTable } from '../../health/status.js';
 import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
 import type { Zone } from '../../model/zone.js';
 import { keyStatusLines } from './dnssec.js';
+import { renderSiteTable, sitesFromSharedStatus } from '../../server/site-maps.js';
 
 interface StatusOptions extends RedisCliOptions {
   zones?: string[];
@@ -44,7 +45,10 @@ export function statusCommand(): Command {
     const redis = await connectRedis(connection, logger);
     try {
       const model = await readStatus(redis, redisKeys(opts), zones);
-      console.log(opts.json ? JSON.stringify(model, null, 2) : renderStatusTable(model));
+      // Pools with map= (issue 12): each site's up share of weight against its threshold.
+      const sites = sitesFromSharedStatus(model, zones);
+      if (opts.json) console.log(JSON.stringify(sites.length > 0 ? { ...model, sites } : model, null, 2));
+      else console.log(renderStatusTable(model) + (sites.length > 0 ? `\n${renderSiteTable(sites)}` : ''));
     } finally {
       await closeClient(redis);
     }

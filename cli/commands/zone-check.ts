@@ -9,8 +9,33 @@ export interface ZoneCheckOutcome {
   readonly errors: number;
 }
 
-export async function zoneCheck(paths: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, dnssecKeys?: string): Promise<ZoneCheckOutcome> {
+/** One problem as `--json` prints it: where, the stable code (docs/errors.md), and the text. */
+export interface ZoneProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly code: string;
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+}
+
+/** `--json`: every error and warning of every file, with its position and code. */
+async function zoneCheckJson(files: readonly string[], out: NodeJS.WritableStream): Promise<ZoneCheckOutcome> {
+  let errors = 0;
+  const problems: ZoneProblem[] = [];
+  for (const file of files) {
+    const result = await loadZoneFile(file);
+    const list = result.ok ? result.warnings.map((e) => ({ e, severity: 'warning' as const })) : result.errors.map((e) => ({ e, severity: 'error' as const }));
+    if (!result.ok) errors += result.errors.length;
+    for (const { e, severity } of list) problems.push({ file: e.file, line: e.line, column: e.column, code: e.code, severity, message: e.detail });
+  }
+  out.write(`${JSON.stringify(problems, null, 2)}\n`);
+  return { errors };
+}
+
+export async function zoneCheck(paths: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, dnssecKeys?: string, json = false): Promise<ZoneCheckOutcome> {
   const files = await findZoneFiles(paths);
+  if (json) return zoneCheckJson(files, out);
   let errors = 0;
   let keys: Map<string, DnssecKey[]> | undefined;
   if (dnssecKeys !== undefined) {
@@ -52,8 +77,9 @@ export function zoneCommand(): Command {
     .description('check zone files for errors (exit 0 if clean, 1 with every error as file:line:column: message)')
     .argument('<file...>', 'zone files or directories of *.zone files')
     .option('--dnssec-keys <dir>', 'also read the BIND key files in this directory and say how each zone would be signed')
-    .action(async (paths: string[], opts: { dnssecKeys?: string }) => {
-      const { errors } = await zoneCheck(paths, process.stdout, process.stderr, opts.dnssecKeys);
+    .option('--json', 'print every error and warning as JSON with its file, line, column and code', false)
+    .action(async (paths: string[], opts: { dnssecKeys?: string; json: boolean }) => {
+      const { errors } = await zoneCheck(paths, process.stdout, process.stderr, opts.dnssecKeys, opts.json);
       if (errors > 0) throw new CliExit(1);
     });
   return zone;

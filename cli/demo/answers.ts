@@ -10,6 +10,19 @@ import type { Pool } from '../../model/zone.js';
 export function describeAnswers(label: string, pool: Pool, plan: AnswerPlan): string {
   if (plan.kind === 'nodata') return `${label} → no records (all down, all-down=nodata)`;
   if (plan.kind === 'servfail') return `${label} → SERVFAIL (all down, all-down=servfail)`;
+  if (plan.kind === 'cname') return `${label} → CNAME ${plan.target} (no site up, all-down=cname:)`;
+  if (plan.routing) {
+    // Issue 12: per site list, the site answering it and its members.
+    const routing = plan.routing;
+    const parts = routing.lists.map((list, route) => {
+      const outcome = routing.routes[route];
+      if (!outcome || outcome.kind === 'down') return `${list.join('>')}: all down`;
+      const members = new Set<string>();
+      for (let v = outcome.first; v < outcome.first + outcome.count; v++) for (const i of plan.variants[v] ?? []) members.add(pool.members[i]?.address ?? '?');
+      return `${list.join('>')}: ${outcome.kind === 'site' ? outcome.site : 'all down, serve-all'} ${[...members].join(' ')}`;
+    });
+    return `${label} → ${parts.join(' | ')}`;
+  }
   const shares = describePlan(pool, plan);
   const oneAtATime = pool.config.answers !== 'all' && shares.some((s) => s.first > 0 && s.first < 1);
   const answered = shares.filter((s) => (oneAtATime ? s.first : s.inclusion) > 0);

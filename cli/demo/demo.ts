@@ -107,6 +107,7 @@ export class Demo {
       `  dig ${at} www.demo.test +short`,
       `  for i in 1 2 3 4 5 6; do dig ${at} api.demo.test +short; done`,
       `  dig ${at} app.demo.test +short`,
+      `  dig ${at} geo.demo.test +short +subnet=198.51.100.0/24     (site east; without +subnet: west)`,
       ...(first ? [`  curl http://${first.address}:${first.port}/`] : []),
       '',
       'Take a backend down and up again:',

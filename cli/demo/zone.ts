@@ -19,6 +19,7 @@ export const DEMO_POOLS: readonly DemoPoolInfo[] = [
   { name: 'www', summary: 'round robin: every healthy backend in each answer, rotated' },
   { name: 'api', summary: 'weighted 3:2:1, one address per answer' },
   { name: 'app', summary: 'failover: backend 1; backend 2 if 1 is down; backend 3 is the backup' },
+  { name: 'geo', summary: 'sites: clients in 198.51.100.0/24 go to site east (backend 3), others to west (1, 2); each fails over to the other' },
 ];
 
 const API_WEIGHTS = [3, 2, 1];
@@ -62,6 +63,13 @@ export function demoZoneText(backends: readonly DemoBackendInfo[]): string {
     '; app: failover groups; the backup answers only when every other member is down.',
     ';@pool app policy=failover answers=1 check=web',
     ...records('app', (_b, i) => (i === 0 ? ['priority=1'] : i === 1 ? ['priority=2'] : ['backup'])),
+    '',
+    '; geo: sites. ECS (or source) 198.51.100.0/24 prefers east, everyone else west; a site is up',
+    '; while half its weight is; when neither is, a CNAME to a fallback host.',
+    ';@map demo net:198.51.100.0/24=east>west default=west>east',
+    ';@pool geo policy=round-robin check=web map=demo site-threshold=50% all-down=cname:sorry.demo.test.',
+    ...records('geo', (_b, i) => [i < 2 ? 'site=west' : 'site=east']),
+    'sorry 5 IN A 192.0.2.99',
     '',
   ].join('\n');
 }

@@ -210,9 +210,16 @@ export function rondoPoolSection(pool: PoolReport): string {
   }
   out.push('<table><thead><tr><th>member</th><th>weight</th><th>intended</th><th>answered first</th><th>included</th><th>estimated</th><th>measured</th></tr></thead><tbody>');
   for (const m of pool.members) {
-    out.push('<tr><td>' + rondoEscape(m.label) + '</td><td>' + rondoEscape(m.weight) + '</td><td>' + rondoPercent(m.targetShare) + '</td><td>' + rondoPercent(m.firstShare) + '</td><td>' + rondoPercent(m.includedShare) + '</td><td>' + rondoPercent(m.estimatedShare) + '</td><td>' + rondoPercent(m.measuredShare) + '</td></tr>');
+    out.push('<tr><td>' + rondoEscape(m.site !== undefined ? m.label + ' @' + m.site : m.label) + '</td><td>' + rondoEscape(m.weight) + '</td><td>' + rondoPercent(m.targetShare) + '</td><td>' + rondoPercent(m.firstShare) + '</td><td>' + rondoPercent(m.includedShare) + '</td><td>' + rondoPercent(m.estimatedShare) + '</td><td>' + rondoPercent(m.measuredShare) + '</td></tr>');
   }
   out.push('</tbody></table>');
+  if (pool.sites && pool.sites.length > 0) {
+    out.push('<table class="sites"><thead><tr><th>site</th><th>members</th><th>answered</th><th>estimated</th><th>measured</th><th>skew in site (CV)</th></tr></thead><tbody>');
+    for (const s of pool.sites) {
+      out.push('<tr><td>' + rondoEscape(s.site) + '</td><td>' + rondoEscape(s.members.join(' ')) + '</td><td>' + rondoPercent(s.answeredShare) + '</td><td>' + rondoPercent(s.estimatedShare) + '</td><td>' + rondoPercent(s.measuredShare) + '</td><td>' + (s.skew ? s.skew.cv.toFixed(3) : '–') + '</td></tr>');
+    }
+    out.push('</tbody></table>');
+  }
   out.push('<div class="charts">' + rondoShareChart(pool) + rondoDrainChart(pool) + rondoResolverChart(pool) + '</div>');
   out.push('<table><thead><tr><th>skew of</th><th>max/min</th><th>overload</th><th>CV</th><th>Gini</th></tr></thead><tbody>');
   for (const s of pool.skew) {

@@ -26,9 +26,18 @@ export function renderPoolTable(pool: PoolReport): string {
   out.push(
     formatTable(
       ['member', 'weight', 'intended', 'answered', 'included', 'estimated', 'measured'],
-      pool.members.map((m) => [m.label, String(m.weight), pct(m.targetShare), pct(m.firstShare), pct(m.includedShare), pct(m.estimatedShare), pct(m.measuredShare)]),
+      pool.members.map((m) => [m.site !== undefined ? `${m.label} @${m.site}` : m.label, String(m.weight), pct(m.targetShare), pct(m.firstShare), pct(m.includedShare), pct(m.estimatedShare), pct(m.measuredShare)]),
     ),
   );
+  if (pool.sites && pool.sites.length > 0) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['site', 'members', 'answered', 'estimated', 'measured', 'skew in site (CV)'],
+        pool.sites.map((s) => [s.site, s.members.join(' '), pct(s.answeredShare), pct(s.estimatedShare), pct(s.measuredShare), s.skew ? num(s.skew.cv) : '-']),
+      ),
+    );
+  }
   out.push('');
   out.push(
     formatTable(

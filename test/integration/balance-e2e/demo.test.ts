@@ -27,6 +27,10 @@ describe('rondo demo', () => {
     expect(await addressSet(dns, 'www.demo.test')).toEqual([...addresses].sort());
     expect((await query(dns, 'api.demo.test')).addresses).toHaveLength(1);
     expect((await query(dns, 'app.demo.test')).addresses).toEqual([addresses[0]]);
+    // Sites (issue 12): 198.51.100.0/24 goes to east (backend 3), everyone else to west (1 and 2).
+    expect([...(await query(dns, 'geo.demo.test')).addresses].sort()).toEqual([addresses[0], addresses[1]].sort());
+    expect((await query(dns, 'geo.demo.test', { clientIp: '198.51.100.7' })).addresses).toEqual([addresses[2]]);
+    expect(intro).toMatch(/geo → east>west: east \S+ \| west>east: west \S+ \S+/);
 
     await expect.poll(() => lines.filter((l) => / is up \(passed/.test(l)).length, DEMO_POLL).toBe(3);
 
@@ -52,7 +56,7 @@ describe('rondo demo', () => {
       if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
       const targets = result.zone.targets.map((t) => `${t.address}:${t.port}`).sort();
       expect(targets).toEqual(layout.map((b) => `${b.address}:${b.port}`).sort());
-      expect(result.zone.pools.map((p) => `${p.name} ${p.config.policy}`)).toEqual(['www.demo.test. round-robin', 'api.demo.test. weighted', 'app.demo.test. failover']);
+      expect(result.zone.pools.map((p) => `${p.name} ${p.config.policy}`)).toEqual(['www.demo.test. round-robin', 'api.demo.test. weighted', 'app.demo.test. failover', 'geo.demo.test. round-robin']);
     }
   });
 });

@@ -30,6 +30,8 @@ export interface UnboundOptions {
   readonly stubPort: number;
   /** Source address of its upstream queries (its resolver key at Rondo). */
   readonly outgoing: string;
+  /** EDNS Client Subnet mode (issue 12): `subnetcache iterator`, sending each client's /24 to the stub. */
+  readonly ecs?: boolean;
 }
 
 export interface Unbound {
@@ -58,7 +60,8 @@ function config(dir: string, port: number, o: UnboundOptions): string {
     `  pidfile: "${path.join(dir, 'unbound.pid')}"`,
     '  access-control: 127.0.0.0/8 allow',
     '  do-not-query-localhost: no',
-    '  module-config: "iterator"',
+    o.ecs ? '  module-config: "subnetcache iterator"' : '  module-config: "iterator"',
+    ...(o.ecs ? [`  send-client-subnet: ${o.stubHost}`, '  max-client-subnet-ipv4: 24'] : []),
     '  qname-minimisation: no',
     '  cache-min-ttl: 0',
     '  prefetch: no',
@@ -171,11 +174,14 @@ export class DnsClient {
   private readonly pending = new Map<number, { resolve: (a: DnsAnswer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = Math.floor(Math.random() * 0xffff);
 
+  /** `localAddress`: send from this address (a client's own address, for ECS tests). */
   constructor(
     private readonly host: string,
     private readonly port: number,
     private readonly timeoutMs = 2000,
+    localAddress?: string,
   ) {
+    if (localAddress !== undefined) this.socket.bind({ address: localAddress, port: 0 });
     this.socket.on('message', (msg) => {
       if (msg.length < 12) return;
       const entry = this.pending.get(msg.readUInt16BE(0));

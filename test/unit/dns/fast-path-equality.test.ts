@@ -2,7 +2,8 @@
  * Issue 6: the UDP fast path and the full path give byte-for-byte the same answer for the same
  * question and state. Two worlds (same zones, same seeded selector, same health events) answer
  * the same stream of queries: one through the fast path first, the other through the full path
- * only. The stream mixes every policy, random case, with and without OPT (small, large and odd
+ * only. The stream mixes every policy (and a pool with map=, issue 12, from several client
+ * addresses), random case, with and without OPT (small, large and odd
  * payload sizes, the DO bit, cookies, ECS, EDNS version 1), odd flags, other types, names that go
  * elsewhere (CNAME, wildcard, referral, NXDOMAIN, not ours), truncation, all-down pools and
  * malformed messages, with health changes and a zone reload in between.
@@ -80,11 +81,20 @@ ll   IN A 192.0.2.82
 
 ;@pool big policy=round-robin answers=all
 ${bigPool}
+
+;@map m net:198.51.100.0/25=eu>us net:2001:db8:1::/48=ap>us default=us>eu
+;@pool geo policy=weighted answers=1 check=web map=m all-down=cname:sorry.example.org.
+geo  20 IN A 192.0.2.60 ;@ site=us weight=2
+geo  20 IN A 192.0.2.61 ;@ site=us
+geo  20 IN A 192.0.2.62 ;@ site=eu
+geo  20 IN A 192.0.2.63 ;@ site=ap
+geo  20 IN AAAA 2001:db8::60 ;@ site=us
+geo  20 IN AAAA 2001:db8::62 ;@ site=eu
 ${extra}
 `;
 }
 
-const NAMES = ['rr', 'w', 'r', 'wr', 'fo', 'st', 'fast', 'll', 'big', 'one', 'ns1', 'txt', 'gen', 'gen6', 'alias', 'x.wild', 'sub', 'ns.sub', 'nope', '@', 'a.nope'];
+const NAMES = ['rr', 'w', 'r', 'wr', 'fo', 'st', 'fast', 'll', 'big', 'geo', 'geo', 'one', 'ns1', 'txt', 'gen', 'gen6', 'alias', 'x.wild', 'sub', 'ns.sub', 'nope', '@', 'a.nope'];
 const TYPES = [1, 1, 1, 28, 28, 16, 15, 255, 5, 6];
 const CLIENTS: [string, 4 | 6][] = [
   ['198.51.100.7', 4],
