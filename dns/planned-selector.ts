@@ -12,7 +12,7 @@ import type { Logger } from '../lib/logger.js';
 import { systemRandom, type Random } from '../lib/random.js';
 import type { AnswerPlan, PickContext, PlanBuilder } from '../balance/types.js';
 import type { HealthChange, HealthSource, HealthView } from '../model/health.js';
-import type { Pool, PoolMember } from '../model/zone.js';
+import { RRType, type Pool, type PoolIndex, type PoolMember, type Zone } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
 
@@ -75,6 +75,8 @@ export class PlannedSelector implements PoolSelector {
   private poolsByTarget = new Map<string, Pool[]>();
   /** pool name -> pools (A and AAAA), for member overrides. */
   private poolsByName = new Map<string, Pool[]>();
+  /** Pools of compactly compiled zones, found on demand (by name for member overrides). */
+  private lazyIndexes: readonly PoolIndex[] = [];
   private readonly allDownPools = new Set<string>();
   private readonly random: Random;
   private readonly log: Logger;
@@ -92,7 +94,7 @@ export class PlannedSelector implements PoolSelector {
   }
 
   /** Tell the selector which pools are served now (after every zone load). */
-  setPools(pools: Iterable<Pool>): void {
+  setPools(pools: Iterable<Pool>, alsoServed?: (key: string) => boolean): void {
     const byTarget = new Map<string, Pool[]>();
     const byName = new Map<string, Pool[]>();
     const keys = new Set<string>();
@@ -112,7 +114,24 @@ export class PlannedSelector implements PoolSelector {
     this.poolsByTarget = byTarget;
     this.poolsByName = byName;
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
-    for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+    for (const key of this.counters.keys()) if (!keys.has(key) && !alsoServed?.(key)) this.counters.delete(key);
+  }
+
+  /**
+   * Tell the selector which zones are served now (after every zone load). A compactly compiled
+   * zone (with a poolIndex) costs only its checked pools here: the others are found when asked.
+   */
+  setZones(zones: readonly Zone[]): void {
+    const eager: Pool[] = [];
+    const indexes: PoolIndex[] = [];
+    for (const zone of zones) {
+      if (zone.poolIndex) {
+        indexes.push(zone.poolIndex);
+        eager.push(...zone.poolIndex.checked());
+      } else eager.push(...zone.pools);
+    }
+    this.lazyIndexes = indexes;
+    this.setPools(eager, (key) => indexes.some((index) => index.has(key)));
   }
 
   /** Sets (or with undefined removes) the observer told about every pool answer. */
@@ -179,7 +198,16 @@ export class PlannedSelector implements PoolSelector {
   private onHealthChange(change: HealthChange): void {
     const affected = new Set<Pool>();
     for (const id of change.changed) for (const pool of this.poolsByTarget.get(id) ?? []) affected.add(pool);
-    for (const m of change.changedMembers ?? []) for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
+    for (const m of change.changedMembers ?? []) {
+      for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
+      for (const index of this.lazyIndexes) {
+        for (const type of [RRType.A, RRType.AAAA]) {
+          const pool = index.find(m.pool, type);
+          // Only pools already planned need a rebuild: the others get the current view on first use.
+          if (pool && this.states.has(pool)) affected.add(pool);
+        }
+      }
+    }
     for (const pool of affected) this.rebuild(pool, change.view);
   }
 

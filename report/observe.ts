@@ -247,7 +247,7 @@ export class Observer {
   }
 
   /** Forgets pools no longer served; their indices stay reserved. */
-  retainPools(keys: ReadonlySet<string>): void {
+  retainPools(keys: { has(key: string): boolean }): void {
     for (const [key, index] of this.poolIndex) {
       const table = this.pools[index];
       if (table && !keys.has(key)) {

@@ -213,7 +213,13 @@ export class AdminService implements Stoppable {
       zones: () => runtime.zones().map((z): StatusZoneSource => ({ origin: z.origin, file: z.file, serial: serial(z), pools: z.pools })),
       health: () => runtime.store.view(),
       allDown: (key) => {
-        for (const z of runtime.zones()) for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
+        for (const z of runtime.zones()) {
+          if (z.poolIndex) {
+            const slash = key.lastIndexOf('/');
+            const pool = z.poolIndex.find(key.slice(0, slash), key.endsWith('/AAAA') ? 28 : 1);
+            if (pool) return runtime.selector.planFor(pool).allDown;
+          } else for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
+        }
         return false;
       },
       dns: () => {

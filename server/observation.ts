@@ -27,13 +27,13 @@ export class AnswerObservation implements AnswerObserver {
   }
 
   /** The pools served now (after every zone load): registers them, forgets pools no longer served. */
-  setPools(pools: readonly Pool[]): void {
+  setPools(pools: readonly Pool[], alsoServed?: (key: string) => boolean): void {
     const keys = new Set<string>();
     for (const pool of pools) {
       keys.add(pool.key);
       this.index.set(pool, this.observer.registerPool(pool));
     }
-    this.observer.retainPools(keys);
+    this.observer.retainPools(alsoServed ? { has: (key) => keys.has(key) || alsoServed(key) } : keys);
   }
 
   onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void {

@@ -213,12 +213,15 @@ export class Runtime {
   /** Tells the selector, the store and the scheduler what the served zones contain now. */
   private applyPools(): void {
     const zones = this.zones();
-    const pools = zones.flatMap((z) => z.pools);
-    this.selector.setPools(pools);
-    this.observation?.setPools(pools);
+    this.selector.setZones(zones);
+    // Compactly compiled zones register their pools with the observer on first answer.
+    this.observation?.setPools(
+      zones.flatMap((z) => (z.poolIndex ? [] : z.pools)),
+      (key) => zones.some((z) => z.poolIndex?.has(key) === true),
+    );
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
-    this.store.setTargets?.(targetQuorums(zones));
+    this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
     this.scheduler?.setTargets([...targets.values()]);
   }
 }
