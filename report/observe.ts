@@ -47,7 +47,8 @@ export interface ObserverOptions {
 
 export const DEFAULT_MAX_RESOLVERS = 200_000;
 export const DEFAULT_IDLE_MS = 3_600_000;
-const INITIAL_CAPACITY = 64;
+/** Resolver rows a pool starts with on its first answer (doubling after): most pools of a large zone see few resolvers. */
+const INITIAL_CAPACITY = 4;
 const HIST_MAX = 0xffff;
 
 // One row of numbers per (pool, resolver), so a record() touches one or two cache lines.

@@ -174,7 +174,7 @@ export class Runtime {
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
     this.serveZone(zone);
-    this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.pools.length, reload: previous !== undefined }, 'zone loaded');
+    this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.poolIndex?.count ?? zone.pools.length, reload: previous !== undefined }, 'zone loaded');
   }
 
   /** Puts a loaded zone in the registry: signed (apex keys added, signatures made) when it has keys. */

@@ -11,6 +11,8 @@
  * pool on first use, keeping what it decoded so a Pool stays one object (plans and pre-encoded
  * answers are kept per Pool object).
  *
+ * A record's `display` (its owner as written) is its node's: the answers write the RRset's.
+ *
  * Incremental reload: a CompactZone made with the previous version of the same zone hands out
  * the previous Pool object for a pool whose configuration, TTL and members did not change, so its
  * plan, rotation and encodings carry on; a changed pool is a new object (one new plan, one new
@@ -276,7 +278,6 @@ export class CompactZone implements Zone {
     }
     this.previous = previous instanceof CompactZone && previous.origin === data.origin ? previous : undefined;
     this.nodes = new CompactNodes(this, nodeCount);
-    const self = this;
     this.poolIndex = {
       get count() {
         return poolCount;
@@ -285,9 +286,6 @@ export class CompactZone implements Zone {
       checked: () => this.checked(),
       has: (key) => this.hasPoolKey(key),
     };
-    // The previous version is only needed until every pool it had materialised was asked for;
-    // drop it once this version has taken over (see adopt()).
-    void self;
   }
 
   get delegations(): readonly string[] {

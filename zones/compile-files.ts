@@ -15,6 +15,7 @@ import { includeReader, parseZoneText, type LoadOptions } from './load.js';
 import { zoneError } from './diagnostics.js';
 import { encodeZone, type CompactZoneData } from './compact.js';
 import type { ZoneCode } from './codes.js';
+import { fastCompile } from './fast-compile.js';
 
 export interface CompileJob {
   /** The top zone file, as messages name it. */
@@ -97,6 +98,11 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
     texts.set(f, text);
     return text;
   };
+  // The fast lane (no object per record) when it is sure to compile what the full pipeline would.
+  if (job.options?.origin === undefined && !/\$include/i.test(topText)) {
+    const fast = fastCompile(topText, job.file);
+    if (fast) return { status: 'loaded', hash: hashOf([top], texts), deps: [top], files: [job.file], zone: fast, warnings: [], durationMs: performance.now() - started };
+  }
   const allowOutside = job.options?.allowIncludeOutside === true;
   const result = parseZoneText(topText, job.file, { ...job.options, readInclude: includeReader(rootReal, allowOutside, read) });
   const files = result.files ?? [job.file];
