@@ -294,6 +294,7 @@ export class AdminService implements Stoppable {
       },
       health: () => runtime.store.view(),
       zoneLoads: () => runtime.zoneLoads.entries(),
+      zoneWorkerCrashes: () => runtime.zoneWorkerCrashes(),
       ...(runtime.signer
         ? {
             dnssec: () => {

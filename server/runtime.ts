@@ -141,6 +141,16 @@ export class Runtime {
     this.observation?.start();
   }
 
+  /** Zone worker threads that died during a compile since start (each restarted; see ZoneCompiler). */
+  zoneWorkerCrashes(): number {
+    return this.watcher?.compiler.stats.crashes ?? 0;
+  }
+
+  /** The zone compiler (its stats, and its 'crash' events), once started. */
+  get zoneCompiler(): ZoneWatcher['compiler'] | undefined {
+    return this.watcher?.compiler;
+  }
+
   /** SIGHUP: reload every zone whose file changed. */
   async reload(): Promise<void> {
     await this.watcher?.reloadAll();
