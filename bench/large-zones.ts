@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freeDnsPort, RONDO_CLI, assertCliBuilt } from './lib/rondo-process.js';
 import { which } from './lib/proc.js';
@@ -112,9 +112,17 @@ function rssMb(pid: number): { rss: number; hwm: number } {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** CPU seconds (user + system) a process has used so far, all threads. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface Started {
   child: ChildProcess;
   loadMs: number;
+  /** CPU seconds used until the last name answered: less noisy than wall time on a shared machine. */
+  cpuS: number;
   rssMb: number;
   peakMb: number;
   output: () => string;
@@ -141,9 +149,10 @@ async function startAndTime(command: string, args: string[], port: number, lastN
       await sleep(5);
     }
     const loadMs = performance.now() - t0;
+    const cpuS = cpuSeconds(child.pid ?? 0);
     await sleep(2000); // settle: the zone worker ends, the heap shrinks
     const { rss, hwm } = rssMb(child.pid ?? 0);
-    return { child, loadMs, rssMb: rss, peakMb: hwm, output: () => text };
+    return { child, loadMs, cpuS, rssMb: rss, peakMb: hwm, output: () => text };
   } finally {
     client.close();
   }
@@ -299,6 +308,7 @@ if (!which('knotd')) {
   console.error('knotd not installed (apt-get install -y knot)');
   process.exit(2);
 }
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin); reload under ${QPS} queries/s`);
 let failed = false;
 const fmt = (n: number, d = 2) => n.toFixed(d);
@@ -318,6 +328,7 @@ for (const names of SIZES) {
   console.log(`| | Knot | Rondo | ratio | bound |`);
   console.log(`|---|---|---|---|---|`);
   console.log(`| start until the last name answers | ${fmt(row.knot.loadMs / 1000)} s | ${fmt(row.rondo.loadMs / 1000)} s | ${fmt(loadRatio, 1)}× | ≤ 3× ${mark(ok.load)} |`);
+  console.log(`| CPU used until then | ${fmt(row.knot.cpuS)} s | ${fmt(row.rondo.cpuS)} s | ${fmt(row.rondo.cpuS / row.knot.cpuS, 1)}× | |`);
   console.log(`| RSS once serving (peak) | ${fmt(row.knot.rssMb, 0)} MB (${fmt(row.knot.peakMb, 0)}) | ${fmt(row.rondo.rssMb, 0)} MB (${fmt(row.rondo.peakMb, 0)}) | ${fmt(rssRatio, 1)}× | ≤ 6× ${mark(ok.rss)} |`);
   console.log(
     `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
