@@ -367,9 +367,10 @@ export class CompactZone implements Zone {
 
   private text(off: number, len: number): string {
     const chars = this.data.chars;
+    // Names are at most 255 octets of presentation text (escapes included, under 1,024 chars).
+    if (len <= 1024) return String.fromCharCode.apply(null, chars.subarray(off, off + len) as unknown as number[]);
     let s = '';
-    // Chunks keep String.fromCharCode's argument list short.
-    for (let i = off; i < off + len; i += 4096) s += String.fromCharCode(...chars.subarray(i, Math.min(off + len, i + 4096)));
+    for (let i = off; i < off + len; i += 1024) s += String.fromCharCode.apply(null, chars.subarray(i, Math.min(off + len, i + 1024)) as unknown as number[]);
     return s;
   }
 
