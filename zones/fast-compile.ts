@@ -12,12 +12,11 @@
  * that entry, with the origin, owner and TTL in force), so their rdata is the parser's own.
  * test/unit/zones/fast-compile.test.ts holds both lanes to the same zone.
  */
-import { RRType, type PoolConfig, type Rdata } from '../model/zone.js';
+import { DEFAULT_POOL_CONFIG, RRType, type PoolConfig, type Rdata } from '../model/zone.js';
 import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
-import { DEFAULT_POOL_CONFIG } from './compile.js';
 import type { CompactZoneData } from './compact.js';
 
 const NODE_W = 5;
