@@ -6,6 +6,7 @@
  * (errors as plain objects, the zone as transferable buffers) so it crosses a thread cheaply.
  */
 import { readFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import { realpath } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -73,7 +74,7 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   const deps0 = job.deps && job.deps.length > 0 ? job.deps : [top];
   for (const dep of deps0) {
     try {
-      texts.set(dep, await readFile(dep, 'utf8'));
+      texts.set(dep, decode(await readFile(dep)));
     } catch {
       // Missing: the hash records it; the parser reports it.
     }
@@ -94,7 +95,7 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   const read = (f: string): string => {
     const cached = texts.get(f);
     if (cached !== undefined) return cached;
-    const text = readFileSync(f, 'utf8');
+    const text = decode(readFileSync(f));
     texts.set(f, text);
     return text;
   };
@@ -111,6 +112,11 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   if (!result.ok) return { status: 'failed', hash, deps, files, errors: result.errors.map(toPlain), durationMs: performance.now() - started };
   const zone = encodeZone(result.zone);
   return { status: 'loaded', hash, deps, files, zone, warnings: result.warnings.map(toPlain), durationMs: performance.now() - started };
+}
+
+/** UTF-8 text; pure ASCII (the usual zone file) is decoded as Latin-1, the same string, faster. */
+function decode(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 export function hashOf(deps: readonly string[], texts: ReadonlyMap<string, string>): string {

@@ -153,6 +153,7 @@ class FastCompiler {
   private readonly otherKeys = new Map<number, string>();
   private readonly pools = new Map<string, PoolConfig>();
   private readonly poolConfigCache = new Map<string, PoolConfig>();
+  private lastPool: { origin: NameOrigin | undefined; rest: string; config: PoolConfig } | undefined;
   private soa: { node: number; display: string } | undefined;
   private recordCount = 0;
 
@@ -329,11 +330,15 @@ class FastCompiler {
     p = this.skip(headEnd, end);
     const ownerEnd = this.wordEnd(p, end);
     const ownerToken = text.slice(p, ownerEnd);
-    const rest = text.slice(ownerEnd, end);
-    const key = `${this.origin?.display ?? ''}\u0000${rest}`;
-    let config = this.poolConfigCache.get(key);
     const owner = parseName(ownerToken, this.origin);
     if (!owner.ok) decline();
+    // Pool lines of a large zone mostly repeat their settings: the last ones are reused unsliced.
+    let config: PoolConfig | undefined;
+    const last = this.lastPool;
+    if (last && last.origin === this.origin && end - ownerEnd === last.rest.length && text.startsWith(last.rest, ownerEnd)) config = last.config;
+    const rest = config ? '' : text.slice(ownerEnd, end);
+    const key = config ? '' : `${this.origin?.display ?? ''}\u0000${rest}`;
+    if (!config) config = this.poolConfigCache.get(key);
     if (!config) {
       let failed = false;
       const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
@@ -343,6 +348,7 @@ class FastCompiler {
       config = parsed.config;
       this.poolConfigCache.set(key, config);
     }
+    if (rest !== '') this.lastPool = { origin: this.origin, rest, config };
     if (config.check !== undefined) decline();
     if (!owner.ok) return;
     if (this.pools.has(owner.name)) decline();
