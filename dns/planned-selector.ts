@@ -56,6 +56,8 @@ export interface PlannedSelectorStats {
 
 const NODATA: Selection = { kind: 'nodata' };
 const SERVFAIL: Selection = { kind: 'servfail' };
+/** Counters checked per event-loop turn after a reload of compactly compiled zones. */
+const COUNTER_SWEEP_SLICE = 2_000;
 /** The sequence wraps before it leaves the small-integer range. */
 const SEQ_WRAP = 0x7fffffff;
 
@@ -114,8 +116,27 @@ export class PlannedSelector implements PoolSelector {
     this.poolsByTarget = byTarget;
     this.poolsByName = byName;
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
-    for (const key of this.counters.keys()) if (!keys.has(key) && !alsoServed?.(key)) this.counters.delete(key);
+    if (!alsoServed) {
+      for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+      return;
+    }
+    // Compactly compiled zones: a lookup per counter (one per pool ever asked for, 100,000 in a
+    // large zone) runs in slices over later turns, so the reload itself stays short.
+    const pending = [...this.counters.keys()];
+    const generation = ++this.counterSweeps;
+    const slice = (from: number): void => {
+      if (generation !== this.counterSweeps) return; // a newer setPools took over
+      const to = Math.min(pending.length, from + COUNTER_SWEEP_SLICE);
+      for (let i = from; i < to; i++) {
+        const key = pending[i] as string;
+        if (!keys.has(key) && !alsoServed(key)) this.counters.delete(key);
+      }
+      if (to < pending.length) setImmediate(slice, to);
+    };
+    if (pending.length > 0) setImmediate(slice, 0);
   }
+
+  private counterSweeps = 0;
 
   /**
    * Tell the selector which zones are served now (after every zone load). A compactly compiled
