@@ -54,11 +54,15 @@ export interface CompactZoneData {
   readonly cuts: Int32Array;
   /** Node index of the apex. */
   readonly apex: number;
+  /** Per pool, its first member row; one more entry at the end (the member count). */
+  readonly memberStart: Int32Array;
+  /** Pools with at least one checked member. */
+  readonly checkedPools: Int32Array;
 }
 
 /** The buffers to list when posting `data`. */
 export function transferList(data: CompactZoneData): ArrayBuffer[] {
-  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts].map((a) => a.buffer as ArrayBuffer);
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools].map((a) => a.buffer as ArrayBuffer);
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -181,7 +185,15 @@ export function encodeZone(zone: Zone): CompactZoneData {
     n++;
   }
   // Members are stored per pool in pool order, so a pool's first member row is the running sum.
+  const memberStart = new Int32Array(zone.pools.length + 1);
+  const checkedPools: number[] = [];
+  zone.pools.forEach((p, i) => {
+    memberStart[i + 1] = (memberStart[i] ?? 0) + p.members.length;
+    if (p.members.some((m) => m.targetId !== undefined)) checkedPools.push(i);
+  });
   return {
+    memberStart,
+    checkedPools: Int32Array.from(checkedPools),
     version: 1,
     origin: zone.origin,
     display: zone.display,
@@ -271,11 +283,8 @@ export class CompactZone implements Zone {
     this.nodeCache = new Array<ZoneNode | undefined>(nodeCount);
     const poolCount = data.pools.length / POOL_W;
     this.poolCache = new Array<Pool | undefined>(poolCount);
-    this.memberStart = new Int32Array(poolCount + 1);
-    for (let p = 0; p < poolCount; p++) {
-      const rrset = data.pools[p * POOL_W] ?? 0;
-      this.memberStart[p + 1] = (this.memberStart[p] ?? 0) + (data.rrsets[rrset * RRSET_W + 3] ?? 0);
-    }
+    // Computed where the zone was compiled: nothing here is proportional to the zone's size.
+    this.memberStart = data.memberStart;
     this.previous = previous instanceof CompactZone && previous.origin === data.origin ? previous : undefined;
     this.nodes = new CompactNodes(this, nodeCount);
     this.poolIndex = {
@@ -473,15 +482,7 @@ export class CompactZone implements Zone {
   private checked(): readonly Pool[] {
     if (!this.checkedPools) {
       const out: Pool[] = [];
-      const d = this.data;
-      for (let p = 0; p < this.poolCache.length; p++) {
-        for (let m = this.memberStart[p] ?? 0; m < (this.memberStart[p + 1] ?? 0); m++) {
-          if ((d.members[m * MEMBER_W + 3] ?? -1) >= 0) {
-            out.push(this.pool(p));
-            break;
-          }
-        }
-      }
+      for (const p of this.data.checkedPools) out.push(this.pool(p));
       this.checkedPools = out;
     }
     return this.checkedPools;

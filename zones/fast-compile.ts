@@ -604,7 +604,12 @@ class FastCompiler {
         r++;
       }
     }
+    const poolCount = poolRows.length / POOL_W;
+    const memberStart = new Int32Array(poolCount + 1);
+    for (let p = 0; p < poolCount; p++) memberStart[p + 1] = (memberStart[p] ?? 0) + (rrsets[(poolRows[p * POOL_W] ?? 0) * RRSET_W + 3] ?? 0);
     return {
+      memberStart,
+      checkedPools: new Int32Array(0),
       version: 1,
       origin: apex,
       display: soa.display,
