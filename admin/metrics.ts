@@ -56,6 +56,8 @@ export interface MetricsSource {
   targets?(): readonly string[];
   health?(): HealthView;
   zoneLoads?(): Iterable<readonly [zone: string, counts: { readonly loaded: number; readonly failed: number }]>;
+  /** Zone worker threads that died during a compile (each is restarted). */
+  zoneWorkerCrashes?(): number;
   /** Present only when Redis is configured. */
   redisConnected?(): boolean;
   rrlStats?(): RrlStatsLike | undefined;
@@ -319,6 +321,19 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
           this.inc({ zone, result: 'loaded' }, c.loaded);
           this.inc({ zone, result: 'failed' }, c.failed);
         }
+      },
+    });
+  }
+
+  if (source.zoneWorkerCrashes) {
+    const crashes = source.zoneWorkerCrashes.bind(source);
+    new Counter({
+      name: 'rondo_zone_worker_crashes_total',
+      help: 'Zone compiler worker threads that died during a compile (out of memory, say); each is restarted and the zone retried once',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(crashes());
       },
     });
   }

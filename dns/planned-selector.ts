@@ -12,7 +12,7 @@ import type { Logger } from '../lib/logger.js';
 import { systemRandom, type Random } from '../lib/random.js';
 import type { AnswerPlan, PickContext, PlanBuilder } from '../balance/types.js';
 import type { HealthChange, HealthSource, HealthView } from '../model/health.js';
-import type { Pool, PoolMember } from '../model/zone.js';
+import { RRType, type Pool, type PoolIndex, type PoolMember, type Zone } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
 import type { GeoLookup, SiteMap } from '../model/site-map.js';
@@ -65,6 +65,8 @@ export interface PlannedSelectorStats {
 
 const NODATA: Selection = { kind: 'nodata' };
 const SERVFAIL: Selection = { kind: 'servfail' };
+/** Counters checked per event-loop turn after a reload of compactly compiled zones. */
+const COUNTER_SWEEP_SLICE = 2_000;
 
 /** What a mapped pool answers to a client none of whose sites is up, when the all-down rule gives no members. */
 function downSelection(pool: Pool): Selection {
@@ -95,6 +97,8 @@ export class PlannedSelector implements PoolSelector {
   private poolsByTarget = new Map<string, Pool[]>();
   /** pool name -> pools (A and AAAA), for member overrides. */
   private poolsByName = new Map<string, Pool[]>();
+  /** Pools of compactly compiled zones, found on demand (by name for member overrides). */
+  private lazyIndexes: readonly PoolIndex[] = [];
   private readonly allDownPools = new Set<string>();
   private readonly random: Random;
   private readonly log: Logger;
@@ -112,7 +116,7 @@ export class PlannedSelector implements PoolSelector {
   }
 
   /** Tell the selector which pools are served now (after every zone load). */
-  setPools(pools: Iterable<Pool>): void {
+  setPools(pools: Iterable<Pool>, alsoServed?: (key: string) => boolean): void {
     const byTarget = new Map<string, Pool[]>();
     const byName = new Map<string, Pool[]>();
     const keys = new Set<string>();
@@ -135,7 +139,43 @@ export class PlannedSelector implements PoolSelector {
     const view = this.options.health.view();
     for (const list of byName.values()) for (const pool of list) if (pool.siteMap) this.sites.noteStates(pool, view, this.log);
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
-    for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+    if (!alsoServed) {
+      for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+      return;
+    }
+    // Compactly compiled zones: a lookup per counter (one per pool ever asked for, 100,000 in a
+    // large zone) runs in slices over later turns, so the reload itself stays short.
+    const pending = [...this.counters.keys()];
+    const generation = ++this.counterSweeps;
+    const slice = (from: number): void => {
+      if (generation !== this.counterSweeps) return; // a newer setPools took over
+      const to = Math.min(pending.length, from + COUNTER_SWEEP_SLICE);
+      for (let i = from; i < to; i++) {
+        const key = pending[i] as string;
+        if (!keys.has(key) && !alsoServed(key)) this.counters.delete(key);
+      }
+      if (to < pending.length) setImmediate(slice, to);
+    };
+    if (pending.length > 0) setImmediate(slice, 0);
+  }
+
+  private counterSweeps = 0;
+
+  /**
+   * Tell the selector which zones are served now (after every zone load). A compactly compiled
+   * zone (with a poolIndex) costs only its checked pools here: the others are found when asked.
+   */
+  setZones(zones: readonly Zone[]): void {
+    const eager: Pool[] = [];
+    const indexes: PoolIndex[] = [];
+    for (const zone of zones) {
+      if (zone.poolIndex) {
+        indexes.push(zone.poolIndex);
+        eager.push(...zone.poolIndex.checked());
+      } else eager.push(...zone.pools);
+    }
+    this.lazyIndexes = indexes;
+    this.setPools(eager, (key) => indexes.some((index) => index.has(key)));
   }
 
   /** Sets (or with undefined removes) the observer told about every pool answer. */
@@ -244,7 +284,16 @@ export class PlannedSelector implements PoolSelector {
   private onHealthChange(change: HealthChange): void {
     const affected = new Set<Pool>();
     for (const id of change.changed) for (const pool of this.poolsByTarget.get(id) ?? []) affected.add(pool);
-    for (const m of change.changedMembers ?? []) for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
+    for (const m of change.changedMembers ?? []) {
+      for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
+      for (const index of this.lazyIndexes) {
+        for (const type of [RRType.A, RRType.AAAA]) {
+          const pool = index.find(m.pool, type);
+          // Only pools already planned need a rebuild: the others get the current view on first use.
+          if (pool && this.states.has(pool)) affected.add(pool);
+        }
+      }
+    }
     for (const pool of affected) this.rebuild(pool, change.view);
   }
 

@@ -30,8 +30,8 @@ const cutsByZone = new WeakMap<Zone, ReadonlySet<string>>();
 function cutsOf(zone: Zone): ReadonlySet<string> {
   let cuts = cutsByZone.get(zone);
   if (!cuts) {
-    const found = new Set<string>();
-    for (const node of zone.nodes.values()) {
+    const found = new Set<string>(zone.delegations ?? []);
+    if (!zone.delegations) for (const node of zone.nodes.values()) {
       if (node.name !== zone.origin && node.rrsets.has(RRType.NS)) found.add(node.name);
     }
     cuts = found;

@@ -227,4 +227,22 @@ export interface Zone {
   readonly size: number;
   /** `;@map` lines by name (absent or empty: none). */
   readonly maps?: ReadonlyMap<string, SiteMap>;
+  /**
+   * Present on zones compiled compactly (zones/compact.ts), whose `pools` and `nodes` are decoded
+   * on demand: the server reaches pools through this index instead of materialising every one.
+   */
+  readonly poolIndex?: PoolIndex;
+  /** Delegation points (names below the apex with NS), when the compiler listed them. */
+  readonly delegations?: readonly string[];
+}
+
+/** A zone's pools without materialising them all (a zone of 100,000 pools answers a few at a time). */
+export interface PoolIndex {
+  readonly count: number;
+  /** The pool at owner `name` (lowercase absolute) and `type` (A or AAAA), decoded on first use. */
+  find(name: string, type: number): Pool | undefined;
+  /** Every pool with at least one checked member (decoded: health changes rebuild their plans). */
+  checked(): readonly Pool[];
+  /** Whether a pool with this key (`name/A`, `name/AAAA`) exists. */
+  has(key: string): boolean;
 }

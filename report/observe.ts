@@ -48,7 +48,8 @@ export interface ObserverOptions {
 
 export const DEFAULT_MAX_RESOLVERS = 200_000;
 export const DEFAULT_IDLE_MS = 3_600_000;
-const INITIAL_CAPACITY = 64;
+/** Resolver rows a pool starts with on its first answer (doubling after): most pools of a large zone see few resolvers. */
+const INITIAL_CAPACITY = 4;
 const HIST_MAX = 0xffff;
 
 // One row of numbers per (pool, resolver), so a record() touches one or two cache lines.
@@ -248,7 +249,7 @@ export class Observer {
   }
 
   /** Forgets pools no longer served; their indices stay reserved. */
-  retainPools(keys: ReadonlySet<string>): void {
+  retainPools(keys: { has(key: string): boolean }): void {
     for (const [key, index] of this.poolIndex) {
       const table = this.pools[index];
       if (table && !keys.has(key)) {

@@ -216,7 +216,13 @@ export class AdminService implements Stoppable {
       health: () => runtime.store.view(),
       sites: (key) => currentSiteStates(runtime).filter((s) => s.pool === key).map((s) => ({ site: s.site, up: s.up, upShare: s.upShare, threshold: s.threshold })),
       allDown: (key) => {
-        for (const z of runtime.zones()) for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
+        for (const z of runtime.zones()) {
+          if (z.poolIndex) {
+            const slash = key.lastIndexOf('/');
+            const pool = z.poolIndex.find(key.slice(0, slash), key.endsWith('/AAAA') ? 28 : 1);
+            if (pool) return runtime.selector.planFor(pool).allDown;
+          } else for (const p of z.pools) if (p.key === key) return runtime.selector.planFor(p).allDown;
+        }
         return false;
       },
       dns: () => {
@@ -293,6 +299,7 @@ export class AdminService implements Stoppable {
       },
       health: () => runtime.store.view(),
       zoneLoads: () => runtime.zoneLoads.entries(),
+      zoneWorkerCrashes: () => runtime.zoneWorkerCrashes(),
       ...(runtime.signer
         ? {
             dnssec: () => {

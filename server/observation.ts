@@ -27,13 +27,29 @@ export class AnswerObservation implements AnswerObserver {
   }
 
   /** The pools served now (after every zone load): registers them, forgets pools no longer served. */
-  setPools(pools: readonly Pool[]): void {
+  setPools(pools: readonly Pool[], alsoServed?: (key: string) => boolean): void {
     const keys = new Set<string>();
     for (const pool of pools) {
       keys.add(pool.key);
       this.index.set(pool, this.observer.registerPool(pool));
     }
-    this.observer.retainPools(keys);
+    const retained = alsoServed ? { has: (key: string) => keys.has(key) || alsoServed(key) } : keys;
+    // With compactly compiled zones, asking whether each observed pool is still served costs a
+    // lookup per pool (100,000 of them in a large zone): done at the next sweep, not at the reload.
+    if (alsoServed) this.pendingRetain = retained;
+    else {
+      this.pendingRetain = undefined;
+      this.observer.retainPools(retained);
+    }
+  }
+
+  private pendingRetain: { has(key: string): boolean } | undefined;
+
+  private sweep(nowMs: number): void {
+    const retain = this.pendingRetain;
+    this.pendingRetain = undefined;
+    if (retain) this.observer.retainPools(retain);
+    this.observer.sweep(nowMs);
   }
 
   onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void {
@@ -54,7 +70,7 @@ export class AnswerObservation implements AnswerObserver {
 
   start(sweepIntervalMs = SWEEP_INTERVAL_MS): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.observer.sweep(Date.now()), sweepIntervalMs);
+    this.timer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.timer.unref();
   }
 

@@ -154,6 +154,16 @@ export class Runtime {
     this.observation?.start();
   }
 
+  /** Zone worker threads that died during a compile since start (each restarted; see ZoneCompiler). */
+  zoneWorkerCrashes(): number {
+    return this.watcher?.compiler.stats.crashes ?? 0;
+  }
+
+  /** The zone compiler (its stats, and its 'crash' events), once started. */
+  get zoneCompiler(): ZoneWatcher['compiler'] | undefined {
+    return this.watcher?.compiler;
+  }
+
   /** SIGHUP: reload every zone whose file changed. */
   async reload(): Promise<void> {
     await this.watcher?.reloadAll();
@@ -195,7 +205,7 @@ export class Runtime {
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
     this.serveZone(zone);
-    this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.pools.length, reload: previous !== undefined }, 'zone loaded');
+    this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.poolIndex?.count ?? zone.pools.length, reload: previous !== undefined }, 'zone loaded');
   }
 
   /** Puts a loaded zone in the registry: signed (apex keys added, signatures made) when it has keys. */
@@ -234,12 +244,15 @@ export class Runtime {
   /** Tells the selector, the store and the scheduler what the served zones contain now. */
   private applyPools(): void {
     const zones = this.zones();
-    const pools = zones.flatMap((z) => z.pools);
-    this.selector.setPools(pools);
-    this.observation?.setPools(pools);
+    this.selector.setZones(zones);
+    // Compactly compiled zones register their pools with the observer on first answer.
+    this.observation?.setPools(
+      zones.flatMap((z) => (z.poolIndex ? [] : z.pools)),
+      (key) => zones.some((z) => z.poolIndex?.has(key) === true),
+    );
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
-    this.store.setTargets?.(targetQuorums(zones));
+    this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
     this.scheduler?.setTargets([...targets.values()]);
   }
 }

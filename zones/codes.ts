@@ -5,6 +5,7 @@
 export const ZONE_CODES = {
   // Lexical and master-file syntax (RFC 1035 §5)
   ZONE_UNREADABLE: { class: 'ZoneSyntaxError', meaning: 'the zone file itself cannot be read' },
+  ZONE_COMPILER_CRASHED: { class: 'ZoneSyntaxError', meaning: 'the zone worker thread crashed twice on this zone (out of memory, say); the last good version is kept' },
   ZONE_LINE_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a logical line (parentheses included) is longer than 1 MiB' },
   ZONE_TOKEN_TOO_LONG: { class: 'ZoneSyntaxError', meaning: 'a single token is longer than 256 KiB' },
   ZONE_UNTERMINATED_STRING: { class: 'ZoneSyntaxError', meaning: 'a quoted string is not closed before the end of the line' },

@@ -6,15 +6,16 @@
  * only keeps the previous zone, and the completed write then loads.
  */
 import { EventEmitter } from 'node:events';
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import type { Zone } from '../model/zone.js';
-import { includeReader, parseZoneText, type LoadOptions, type LoadResult } from './load.js';
-import { zoneError } from './diagnostics.js';
+import type { LoadOptions } from './load.js';
+import { fromPlain } from './compile-files.js';
+import { CompactZone, compactBytes } from './compact.js';
+import { ZoneCompiler } from './zone-compiler.js';
 
 export interface ZoneWatcherOptions {
   /** Top zone files (as findZoneFiles returns them). */
@@ -31,6 +32,8 @@ export interface ZoneWatcherOptions {
   readonly pollIntervalMs?: number;
   /** Use fs.watch on the zones' directories; default true (false: polling and reloadAll only). */
   readonly useFsWatch?: boolean;
+  /** Where zones are compiled; default: a worker thread of this watcher's own (closed with it). */
+  readonly compiler?: ZoneCompiler;
 }
 
 export type ReloadOutcome = 'loaded' | 'failed' | 'unchanged' | 'closed';
@@ -43,7 +46,7 @@ interface WatchedZone {
   signatures: Map<string, string>;
   /** Hash of the content last loaded (or refused). */
   hash: string | undefined;
-  zone: Zone | undefined;
+  zone: CompactZone | undefined;
   timer: NodeJS.Timeout | undefined;
   running: Promise<ReloadOutcome> | undefined;
   pending: boolean;
@@ -61,12 +64,17 @@ export class ZoneWatcher extends EventEmitter {
   private polling = false;
   private closed = false;
   private started = false;
+  /** The zone compiler (worker thread): its stats and 'crash' events are the server's to report. */
+  readonly compiler: ZoneCompiler;
+  private readonly ownCompiler: boolean;
 
   constructor(private readonly options: ZoneWatcherOptions) {
     super();
     this.log = options.logger.child({ component: 'zones' });
     this.debounceMs = options.debounceMs ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
+    this.ownCompiler = options.compiler === undefined;
+    this.compiler = options.compiler ?? new ZoneCompiler({ logger: options.logger });
     for (const file of options.files) {
       this.zones.set(file, {
         file,
@@ -116,6 +124,7 @@ export class ZoneWatcher extends EventEmitter {
     for (const z of this.zones.values()) if (z.timer) clearTimeout(z.timer);
     for (const w of this.dirWatchers.values()) w.close();
     this.dirWatchers.clear();
+    if (this.ownCompiler) this.compiler.close();
   }
 
   // ---- change detection
@@ -199,70 +208,48 @@ export class ZoneWatcher extends EventEmitter {
     const started = performance.now();
     // Stat before reading: a write landing in between changes the signature and is seen again.
     const signatures = new Map<string, string>();
-    const texts = new Map<string, string>();
-    for (const dep of z.deps) {
-      signatures.set(dep, await signature(dep));
-      try {
-        texts.set(dep, await readFile(dep, 'utf8'));
-      } catch {
-        // Missing: the hash records it; the parser reports it.
-      }
-    }
-    const top = path.resolve(z.file);
-    if (hashOf(z.deps, texts) === z.hash) {
+    for (const dep of z.deps) signatures.set(dep, await signature(dep));
+    // Reading, hashing, parsing and compiling happen in the zone worker: nothing here stalls answers.
+    const outcome = await this.compiler.compile({ file: z.file, deps: z.deps, previousHash: z.hash, options: this.options.loadOptions });
+    if (this.closed) return 'closed';
+    if (outcome.status === 'unchanged') {
       z.signatures = signatures;
       this.log.debug({ file: z.file }, 'zone unchanged, reload skipped');
       this.emit('unchanged', z.file);
       return 'unchanged';
     }
-
-    const topText = texts.get(top);
-    let result: LoadResult;
-    let deps = [top];
-    if (topText === undefined) {
-      result = { ok: false, errors: [zoneError('ZONE_UNREADABLE', 'cannot read zone file', { file: z.file, line: 1, column: 1 })] };
-    } else {
-      let rootReal: string;
-      try {
-        rootReal = path.dirname(await realpath(top));
-      } catch {
-        rootReal = path.dirname(top);
-      }
-      const read = (f: string) => {
-        const cached = texts.get(f);
-        if (cached !== undefined) return cached;
-        const text = readFileSync(f, 'utf8');
-        texts.set(f, text);
-        return text;
-      };
-      const allowOutside = this.options.loadOptions?.allowIncludeOutside === true;
-      result = parseZoneText(topText, z.file, { ...this.options.loadOptions, readInclude: includeReader(rootReal, allowOutside, read) });
-      deps = (result.files ?? [z.file]).map((f) => path.resolve(f));
-    }
+    const deps = [...outcome.deps];
     for (const dep of deps) if (!signatures.has(dep)) signatures.set(dep, await signature(dep));
     z.deps = deps;
     z.signatures = signatures;
-    z.hash = hashOf(deps, texts);
+    z.hash = outcome.hash;
     if (this.closed) return 'closed';
     this.watchDirectories(z);
 
     const durationMs = Math.round(performance.now() - started);
-    if (result.ok) {
-      const { zone } = result;
+    if (outcome.status === 'loaded') {
+      const zone = new CompactZone(outcome.zone, z.zone);
+      const previous = z.zone;
       z.zone = zone;
-      this.log.info({ file: z.file, zone: zone.origin, records: zone.size, pools: zone.pools.length, warnings: result.warnings.length, durationMs }, 'zone loaded');
-      for (const w of result.warnings) this.log.warn({ file: w.file, line: w.line, column: w.column, code: w.code, detail: w.detail }, 'zone warning');
+      if (previous instanceof CompactZone) previous.releasePrevious();
+      const warnings = outcome.warnings.map(fromPlain);
+      this.log.info(
+        { file: z.file, zone: zone.origin, records: zone.size, pools: zone.poolIndex.count, warnings: warnings.length, durationMs, compileMs: Math.round(outcome.durationMs), compactBytes: compactBytes(outcome.zone) },
+        'zone loaded',
+      );
+      for (const w of warnings) this.log.warn({ file: w.file, line: w.line, column: w.column, code: w.code, detail: w.detail }, 'zone warning');
       this.deliver(() => this.options.onZone(zone, z.file));
       this.emit('zone', zone, z.file);
       return 'loaded';
     }
-    const first = result.errors[0];
+    const errors = outcome.errors.map(fromPlain);
+    const first = errors[0];
     this.log.error(
-      { file: z.file, errors: result.errors.length, first: first?.message, kept: z.zone !== undefined, durationMs },
+      { file: z.file, errors: errors.length, first: first?.message, kept: z.zone !== undefined, durationMs },
       z.zone ? 'zone reload failed, previous version kept' : 'zone failed to load',
     );
-    this.deliver(() => this.options.onError(z.file, result.errors));
-    this.emit('zone-error', z.file, result.errors);
+    this.deliver(() => this.options.onError(z.file, errors));
+    this.emit('zone-error', z.file, errors);
     return 'failed';
   }
 
@@ -282,16 +269,4 @@ async function signature(file: string): Promise<string> {
   } catch {
     return MISSING;
   }
-}
-
-function hashOf(deps: readonly string[], texts: ReadonlyMap<string, string>): string {
-  const h = createHash('sha256');
-  for (const dep of deps) {
-    h.update(dep);
-    h.update('\0');
-    const text = texts.get(dep);
-    h.update(text === undefined ? '\u0001missing' : text);
-    h.update('\0');
-  }
-  return h.digest('hex');
 }

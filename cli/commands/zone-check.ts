@@ -2,6 +2,10 @@
 import { Command } from 'commander';
 import { CliExit } from '../exit.js';
 import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
+import { ZoneCompiler } from '../../zones/zone-compiler.js';
+import { CompactZone } from '../../zones/compact.js';
+import { fromPlain } from '../../zones/compile-files.js';
+import { silentLogger } from '../../lib/logger.js';
 import { readKeyDir, type DnssecKey } from '../../dns/sign/keys.js';
 import { keyPlan } from '../../dns/sign/zone-signer.js';
 
@@ -46,26 +50,33 @@ export async function zoneCheck(paths: string[], out: NodeJS.WritableStream, err
       errors++;
     }
   }
-  for (const file of files) {
-    const result = await loadZoneFile(file);
-    if (result.ok) {
-      for (const w of result.warnings) err.write(`${w.message} (warning)\n`);
-      out.write(`${file}: zone ${result.zone.display} OK, ${result.zone.size} records, ${result.zone.pools.length} pools, ${result.zone.checks.size} checks\n`);
-      if (keys) {
-        const zoneKeys = keys.get(result.zone.origin) ?? [];
-        const plan = keyPlan(zoneKeys, Date.now());
-        if (zoneKeys.length === 0) out.write(`${file}: not signed (no keys for ${result.zone.origin})\n`);
-        else if (plan.zsk.length === 0) err.write(`${file}: keys for ${result.zone.origin} but none active now: it would be served unsigned (warning)\n`);
-        else {
-          out.write(`${file}: signed with ${plan.zsk.map((k) => `${k.tag}/${k.algorithm}`).join(', ')}; DNSKEY ${plan.published.map((k) => k.tag).join(', ')}\n`);
-          const algorithms = new Set(plan.zsk.map((k) => k.algorithm));
-          for (const k of plan.ksk) if (!algorithms.has(k.algorithm)) err.write(`${file}: key ${k.tag} uses algorithm ${k.algorithm}, which no zone-signing key uses: validators need every DS algorithm to sign the zone (RFC 6840 §5.11) (warning)\n`);
+  // The server's own compiler (worker thread): what passes here loads in `rondo serve`.
+  const compiler = new ZoneCompiler({ logger: silentLogger() });
+  try {
+    for (const file of files) {
+      const result = await compiler.compile({ file });
+      if (result.status === 'loaded') {
+        const zone = new CompactZone(result.zone);
+        for (const w of result.warnings) err.write(`${fromPlain(w).message} (warning)\n`);
+        out.write(`${file}: zone ${zone.display} OK, ${zone.size} records, ${zone.poolIndex.count} pools, ${zone.checks.size} checks\n`);
+        if (keys) {
+          const zoneKeys = keys.get(zone.origin) ?? [];
+          const plan = keyPlan(zoneKeys, Date.now());
+          if (zoneKeys.length === 0) out.write(`${file}: not signed (no keys for ${zone.origin})\n`);
+          else if (plan.zsk.length === 0) err.write(`${file}: keys for ${zone.origin} but none active now: it would be served unsigned (warning)\n`);
+          else {
+            out.write(`${file}: signed with ${plan.zsk.map((k) => `${k.tag}/${k.algorithm}`).join(', ')}; DNSKEY ${plan.published.map((k) => k.tag).join(', ')}\n`);
+            const algorithms = new Set(plan.zsk.map((k) => k.algorithm));
+            for (const k of plan.ksk) if (!algorithms.has(k.algorithm)) err.write(`${file}: key ${k.tag} uses algorithm ${k.algorithm}, which no zone-signing key uses: validators need every DS algorithm to sign the zone (RFC 6840 §5.11) (warning)\n`);
+          }
         }
+      } else if (result.status === 'failed') {
+        errors += result.errors.length;
+        for (const e of result.errors) err.write(`${fromPlain(e).message}\n`);
       }
-    } else {
-      errors += result.errors.length;
-      for (const e of result.errors) err.write(`${e.message}\n`);
     }
+  } finally {
+    compiler.close();
   }
   return { errors };
 }

@@ -279,5 +279,6 @@ function withKeyRRsets(zone: Zone, published: readonly DnssecKey[], ksk: readonl
   const nodes = new Map(zone.nodes);
   nodes.set(zone.origin, node);
   const soa = rrsets.get(RRType.SOA) ?? zone.soa;
-  return { ...zone, nodes, soa };
+  // pools and delegations are getters on a compactly compiled zone (zones/compact.ts): a spread would drop them.
+  return { ...zone, pools: zone.pools, delegations: zone.delegations, nodes, soa };
 }

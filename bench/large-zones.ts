@@ -1,0 +1,337 @@
+/**
+ * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js]
+ *
+ * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
+ * robin, plus SOA, NS and the NS's address) and
+ * 1. starts Knot (knotd) and Rondo on it, one after the other, and measures the time from the
+ *    spawn until the last name answers with all its addresses, and the RSS once serving (after
+ *    a settling second, VmRSS of the whole process);
+ * 2. reloads Rondo with SIGHUP after changing the SOA serial and one pool, under a steady
+ *    1,000 queries/s of random names, and reports the slowest answer and the unanswered queries
+ *    from the SIGHUP until a second after the new serial is served.
+ * It prints a table and the bounds of the issue (load time ≤ 3× Knot's, RSS ≤ 6× Knot's, no
+ * query unanswered, slowest answer < 50 ms), and exits 1 if one is missed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { freeDnsPort, RONDO_CLI, assertCliBuilt } from './lib/rondo-process.js';
+import { which } from './lib/proc.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const SIZES = arg('names', '10000,100000')
+  .split(',')
+  .map((s) => Number(s));
+const PER_NAME = Number(arg('per-name', '10'));
+/** Another build of the CLI to measure (e.g. main before this change). */
+const CLI = arg('cli', RONDO_CLI);
+const ORIGIN = 'big.example.test.';
+const LOAD_DEADLINE_MS = 120_000;
+const QPS = 1000;
+const RELOAD_DEADLINE_MS = 60_000;
+
+function zoneText(names: number, serial: number, changedPool: boolean): string {
+  const lines = [`$ORIGIN ${ORIGIN}`, '$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 7200 900 1209600 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.53'];
+  for (let n = 0; n < names; n++) {
+    const owner = `host${n}`;
+    lines.push(`;@pool ${owner} policy=round-robin`);
+    for (let k = 0; k < PER_NAME; k++) {
+      const last = changedPool && n === 0 && k === PER_NAME - 1;
+      lines.push(`${k === 0 ? owner : ''}\t20\tIN\tA\t192.0.2.${last ? 254 : (k % 250) + 1}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---- a small UDP client: queries with ids, answers matched by id
+
+function question(id: number, name: string, type: number): Buffer {
+  const labels = name.replace(/\.$/, '').split('.');
+  return Buffer.concat([
+    Buffer.from([id >> 8, id & 0xff, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])),
+    Buffer.from([0, type >> 8, type & 0xff, 0, 1]),
+  ]);
+}
+
+function ancount(msg: Buffer): number {
+  return msg.length >= 12 ? msg.readUInt16BE(6) : 0;
+}
+
+class Client {
+  readonly socket = dgram.createSocket('udp4');
+  private readonly waiting = new Map<number, (msg: Buffer) => void>();
+  private nextId = 1;
+  constructor(private readonly port: number) {
+    this.socket.on('message', (msg) => {
+      const id = msg.readUInt16BE(0);
+      const w = this.waiting.get(id);
+      if (w) {
+        this.waiting.delete(id);
+        w(msg);
+      }
+    });
+  }
+  async open(): Promise<void> {
+    this.socket.bind(0, '127.0.0.1');
+    await once(this.socket, 'listening');
+  }
+  ask(name: string, type: number, timeoutMs: number): Promise<Buffer | undefined> {
+    const id = this.nextId;
+    this.nextId = (this.nextId % 65535) + 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiting.set(id, (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
+      this.socket.send(question(id, name, type), this.port, '127.0.0.1');
+    });
+  }
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) a process has used so far, all threads. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Started {
+  child: ChildProcess;
+  loadMs: number;
+  /** CPU seconds used until the last name answered: less noisy than wall time on a shared machine. */
+  cpuS: number;
+  rssMb: number;
+  peakMb: number;
+  output: () => string;
+}
+
+/** Spawns, then asks for the last name every 5 ms until it answers with every address. */
+async function startAndTime(command: string, args: string[], port: number, lastName: string): Promise<Started> {
+  const client = new Client(port);
+  await client.open();
+  const t0 = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const keep = (c: Buffer) => {
+    text = (text + c.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  try {
+    for (;;) {
+      if (performance.now() - t0 > LOAD_DEADLINE_MS) throw new Error(`${command}: ${lastName} not answered within ${LOAD_DEADLINE_MS} ms\n${text}`);
+      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}\n${text}`);
+      const reply = await client.ask(lastName, 1, 50);
+      if (reply && ancount(reply) === PER_NAME) break;
+      await sleep(5);
+    }
+    const loadMs = performance.now() - t0;
+    const cpuS = cpuSeconds(child.pid ?? 0);
+    await sleep(2000); // settle: the zone worker ends, the heap shrinks
+    const { rss, hwm } = rssMb(child.pid ?? 0);
+    return { child, loadMs, cpuS, rssMb: rss, peakMb: hwm, output: () => text };
+  } finally {
+    client.close();
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function knot(dir: string, zoneFile: string, port: number, lastName: string): Promise<Started> {
+  const conf = path.join(dir, 'knot.conf');
+  writeFileSync(
+    conf,
+    [
+      'server:',
+      `    listen: 127.0.0.1@${port}`,
+      `    rundir: ${dir}`,
+      `    pidfile: ${dir}/knot.pid`,
+      '    udp-workers: 1',
+      '    tcp-workers: 1',
+      '    background-workers: 1',
+      'database:',
+      `    storage: ${dir}`,
+      'log:',
+      '  - target: stderr',
+      '    any: warning',
+      'template:',
+      '  - id: default',
+      `    storage: ${dir}`,
+      '    zonefile-sync: -1',
+      '    journal-content: none',
+      'zone:',
+      `  - domain: ${ORIGIN.slice(0, -1)}`,
+      `    file: ${zoneFile}`,
+      '',
+    ].join('\n'),
+  );
+  return startAndTime('knotd', ['-c', conf], port, lastName);
+}
+
+interface ReloadResult {
+  reloadMs: number;
+  sent: number;
+  unanswered: number;
+  slowestMs: number;
+  p99Ms: number;
+}
+
+/** Steady QPS of random names; SIGHUP; until a second after the new serial answers. */
+async function reloadUnderLoad(child: ChildProcess, port: number, names: number, newSerial: number): Promise<ReloadResult> {
+  const client = new Client(port);
+  await client.open();
+  const latencies: number[] = [];
+  let sent = 0;
+  let unanswered = 0;
+  const inFlight: Promise<void>[] = [];
+  let stop = false;
+  const perTick = QPS / 100;
+  const load = (async () => {
+    const start = performance.now();
+    let tick = 0;
+    while (!stop) {
+      for (let i = 0; i < perTick; i++) {
+        const name = `host${Math.floor(Math.random() * names)}.${ORIGIN}`;
+        const t = performance.now();
+        sent++;
+        inFlight.push(
+          client.ask(name, 1, 2000).then((reply) => {
+            if (!reply || ancount(reply) !== PER_NAME) unanswered++;
+            else latencies.push(performance.now() - t);
+          }),
+        );
+      }
+      tick++;
+      const due = start + tick * 10;
+      await sleep(Math.max(0, due - performance.now()));
+    }
+  })();
+  await sleep(1000);
+  const hup = performance.now();
+  child.kill('SIGHUP');
+  let reloadMs = -1;
+  const soa = new Client(port);
+  await soa.open();
+  while (performance.now() - hup < RELOAD_DEADLINE_MS) {
+    const reply = await soa.ask(ORIGIN, 6, 200);
+    if (reply && reply.includes(serialBytes(newSerial))) {
+      reloadMs = performance.now() - hup;
+      break;
+    }
+    await sleep(10);
+  }
+  soa.close();
+  await sleep(1000);
+  stop = true;
+  await load;
+  await Promise.all(inFlight);
+  client.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    reloadMs,
+    sent,
+    unanswered,
+    slowestMs: latencies[latencies.length - 1] ?? NaN,
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+  };
+}
+
+function serialBytes(serial: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(serial);
+  return b;
+}
+
+interface Row {
+  names: number;
+  records: number;
+  knot: Started;
+  rondo: Started;
+  reload: ReloadResult;
+}
+
+async function measure(names: number): Promise<Row> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rondo-large-'));
+  const zoneFile = path.join(dir, 'big.example.test.zone');
+  writeFileSync(zoneFile, zoneText(names, 1, false));
+  const lastName = `host${names - 1}.${ORIGIN}`;
+  try {
+    const kport = await freeDnsPort();
+    const k = await knot(dir, zoneFile, kport, lastName);
+    await stopChild(k.child);
+    const rport = await freeDnsPort();
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn'], rport, lastName);
+    try {
+      writeFileSync(zoneFile, zoneText(names, 2, true));
+      const reload = await reloadUnderLoad(r.child, rport, names, 2);
+      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload };
+    } finally {
+      await stopChild(r.child);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+assertCliBuilt();
+if (!which('knotd')) {
+  console.error('knotd not installed (apt-get install -y knot)');
+  process.exit(2);
+}
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin); reload under ${QPS} queries/s`);
+let failed = false;
+const fmt = (n: number, d = 2) => n.toFixed(d);
+for (const names of SIZES) {
+  const row = await measure(names);
+  const loadRatio = row.rondo.loadMs / row.knot.loadMs;
+  const rssRatio = row.rondo.rssMb / row.knot.rssMb;
+  const ok = {
+    load: loadRatio <= 3,
+    rss: rssRatio <= 6,
+    answered: row.reload.unanswered === 0 && row.reload.reloadMs >= 0,
+    slowest: row.reload.slowestMs < 50,
+  };
+  failed ||= !ok.load || !ok.rss || !ok.answered || !ok.slowest;
+  const mark = (b: boolean) => (b ? 'ok' : 'MISSED');
+  console.log(`\n${row.names.toLocaleString('en')} names, ${row.records.toLocaleString('en')} records`);
+  console.log(`| | Knot | Rondo | ratio | bound |`);
+  console.log(`|---|---|---|---|---|`);
+  console.log(`| start until the last name answers | ${fmt(row.knot.loadMs / 1000)} s | ${fmt(row.rondo.loadMs / 1000)} s | ${fmt(loadRatio, 1)}× | ≤ 3× ${mark(ok.load)} |`);
+  console.log(`| CPU used until then | ${fmt(row.knot.cpuS)} s | ${fmt(row.rondo.cpuS)} s | ${fmt(row.rondo.cpuS / row.knot.cpuS, 1)}× | |`);
+  console.log(`| RSS once serving (peak) | ${fmt(row.knot.rssMb, 0)} MB (${fmt(row.knot.peakMb, 0)}) | ${fmt(row.rondo.rssMb, 0)} MB (${fmt(row.rondo.peakMb, 0)}) | ${fmt(rssRatio, 1)}× | ≤ 6× ${mark(ok.rss)} |`);
+  console.log(
+    `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
+  );
+}
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,119 @@
+/**
+ * Issue 14: the fast lane (zones/fast-compile.ts) compiles the zones it accepts to exactly what
+ * the full pipeline compiles (every node, RRset, record with its position, pool and member), and
+ * declines whatever the full pipeline would refuse or warn about. The compact form (compact.ts)
+ * reads back as the zone it was made from.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Zone } from '../../../model/zone.js';
+import { fastCompile } from '../../../zones/fast-compile.js';
+import { CompactZone, encodeZone } from '../../../zones/compact.js';
+import { HEAD, load, loadOk } from './helpers.js';
+
+const FILE = 'zones/example.test.zone';
+
+/** Everything about a zone a server answers from, as plain data in a stable order. */
+function dump(zone: Zone): unknown {
+  const nodes = [...zone.nodes.values()].map((node) => ({
+    name: node.name,
+    display: node.display,
+    rrsets: [...node.rrsets.values()].map((set) => ({
+      type: set.type,
+      ttl: set.ttl,
+      // A record's owner as written is its node's in the compact form (the answers use the RRset's).
+      records: set.records.map((rr) => ({ name: rr.name, type: rr.type, ttl: rr.ttl, rdata: rr.rdata, source: rr.source })),
+      pool: set.pool && {
+        key: set.pool.key,
+        display: set.pool.display,
+        config: set.pool.config,
+        ttl: set.pool.ttl,
+        members: set.pool.members.map((m) => ({ address: m.address, family: m.family, weight: m.weight, priority: m.priority, backup: m.backup, targetId: m.targetId, line: m.record.source.line })),
+      },
+    })),
+  }));
+  return { origin: zone.origin, display: zone.display, size: zone.size, nodes, pools: zone.pools.map((p) => p.key), targets: zone.targets.map((t) => t.id) };
+}
+
+const accepted = [
+  ['pools and plain records', HEAD + ';@pool www policy=weighted answers=1\nwww 20 IN A 192.0.2.10\n 20 IN A 192.0.2.11\n\napi IN A 192.0.2.20\napi IN A 192.0.2.21\nsolo 60 A 192.0.2.30\n'],
+  ['blank owners, class before TTL, comments', HEAD + 'www IN 20 A 192.0.2.10 ; a comment\n\tIN 20 A 192.0.2.11\n; a line of comment\nmail MX 10 mx.example.test.\nmx A 192.0.2.25\n'],
+  ['other types, a multi-line SOA, deep names (empty non-terminals)', '$ORIGIN Example.Test.\n$TTL 300\n@ IN SOA ns1 hostmaster (\n  1 7200 900\n  1209600 30 )\n  IN NS ns1\nns1 IN A 192.0.2.53\na.b.c IN A 192.0.2.1\na.b.c IN A 192.0.2.2\ntxt TXT "hello; world" "x"\nv6 AAAA 2001:db8::1\n*.wild A 192.0.2.9\n'],
+  ['a pool with one record, relative and absolute owners', HEAD + ';@pool one ttl=5 all-down=nodata\none A 192.0.2.1\ntwo.example.test. A 192.0.2.2\ntwo.example.test. A 192.0.2.3\n'],
+  ['a big generated zone', HEAD + Array.from({ length: 300 }, (_, n) => `;@pool host${n} policy=round-robin\n` + Array.from({ length: 5 }, (_, k) => `${k === 0 ? `host${n}` : ''}\t20\tIN\tA\t192.0.2.${k + 1}`).join('\n')).join('\n') + '\n'],
+] as const;
+
+const declined = [
+  ['a duplicate record', HEAD + 'www A 192.0.2.1\nwww A 192.0.2.1\n'],
+  ['a TTL disagreement (a warning)', HEAD + 'www 20 A 192.0.2.1\nwww 30 A 192.0.2.2\n'],
+  ['a bad address', HEAD + 'www A 192.0.2.300\n'],
+  ['a check', HEAD + ';@check web tcp port=80\n;@pool www check=web\nwww A 192.0.2.1\n'],
+  ['member settings', HEAD + 'www A 192.0.2.1 ;@ weight=2\nwww A 192.0.2.2\n'],
+  ['a CNAME', HEAD + 'www CNAME other\n'],
+  ['a delegation', HEAD + 'sub NS ns.sub\nns.sub A 192.0.2.1\n'],
+  ['a name outside the zone', HEAD + 'www.example.org. A 192.0.2.1\n'],
+  ['an AAAA pool', HEAD + 'www AAAA 2001:db8::1\nwww AAAA 2001:db8::2\n'],
+  ['an unknown pool key', HEAD + ';@pool www colour=blue\nwww A 192.0.2.1\n'],
+  ['a pool without addresses', HEAD + ';@pool www\nwww TXT "x"\n'],
+  ['a TTL with units', HEAD + 'www 1h A 192.0.2.1\n'],
+  ['$INCLUDE', HEAD + '$INCLUDE other.zone\n'],
+  ['an escape', HEAD + 'w\\065w A 192.0.2.1\n'],
+  ['CRLF', HEAD.replace(/\n/g, '\r\n')],
+  ['no SOA', '$ORIGIN example.test.\n$TTL 300\n@ NS ns1\nns1 A 192.0.2.1\n'],
+  ['no NS', '$ORIGIN example.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 30\n'],
+] as const;
+
+describe('fast lane (issue 14)', () => {
+  it.each(accepted)('compiles %s exactly as the full pipeline', (_what, text) => {
+    const fast = fastCompile(text, FILE);
+    expect(fast, 'the fast lane should accept this zone').toBeDefined();
+    const full = loadOk(text).zone;
+    expect(dump(new CompactZone(fast!))).toEqual(dump(full));
+  });
+
+  it.each(declined)('declines %s, for the full pipeline to report', (_what, text) => {
+    expect(fastCompile(text, FILE)).toBeUndefined();
+  });
+
+  it('accepts the examples and fixtures it can, and agrees with the full pipeline on them', () => {
+    const dirs = ['zones/examples', 'test/fixtures/zones/ok'];
+
+    for (const dir of dirs) {
+      for (const name of readdirSync(dir).filter((f) => f.endsWith('.zone'))) {
+        const file = path.join(dir, name);
+        const text = readFileSync(file, 'utf8');
+        const fast = fastCompile(text, file);
+        const full = load(text);
+        if (!fast) continue;
+        expect(full.ok, `${file}: the fast lane accepted a zone the full pipeline refuses`).toBe(true);
+        if (full.ok) expect(full.warnings).toEqual([]);
+
+      }
+    }
+  });
+});
+
+describe('compact form (issue 14)', () => {
+  it('reads back every zone of the fixtures as compiled', () => {
+    for (const name of readdirSync('test/fixtures/zones/ok').filter((f) => f.endsWith('.zone'))) {
+      const text = readFileSync(path.join('test/fixtures/zones/ok', name), 'utf8');
+      const r = load(text, { readInclude: (f) => readFileSync(f, 'utf8'), allowIncludeOutside: true });
+      if (!r.ok) continue;
+      expect(dump(new CompactZone(encodeZone(r.zone)))).toEqual(dump(r.zone));
+    }
+  });
+
+  it('hands an unchanged pool over to the next version and rebuilds a changed one', () => {
+    const v1 = HEAD + 'a A 192.0.2.1\na A 192.0.2.2\nb A 192.0.2.3\nb A 192.0.2.4\n';
+    const v2 = HEAD + 'a A 192.0.2.1\na A 192.0.2.2\nb A 192.0.2.3\nb A 192.0.2.5\n';
+    const one = new CompactZone(fastCompile(v1, FILE)!);
+    const a1 = one.poolIndex.find('a.example.test.', 1);
+    const b1 = one.poolIndex.find('b.example.test.', 1);
+    const two = new CompactZone(fastCompile(v2, FILE)!, one);
+    expect(two.poolIndex.find('a.example.test.', 1)).toBe(a1);
+    expect(two.poolIndex.find('b.example.test.', 1)).not.toBe(b1);
+    expect(two.nodes.get('a.example.test.')?.rrsets.get(1)?.pool).toBe(a1);
+    expect(two.reusedPools).toBe(1);
+  });
+});

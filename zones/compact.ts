@@ -1,0 +1,592 @@
+/**
+ * A compiled zone in a compact form: a few typed arrays (names as UTF-16 code units, nodes,
+ * RRsets, records, pools and members as rows of 32-bit integers, IPv4 addresses as bytes) plus a
+ * handful of small structured values (checks, targets, pool configs, the rare non-address rdata).
+ *
+ * Why: a million-record zone as one object per record costs hundreds of megabytes and seconds of
+ * garbage collection, and handing such a graph from a worker thread to the query thread (a
+ * structured clone) would itself stall answers. The compact form is built where the zone is
+ * compiled (the zone worker), crosses the thread boundary as transferred buffers (no copy), and
+ * is read lazily: CompactZone implements the model's Zone, and decodes a node, its RRsets and its
+ * pool on first use, keeping what it decoded so a Pool stays one object (plans and pre-encoded
+ * answers are kept per Pool object).
+ *
+ * A record's `display` (its owner as written) is its node's: the answers write the RRset's.
+ *
+ * Incremental reload: a CompactZone made with the previous version of the same zone hands out
+ * the previous Pool object for a pool whose configuration, TTL and members did not change, so its
+ * plan, rotation and encodings carry on; a changed pool is a new object (one new plan, one new
+ * encoding, on first use).
+ */
+import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
+import type { SiteMap } from '../model/site-map.js';
+
+/** Ints per row. */
+const NODE_W = 5; // lowerOff, length, displayOff, firstRRset, rrsetCount
+const RRSET_W = 5; // type, ttl, firstRecord, count, pool (-1: none)
+const RECORD_W = 5; // ttl, rdata (>= 0: IPv4 as uint32 when A; else -(others index + 1) or AAAA text ref), file, line, column
+const POOL_W = 4; // rrset, config, ttl, node
+const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site (index into sites, -1: none)
+
+/** The transferable form: what a worker posts (the typed arrays' buffers in the transfer list). */
+export interface CompactZoneData {
+  readonly version: 1;
+  readonly origin: string;
+  readonly display: string;
+  readonly file: string;
+  readonly size: number;
+  readonly files: readonly string[];
+  readonly checks: readonly CheckSpec[];
+  readonly targets: readonly Target[];
+  /** Site names members refer to (`;@ site=`), and the zone's `;@map`s (issue 12). */
+  readonly sites: readonly string[];
+  readonly maps: readonly SiteMap[];
+  readonly configs: readonly PoolConfig[];
+  /** Rdata that is not an IPv4 address (SOA, NS, AAAA, MX, ...): few in a large zone. */
+  readonly others: readonly Rdata[];
+  readonly chars: Uint16Array;
+  readonly nodes: Int32Array;
+  readonly rrsets: Int32Array;
+  readonly records: Int32Array;
+  /** IPv4 rdata, one uint32 per record row (0 for rows whose rdata is elsewhere). */
+  readonly ipv4: Uint32Array;
+  readonly pools: Int32Array;
+  readonly members: Int32Array;
+  /** Open addressing: node index + 1 per slot, 0 empty; length a power of two. */
+  readonly hash: Int32Array;
+  /** Node indices of delegation points (names below the apex with NS). */
+  readonly cuts: Int32Array;
+  /** Node index of the apex. */
+  readonly apex: number;
+  /** Per pool, its first member row; one more entry at the end (the member count). */
+  readonly memberStart: Int32Array;
+  /** Pools with at least one checked member. */
+  readonly checkedPools: Int32Array;
+}
+
+/** The buffers to list when posting `data`. */
+export function transferList(data: CompactZoneData): ArrayBuffer[] {
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools].map((a) => a.buffer as ArrayBuffer);
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function hashString(s: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h >>> 0;
+}
+
+class IntRows {
+  data: Int32Array;
+  length = 0;
+  constructor(initial: number) {
+    this.data = new Int32Array(Math.max(16, initial));
+  }
+  push(...values: number[]): void {
+    if (this.length + values.length > this.data.length) {
+      const next = new Int32Array(Math.max(this.data.length * 2, this.length + values.length));
+      next.set(this.data);
+      this.data = next;
+    }
+    for (const v of values) this.data[this.length++] = v;
+  }
+  done(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+function ipv4ToUint(address: string): number {
+  const parts = address.split('.');
+  return ((Number(parts[0]) << 24) | (Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0;
+}
+
+function uintToIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
+/** The compact form of a compiled zone (run where the zone is compiled: the zone worker). */
+export function encodeZone(zone: Zone): CompactZoneData {
+  let charCount = 0;
+  for (const node of zone.nodes.values()) charCount += node.name.length + (node.display === node.name ? 0 : node.display.length);
+  const chars = new Uint16Array(charCount);
+  let charAt = 0;
+  const putChars = (s: string): number => {
+    const at = charAt;
+    for (let i = 0; i < s.length; i++) chars[charAt++] = s.charCodeAt(i);
+    return at;
+  };
+  const nodeCount = zone.nodes.size;
+  const nodes = new Int32Array(nodeCount * NODE_W);
+  let rrsetTotal = 0;
+  for (const node of zone.nodes.values()) rrsetTotal += node.rrsets.size;
+  const rrsets = new Int32Array(rrsetTotal * RRSET_W);
+  const records = new IntRows(zone.size * RECORD_W + 16);
+  const ipv4: number[] = [];
+  const pools = new Int32Array(zone.pools.length * POOL_W);
+  const members = new IntRows(zone.size * MEMBER_W + 16);
+  const others: Rdata[] = [];
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const configs: PoolConfig[] = [];
+  const configIndex = new Map<string, number>();
+  const sites: string[] = [];
+  const siteOf = (site: string | undefined): number => {
+    if (site === undefined) return -1;
+    let i = sites.indexOf(site);
+    if (i < 0) i = sites.push(site) - 1;
+    return i;
+  };
+  const targetIndex = new Map<string, number>();
+  zone.targets.forEach((t, i) => targetIndex.set(t.id, i));
+  const poolIndex = new Map<Pool, number>();
+  zone.pools.forEach((p, i) => poolIndex.set(p, i));
+  const capacity = 1 << Math.max(4, Math.ceil(Math.log2(nodeCount * 2 + 1)));
+  const hash = new Int32Array(capacity);
+  const cuts: number[] = [];
+  let apex = -1;
+
+  let n = 0;
+  let r = 0;
+  let recordRow = 0;
+  for (const node of zone.nodes.values()) {
+    const lowerOff = putChars(node.name);
+    const displayOff = node.display === node.name ? lowerOff : putChars(node.display);
+    nodes.set([lowerOff, node.name.length, displayOff, r, node.rrsets.size], n * NODE_W);
+    let slot = hashString(node.name) & (capacity - 1);
+    while (hash[slot] !== 0) slot = (slot + 1) & (capacity - 1);
+    hash[slot] = n + 1;
+    if (node.name === zone.origin) apex = n;
+    else if (node.rrsets.has(RRType.NS)) cuts.push(n);
+    for (const rrset of node.rrsets.values()) {
+      const pool = rrset.pool ? (poolIndex.get(rrset.pool) ?? -1) : -1;
+      rrsets.set([rrset.type, rrset.ttl, recordRow, rrset.records.length, pool], r * RRSET_W);
+      for (const rr of rrset.records) {
+        let file = fileIndex.get(rr.source.file);
+        if (file === undefined) {
+          file = files.length;
+          files.push(rr.source.file);
+          fileIndex.set(rr.source.file, file);
+        }
+        let ref = 0;
+        if (rr.rdata.kind === 'A') ipv4.push(ipv4ToUint(rr.rdata.address));
+        else {
+          ipv4.push(0);
+          others.push(rr.rdata);
+          ref = -others.length;
+        }
+        records.push(rr.ttl, ref, file, rr.source.line, rr.source.column);
+        recordRow++;
+      }
+      if (rrset.pool && pool >= 0) {
+        const p = rrset.pool;
+        const key = JSON.stringify(p.config);
+        let c = configIndex.get(key);
+        if (c === undefined) {
+          c = configs.length;
+          configs.push(p.config);
+          configIndex.set(key, c);
+        }
+        pools.set([r, c, p.ttl, n], pool * POOL_W);
+        for (const m of p.members) members.push(m.weight, m.priority, m.backup ? 1 : 0, m.targetId === undefined ? -1 : (targetIndex.get(m.targetId) ?? -1), siteOf(m.site));
+      }
+      r++;
+    }
+    n++;
+  }
+  // Members are stored per pool in pool order, so a pool's first member row is the running sum.
+  const memberStart = new Int32Array(zone.pools.length + 1);
+  const checkedPools: number[] = [];
+  zone.pools.forEach((p, i) => {
+    memberStart[i + 1] = (memberStart[i] ?? 0) + p.members.length;
+    if (p.members.some((m) => m.targetId !== undefined)) checkedPools.push(i);
+  });
+  return {
+    memberStart,
+    checkedPools: Int32Array.from(checkedPools),
+    version: 1,
+    origin: zone.origin,
+    display: zone.display,
+    file: zone.file,
+    size: zone.size,
+    files,
+    checks: [...zone.checks.values()],
+    targets: zone.targets,
+    sites,
+    maps: [...(zone.maps?.values() ?? [])],
+    configs,
+    others,
+    chars,
+    nodes,
+    rrsets,
+    records: records.done(),
+    ipv4: Uint32Array.from(ipv4),
+    pools,
+    members: reorderMembers(members.done(), zone, poolIndex),
+    hash,
+    cuts: Int32Array.from(cuts),
+    apex,
+  };
+}
+
+/** Member rows were written in node order; pools are indexed in zone.pools order: reorder. */
+function reorderMembers(rows: Int32Array, zone: Zone, poolIndex: ReadonlyMap<Pool, number>): Int32Array {
+  const count = zone.pools.length;
+  const writtenAt = new Int32Array(count);
+  let at = 0;
+  for (const node of zone.nodes.values()) {
+    for (const rrset of node.rrsets.values()) {
+      if (!rrset.pool) continue;
+      const i = poolIndex.get(rrset.pool);
+      if (i === undefined) continue;
+      writtenAt[i] = at;
+      at += rrset.pool.members.length * MEMBER_W;
+    }
+  }
+  const out = new Int32Array(rows.length);
+  let o = 0;
+  for (let i = 0; i < count; i++) {
+    const len = (zone.pools[i]?.members.length ?? 0) * MEMBER_W;
+    out.set(rows.subarray(writtenAt[i] ?? 0, (writtenAt[i] ?? 0) + len), o);
+    o += len;
+  }
+  return out;
+}
+
+/** Byte sizes of the compact form, for logs and the benchmark. */
+export function compactBytes(data: CompactZoneData): number {
+  return transferList(data).reduce((sum, b) => sum + b.byteLength, 0);
+}
+
+const EMPTY_RRSETS: ReadonlyMap<number, RRset> = new Map();
+
+/** A Zone read lazily from its compact form. */
+export class CompactZone implements Zone {
+  readonly origin: string;
+  readonly display: string;
+  readonly file: string;
+  readonly size: number;
+  readonly checks: ReadonlyMap<string, CheckSpec>;
+  readonly targets: readonly Target[];
+  readonly maps: ReadonlyMap<string, SiteMap> | undefined;
+  readonly nodes: CompactNodes;
+  readonly poolIndex: PoolIndex;
+  private readonly nodeCache: (ZoneNode | undefined)[];
+  private readonly poolCache: (Pool | undefined)[];
+  private readonly memberStart: Int32Array;
+  private previous: CompactZone | undefined;
+  private allPools: readonly Pool[] | undefined;
+  private checkedPools: readonly Pool[] | undefined;
+  private soaRRset: RRset | undefined;
+  private configKeys: string[] | undefined;
+  /** Pools handed over from the previous version (unchanged), for tests and logs. */
+  reusedPools = 0;
+
+  constructor(
+    readonly data: CompactZoneData,
+    previous?: Zone,
+  ) {
+    this.origin = data.origin;
+    this.display = data.display;
+    this.file = data.file;
+    this.size = data.size;
+    this.checks = new Map(data.checks.map((c) => [c.name, c]));
+    this.targets = data.targets;
+    this.maps = data.maps.length > 0 ? new Map(data.maps.map((m) => [m.name, m])) : undefined;
+    const nodeCount = data.nodes.length / NODE_W;
+    this.nodeCache = new Array<ZoneNode | undefined>(nodeCount);
+    const poolCount = data.pools.length / POOL_W;
+    this.poolCache = new Array<Pool | undefined>(poolCount);
+    // Computed where the zone was compiled: nothing here is proportional to the zone's size.
+    this.memberStart = data.memberStart;
+    this.previous = previous instanceof CompactZone && previous.origin === data.origin ? previous : undefined;
+    this.nodes = new CompactNodes(this, nodeCount);
+    this.poolIndex = {
+      get count() {
+        return poolCount;
+      },
+      find: (name, type) => this.findPool(name, type),
+      checked: () => this.checked(),
+      has: (key) => this.hasPoolKey(key),
+    };
+  }
+
+  get delegations(): readonly string[] {
+    return [...this.data.cuts].map((n) => this.node(n)?.name ?? '');
+  }
+
+  get soa(): RRset {
+    if (!this.soaRRset) {
+      const soa = this.node(this.data.apex)?.rrsets.get(RRType.SOA);
+      if (!soa) throw new Error('compact zone without an SOA at the apex');
+      this.soaRRset = soa;
+    }
+    return this.soaRRset;
+  }
+
+  /** Every pool, materialised (tools and tests; the server uses poolIndex). */
+  get pools(): readonly Pool[] {
+    if (!this.allPools) {
+      const out: Pool[] = [];
+      for (let p = 0; p < this.poolCache.length; p++) out.push(this.pool(p));
+      this.allPools = out;
+    }
+    return this.allPools;
+  }
+
+  /** Forget the previous version: pools not asked for by now are built afresh when asked for. */
+  releasePrevious(): void {
+    this.previous = undefined;
+  }
+
+  indexOf(name: string): number {
+    const d = this.data;
+    const mask = d.hash.length - 1;
+    let slot = hashString(name) & mask;
+    for (;;) {
+      const at = d.hash[slot] ?? 0;
+      if (at === 0) return -1;
+      const n = at - 1;
+      const off = d.nodes[n * NODE_W] ?? 0;
+      const len = d.nodes[n * NODE_W + 1] ?? 0;
+      if (len === name.length) {
+        let same = true;
+        for (let i = 0; i < len; i++) {
+          if (d.chars[off + i] !== name.charCodeAt(i)) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return n;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  node(n: number): ZoneNode | undefined {
+    if (n < 0 || n >= this.nodeCache.length) return undefined;
+    const cached = this.nodeCache[n];
+    if (cached) return cached;
+    const d = this.data;
+    const base = n * NODE_W;
+    const name = this.text(d.nodes[base] ?? 0, d.nodes[base + 1] ?? 0);
+    const displayOff = d.nodes[base + 2] ?? 0;
+    const display = displayOff === d.nodes[base] ? name : this.text(displayOff, d.nodes[base + 1] ?? 0);
+    const first = d.nodes[base + 3] ?? 0;
+    const count = d.nodes[base + 4] ?? 0;
+    let rrsets = EMPTY_RRSETS;
+    if (count > 0) {
+      const map = new Map<number, RRset>();
+      for (let r = first; r < first + count; r++) {
+        const rrset = this.rrset(r, name, display);
+        map.set(rrset.type, rrset);
+      }
+      rrsets = map;
+    }
+    const node: ZoneNode = { name, display, rrsets };
+    this.nodeCache[n] = node;
+    return node;
+  }
+
+  private text(off: number, len: number): string {
+    const chars = this.data.chars;
+    // Names are at most 255 octets of presentation text (escapes included, under 1,024 chars).
+    if (len <= 1024) return String.fromCharCode.apply(null, chars.subarray(off, off + len) as unknown as number[]);
+    let s = '';
+    for (let i = off; i < off + len; i += 1024) s += String.fromCharCode.apply(null, chars.subarray(i, Math.min(off + len, i + 1024)) as unknown as number[]);
+    return s;
+  }
+
+  private rrset(r: number, name: string, display: string): RRset {
+    const d = this.data;
+    const base = r * RRSET_W;
+    const type = d.rrsets[base] ?? 0;
+    const ttl = d.rrsets[base + 1] ?? 0;
+    const poolAt = d.rrsets[base + 4] ?? -1;
+    if (poolAt >= 0) {
+      const pool = this.pool(poolAt);
+      return { name, display, type, ttl, records: pool.members.map((m) => m.record), pool };
+    }
+    const first = d.rrsets[base + 2] ?? 0;
+    const count = d.rrsets[base + 3] ?? 0;
+    const records: ResourceRecord[] = [];
+    for (let i = first; i < first + count; i++) records.push(this.record(i, name, display, type));
+    return { name, display, type, ttl, records };
+  }
+
+  private record(i: number, name: string, display: string, type: number): ResourceRecord {
+    const d = this.data;
+    const base = i * RECORD_W;
+    const ref = d.records[base + 1] ?? 0;
+    const rdata: Rdata = ref < 0 ? (d.others[-ref - 1] as Rdata) : { kind: 'A', address: uintToIpv4(d.ipv4[i] ?? 0) };
+    return {
+      name,
+      display,
+      type,
+      ttl: d.records[base] ?? 0,
+      rdata,
+      source: { file: d.files[d.records[base + 2] ?? 0] ?? this.file, line: d.records[base + 3] ?? 0, column: d.records[base + 4] ?? 0 },
+    };
+  }
+
+  /** The pool at this index, decoded once (or handed over from the previous version when unchanged). */
+  pool(p: number): Pool {
+    const cached = this.poolCache[p];
+    if (cached) return cached;
+    const d = this.data;
+    const nodeAt = d.pools[p * POOL_W + 3] ?? 0;
+    const nbase = nodeAt * NODE_W;
+    const name = this.text(d.nodes[nbase] ?? 0, d.nodes[nbase + 1] ?? 0);
+    const rrsetAt = d.pools[p * POOL_W] ?? 0;
+    const type = d.rrsets[rrsetAt * RRSET_W] ?? 0;
+    const reused = this.fromPrevious(p, name, type);
+    if (reused) {
+      this.poolCache[p] = reused;
+      this.reusedPools++;
+      return reused;
+    }
+    const displayOff = d.nodes[nbase + 2] ?? 0;
+    const display = displayOff === d.nodes[nbase] ? name : this.text(displayOff, d.nodes[nbase + 1] ?? 0);
+    const config = d.configs[d.pools[p * POOL_W + 1] ?? 0] as PoolConfig;
+    const first = d.rrsets[rrsetAt * RRSET_W + 2] ?? 0;
+    const count = d.rrsets[rrsetAt * RRSET_W + 3] ?? 0;
+    const mstart = this.memberStart[p] ?? 0;
+    const members: PoolMember[] = [];
+    for (let k = 0; k < count; k++) {
+      const record = this.record(first + k, name, display, type);
+      const mb = (mstart + k) * MEMBER_W;
+      const target = d.members[mb + 3] ?? -1;
+      const site = d.sites[d.members[mb + 4] ?? -1];
+      members.push({
+        ...(site !== undefined ? { site } : {}),
+        address: record.rdata.kind === 'A' || record.rdata.kind === 'AAAA' ? record.rdata.address : '',
+        family: type === RRType.A ? 4 : 6,
+        weight: d.members[mb] ?? 1,
+        priority: d.members[mb + 1] ?? 1,
+        backup: d.members[mb + 2] === 1,
+        targetId: target >= 0 ? d.targets[target]?.id : undefined,
+        record,
+      });
+    }
+    const siteMap = config.map === undefined ? undefined : this.maps?.get(config.map);
+    const pool: Pool = { key: `${name}/${type === RRType.A ? 'A' : 'AAAA'}`, name, display, type, config, members, ttl: d.pools[p * POOL_W + 2] ?? 0, ...(siteMap ? { siteMap } : {}) };
+    this.poolCache[p] = pool;
+    return pool;
+  }
+
+  /** The pool index at owner `name` and `type`, or -1. */
+  poolAt(name: string, type: number): number {
+    const n = this.indexOf(name);
+    if (n < 0) return -1;
+    const d = this.data;
+    const first = d.nodes[n * NODE_W + 3] ?? 0;
+    const count = d.nodes[n * NODE_W + 4] ?? 0;
+    for (let r = first; r < first + count; r++) if (d.rrsets[r * RRSET_W] === type) return d.rrsets[r * RRSET_W + 4] ?? -1;
+    return -1;
+  }
+
+  findPool(name: string, type: number): Pool | undefined {
+    const p = this.poolAt(name, type);
+    return p < 0 ? undefined : this.pool(p);
+  }
+
+  private hasPoolKey(key: string): boolean {
+    const slash = key.lastIndexOf('/');
+    const type = key.slice(slash + 1) === 'A' ? RRType.A : RRType.AAAA;
+    return this.poolAt(key.slice(0, slash), type) >= 0;
+  }
+
+  private checked(): readonly Pool[] {
+    if (!this.checkedPools) {
+      const out: Pool[] = [];
+      for (const p of this.data.checkedPools) out.push(this.pool(p));
+      this.checkedPools = out;
+    }
+    return this.checkedPools;
+  }
+
+  configKey(c: number): string {
+    if (!this.configKeys) this.configKeys = this.data.configs.map((x) => JSON.stringify(x));
+    return this.configKeys[c] ?? '';
+  }
+
+  /** The previous version's Pool object for pool `p` when nothing about it changed (and it was materialised). */
+  private fromPrevious(p: number, name: string, type: number): Pool | undefined {
+    const prev = this.previous;
+    if (!prev) return undefined;
+    const q = prev.poolAt(name, type);
+    if (q < 0 || !prev.poolCache[q]) return undefined;
+    const a = this.data;
+    const b = prev.data;
+    if ((a.pools[p * POOL_W + 2] ?? 0) !== (b.pools[q * POOL_W + 2] ?? 0)) return undefined;
+    if (this.configKey(a.pools[p * POOL_W + 1] ?? 0) !== prev.configKey(b.pools[q * POOL_W + 1] ?? 0)) return undefined;
+    // A mapped pool carries its map, whose rules may have changed under the same name: decode it anew.
+    if ((a.configs[a.pools[p * POOL_W + 1] ?? 0] as PoolConfig | undefined)?.map !== undefined) return undefined;
+    const ra = a.pools[p * POOL_W] ?? 0;
+    const rb = b.pools[q * POOL_W] ?? 0;
+    const count = a.rrsets[ra * RRSET_W + 3] ?? 0;
+    if (count !== (b.rrsets[rb * RRSET_W + 3] ?? 0)) return undefined;
+    const fa = a.rrsets[ra * RRSET_W + 2] ?? 0;
+    const fb = b.rrsets[rb * RRSET_W + 2] ?? 0;
+    const ma = this.memberStart[p] ?? 0;
+    const mb = prev.memberStart[q] ?? 0;
+    for (let k = 0; k < count; k++) {
+      const refA = a.records[(fa + k) * RECORD_W + 1] ?? 0;
+      const refB = b.records[(fb + k) * RECORD_W + 1] ?? 0;
+      if ((refA < 0) !== (refB < 0)) return undefined;
+      if (refA < 0) {
+        const x = a.others[-refA - 1];
+        const y = b.others[-refB - 1];
+        if (JSON.stringify(x) !== JSON.stringify(y)) return undefined;
+      } else if (a.ipv4[fa + k] !== b.ipv4[fb + k]) return undefined;
+      for (let f = 0; f < 3; f++) if (a.members[(ma + k) * MEMBER_W + f] !== b.members[(mb + k) * MEMBER_W + f]) return undefined;
+      if (a.sites[a.members[(ma + k) * MEMBER_W + 4] ?? -1] !== b.sites[b.members[(mb + k) * MEMBER_W + 4] ?? -1]) return undefined;
+      const ta = a.members[(ma + k) * MEMBER_W + 3] ?? -1;
+      const tb = b.members[(mb + k) * MEMBER_W + 3] ?? -1;
+      if ((ta < 0 ? undefined : a.targets[ta]?.id) !== (tb < 0 ? undefined : b.targets[tb]?.id)) return undefined;
+      if (ta >= 0 && JSON.stringify(a.targets[ta]?.check) !== JSON.stringify(b.targets[tb]?.check)) return undefined;
+    }
+    return prev.poolCache[q];
+  }
+}
+
+/** The zone's names as a ReadonlyMap, decoded on demand. */
+export class CompactNodes implements ReadonlyMap<string, ZoneNode> {
+  constructor(
+    private readonly zone: CompactZone,
+    readonly size: number,
+  ) {}
+
+  get(name: string): ZoneNode | undefined {
+    const n = this.zone.indexOf(name);
+    return n < 0 ? undefined : this.zone.node(n);
+  }
+
+  has(name: string): boolean {
+    return this.zone.indexOf(name) >= 0;
+  }
+
+  *entries(): MapIterator<[string, ZoneNode]> {
+    for (let n = 0; n < this.size; n++) {
+      const node = this.zone.node(n);
+      if (node) yield [node.name, node];
+    }
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<ZoneNode> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, ZoneNode]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: ZoneNode, key: string, map: ReadonlyMap<string, ZoneNode>) => void): void {
+    for (const [k, v] of this.entries()) callback(v, k, this);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Compiles zones in a worker thread (compile-worker.ts), so parsing a large zone never stalls the
+ * thread that answers queries: the compiled zone comes back as transferred buffers (compact.ts),
+ * which the caller wraps in a CompactZone and swaps in at once.
+ *
+ * One worker, one job at a time (jobs queue). The worker is started on demand and ended when no
+ * job is left, so its heap (the parse's garbage) is given back between reloads. A worker that
+ * dies during a job (out of memory, a bug) is reported (log, `crashes`, the 'crash' event) and
+ * started again, and the job retried once; a second crash fails the job with
+ * ZONE_COMPILER_CRASHED, so the caller keeps its last good zone.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Logger } from '../lib/logger.js';
+import { compileZoneFiles, toPlain, type CompileJob, type CompileOutcome } from './compile-files.js';
+import type { WorkerReply, WorkerRequest } from './compile-worker.js';
+import { zoneError } from './diagnostics.js';
+
+export interface ZoneCompilerOptions {
+  readonly logger: Logger;
+  /** Compile in a worker thread (default true); false compiles in this thread (tools, tests). */
+  readonly thread?: boolean;
+  /** V8 limits of the worker (tests use a small heap to make it crash). */
+  readonly resourceLimits?: ResourceLimits;
+}
+
+export interface ZoneCompilerStats {
+  jobs: number;
+  /** Workers that died during a job. */
+  crashes: number;
+  /** Workers started (the first one included). */
+  starts: number;
+}
+
+interface Pending {
+  readonly request: WorkerRequest;
+  readonly resolve: (outcome: CompileOutcome) => void;
+  attempts: number;
+}
+
+/** The worker script: beside this file when built; from dist/ when this file runs as TypeScript (vitest). */
+export function workerScript(): URL {
+  const here = new URL('./compile-worker.js', import.meta.url);
+  if (import.meta.url.endsWith('.js')) return here;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const built = path.join(root, 'dist', 'zones', 'compile-worker.js');
+  return new URL(`file://${built}`);
+}
+
+export class ZoneCompiler extends EventEmitter {
+  readonly stats: ZoneCompilerStats = { jobs: 0, crashes: 0, starts: 0 };
+  private readonly log: Logger;
+  private readonly queue: Pending[] = [];
+  private worker: Worker | undefined;
+  private current: Pending | undefined;
+  private nextId = 1;
+  private closed = false;
+  private readonly thread: boolean;
+
+  constructor(private readonly options: ZoneCompilerOptions) {
+    super();
+    this.log = options.logger.child({ component: 'zone-compiler' });
+    const script = workerScript();
+    this.thread = options.thread !== false && existsSync(fileURLToPath(script));
+    if (options.thread !== false && !this.thread) this.log.warn({ script: script.href }, 'zone worker script missing (run npm run build); compiling zones in the main thread');
+  }
+
+  /** Whether jobs run in a worker thread. */
+  get threaded(): boolean {
+    return this.thread;
+  }
+
+  compile(job: CompileJob): Promise<CompileOutcome> {
+    this.stats.jobs++;
+    if (!this.thread) return compileZoneFiles(job);
+    return new Promise((resolve) => {
+      this.queue.push({ request: { id: this.nextId++, job }, resolve, attempts: 0 });
+      this.pump();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) void w.terminate();
+    const left = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
+    this.current = undefined;
+    for (const p of left) p.resolve(this.failure(p.request.job, 'the zone compiler was closed'));
+  }
+
+  private pump(): void {
+    if (this.closed || this.current) return;
+    const next = this.queue.shift();
+    if (!next) {
+      // Idle: end the worker so the parse's heap goes back to the system.
+      const w = this.worker;
+      this.worker = undefined;
+      if (w) {
+        w.removeAllListeners();
+        w.on('error', () => undefined);
+        void w.terminate();
+      }
+      return;
+    }
+    this.current = next;
+    next.attempts++;
+    this.ensureWorker().postMessage(next.request);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerScript(), { resourceLimits: this.options.resourceLimits });
+    this.stats.starts++;
+    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    worker.on('error', (err) => this.onDeath(worker, err));
+    worker.on('exit', (code) => this.onDeath(worker, new Error(`zone worker exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onReply(reply: WorkerReply): void {
+    const p = this.current;
+    if (!p || p.request.id !== reply.id) return;
+    this.current = undefined;
+    if ('crashed' in reply) {
+      this.log.error({ file: p.request.job.file, err: reply.crashed }, 'zone compile threw');
+      p.resolve(this.failure(p.request.job, `the zone compiler failed: ${reply.crashed.split('\n')[0] ?? ''}`));
+    } else p.resolve(reply.outcome);
+    this.pump();
+  }
+
+  private onDeath(worker: Worker, err: Error): void {
+    if (worker !== this.worker) return; // an idle worker we ended, or one already replaced
+    this.worker = undefined;
+    worker.removeAllListeners();
+    worker.on('error', () => undefined);
+    void worker.terminate();
+    const p = this.current;
+    this.current = undefined;
+    if (this.closed) return;
+    if (p) {
+      this.stats.crashes++;
+      const retry = p.attempts < 2;
+      this.log.error({ err, file: p.request.job.file, retry }, retry ? 'zone worker crashed; restarting it and retrying the zone' : 'zone worker crashed again on this zone; keeping the last good version');
+      this.emit('crash', err, p.request.job.file);
+      if (retry) this.queue.unshift(p);
+      else p.resolve(this.failure(p.request.job, `the zone worker crashed twice compiling this zone (${err.message})`));
+    }
+    this.pump();
+  }
+
+  private failure(job: CompileJob, detail: string): CompileOutcome {
+    const error = zoneError('ZONE_COMPILER_CRASHED', detail, { file: job.file, line: 1, column: 1 });
+    return { status: 'failed', hash: undefined, deps: job.deps ?? [path.resolve(job.file)], files: [job.file], errors: [toPlain(error)], durationMs: 0 };
+  }
+}
