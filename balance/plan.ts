@@ -11,6 +11,7 @@ import { selectCandidates } from './liveness.js';
 import type { Policy } from './policy.js';
 import { randomRotation } from './random.js';
 import { roundRobin } from './round-robin.js';
+import { skewCorrect } from './skew.js';
 import { sticky } from './sticky.js';
 import type { AnswerPlan, PlanBuilder } from './types.js';
 import { weightedRandom } from './weighted-random.js';
@@ -30,15 +31,29 @@ const POLICIES: Readonly<Record<PolicyName, Policy>> = {
 const NODATA: AnswerPlan = Object.freeze({ kind: 'nodata', allDown: true });
 const SERVFAIL: AnswerPlan = Object.freeze({ kind: 'servfail', allDown: true });
 
-export const buildPlan: PlanBuilder = (pool, health) => {
+export const buildPlan: PlanBuilder = (pool, health, extras) => {
   const candidates = selectCandidates(pool, health);
   if (candidates.kind === 'nodata') return NODATA;
   if (candidates.kind === 'servfail') return SERVFAIL;
   const { answers } = pool.config;
   const maxAnswers = answers === 'all' ? Number.POSITIVE_INFINITY : Math.max(1, answers);
   // The zone validator only admits known policy names; round robin is the safe reading otherwise.
+  const input = { pool, health, members: candidates.members, maxAnswers };
+  if (pool.config.skew === 'correct' && extras?.skew !== undefined) {
+    const plan = skewCorrect(input, extras.skew);
+    return {
+      kind: 'answer',
+      variants: plan.variants,
+      pick: plan.pick,
+      shares: plan.shares,
+      ttls: plan.ttls,
+      resolverDependent: true,
+      clientDependent: false,
+      allDown: candidates.allDown,
+    };
+  }
   const policy = POLICIES[pool.config.policy] ?? roundRobin;
-  const plan = policy({ pool, health, members: candidates.members, maxAnswers });
+  const plan = policy(input);
   return {
     kind: 'answer',
     variants: plan.variants,

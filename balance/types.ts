@@ -7,6 +7,7 @@
 import type { Random } from '../lib/random.js';
 import type { Pool } from '../model/zone.js';
 import type { HealthView } from '../model/health.js';
+import type { SkewLedger } from './skew-ledger.js';
 
 export interface PickContext {
   /** Per-pool query counter, incremented by the caller for every answer. */
@@ -17,6 +18,10 @@ export interface PickContext {
    * resolver's address, already masked to the pool's prefix (e.g. `198.51.100.0/24`).
    */
   readonly clientKey: string;
+  /** The resolver's source address (skew correction keys its demand table on it). */
+  readonly resolver?: string;
+  /** Epoch milliseconds of the query (skew correction); Date.now() when absent. */
+  readonly nowMs?: number;
 }
 
 export type AnswerPlan =
@@ -35,10 +40,22 @@ export type AnswerPlan =
        * always set it; describePlan() treats a missing one as uniform.
        */
       readonly shares?: readonly number[];
+      /**
+       * Seconds, per variant: the TTL the answer carries (skew correction's adaptive TTL). Absent:
+       * every variant carries the pool's TTL.
+       */
+      readonly ttls?: readonly number[];
+      /** True when pick() needs ctx.resolver and ctx.nowMs (skew correction). */
+      readonly resolverDependent?: boolean;
     }
   /** All down with `all-down=nodata`: NOERROR, no records. */
   | { readonly kind: 'nodata'; readonly allDown: true }
   /** All down with `all-down=servfail`. */
   | { readonly kind: 'servfail'; readonly allDown: true };
 
-export type PlanBuilder = (pool: Pool, health: HealthView) => AnswerPlan;
+/** What a plan may need beyond the pool and health: the skew ledger of a `skew=correct` pool. */
+export interface PlanExtras {
+  readonly skew?: SkewLedger;
+}
+
+export type PlanBuilder = (pool: Pool, health: HealthView, extras?: PlanExtras) => AnswerPlan;

@@ -15,6 +15,8 @@ import type { HealthChange, HealthSource, HealthView } from '../model/health.js'
 import type { Pool, PoolMember } from '../model/zone.js';
 import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
 import { clientKeyFor } from './client-key.js';
+import { SkewLedger } from '../balance/skew-ledger.js';
+import type { PoolDemandTable } from '../model/demand.js';
 
 /** The per-pool query counter plan.pick() reads; one object per pool key. */
 export interface PoolCounter {
@@ -64,6 +66,8 @@ interface MutablePickContext {
   seq: number;
   random: Random;
   clientKey: string;
+  resolver: string;
+  nowMs: number;
 }
 
 export class PlannedSelector implements PoolSelector {
@@ -71,6 +75,8 @@ export class PlannedSelector implements PoolSelector {
   private readonly states = new WeakMap<Pool, PoolState>();
   /** Per pool key, so the rotation carries on across zone reloads. */
   private readonly counters = new Map<string, PoolCounter>();
+  /** Per pool key, for `skew=correct` pools: what skew correction keeps across plan rebuilds. */
+  private readonly ledgers = new Map<string, SkewLedger>();
   /** target id -> pools that use it, for the pools of the zones currently served. */
   private poolsByTarget = new Map<string, Pool[]>();
   /** pool name -> pools (A and AAAA), for member overrides. */
@@ -84,7 +90,7 @@ export class PlannedSelector implements PoolSelector {
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
-    this.ctx = { seq: 0, random: this.random, clientKey: '' };
+    this.ctx = { seq: 0, random: this.random, clientKey: '', resolver: '', nowMs: 0 };
     this.observer = options.observer;
     this.log = options.logger.child({ component: 'balance' });
     this.unsubscribe = options.health.subscribe((change) => this.onHealthChange(change));
@@ -112,6 +118,31 @@ export class PlannedSelector implements PoolSelector {
     this.poolsByName = byName;
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
     for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
+    const skewed = new Set<string>();
+    for (const pool of byName.values()) for (const p of pool) if (p.config.skew === 'correct') skewed.add(p.key);
+    for (const key of this.ledgers.keys()) if (!skewed.has(key)) this.ledgers.delete(key);
+  }
+
+  /** The skew ledger of a `skew=correct` pool (made on first use), else undefined. */
+  ledgerFor(pool: Pool): SkewLedger | undefined {
+    if (pool.config.skew !== 'correct') return undefined;
+    let ledger = this.ledgers.get(pool.key);
+    if (!ledger) {
+      ledger = new SkewLedger(pool.key);
+      ledger.configure(pool);
+      this.ledgers.set(pool.key, ledger);
+    }
+    return ledger;
+  }
+
+  /** The ledgers of the `skew=correct` pools answered so far, by pool key (for the demand loop and status). */
+  skewLedgers(): ReadonlyMap<string, SkewLedger> {
+    return this.ledgers;
+  }
+
+  /** Hands a pool its demand table (server/ makes it from the ledger's gaps through report/). */
+  setDemand(table: PoolDemandTable): void {
+    this.ledgers.get(table.poolKey)?.setDemand(table);
   }
 
   /** Sets (or with undefined removes) the observer told about every pool answer. */
@@ -152,11 +183,14 @@ export class PlannedSelector implements PoolSelector {
     const ctx = this.ctx;
     ctx.seq = seq;
     ctx.clientKey = clientKey;
-    const index = plan.pick(ctx as PickContext);
     const observer = this.observer;
+    const nowMs = observer !== undefined || plan.resolverDependent === true ? Date.now() : 0;
+    ctx.resolver = clientAddress;
+    ctx.nowMs = nowMs;
+    const index = plan.pick(ctx as PickContext);
     if (observer !== undefined) {
       const variant = plan.variants[index];
-      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, Date.now());
+      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, nowMs);
     }
     return index;
   }
@@ -187,17 +221,19 @@ export class PlannedSelector implements PoolSelector {
   }
 
   private rebuild(pool: Pool, view: HealthView): PoolState {
-    const plan = this.options.buildPlan(pool, view);
+    const skew = this.ledgerFor(pool);
+    const plan = this.options.buildPlan(pool, view, skew ? { skew } : undefined);
     this.stats.planBuilds++;
     const selections: Selection[] =
       plan.kind === 'nodata'
         ? [NODATA]
         : plan.kind === 'servfail'
           ? [SERVFAIL]
-          : plan.variants.map((variant) => ({
-              kind: 'answer' as const,
-              members: variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined),
-            }));
+          : plan.variants.map((variant, v) => {
+              const members = variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined);
+              const ttl = plan.ttls?.[v];
+              return ttl === undefined ? { kind: 'answer' as const, members } : { kind: 'answer' as const, members, ttl };
+            });
     const state: PoolState = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
     const previous = this.states.get(pool);
     this.states.set(pool, state);

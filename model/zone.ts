@@ -124,6 +124,9 @@ export type PolicyName =
 
 export type AllDownMode = 'serve-all' | 'serve-backup' | 'nodata' | 'servfail';
 
+/** `skew=`: `off` (default) answers by the policy alone; `correct` corrects caching skew (balance/skew.ts). */
+export type SkewMode = 'off' | 'correct';
+
 export interface PoolConfig {
   readonly policy: PolicyName;
   /** Records per answer; `all` = every selected member. Default: 1 for weighted/weighted-random, all otherwise. */
@@ -140,6 +143,12 @@ export interface PoolConfig {
   /** Sticky policy: client prefix lengths. */
   readonly stickyV4Prefix: number;
   readonly stickyV6Prefix: number;
+  /** Caching-skew correction; absent means `off`. */
+  readonly skew?: SkewMode;
+  /** Seconds: the shortest TTL skew correction gives a busy resolver (`ttl-min=`, default 1). */
+  readonly ttlMin?: number | undefined;
+  /** Seconds: the longest TTL skew correction gives (`ttl-max=`, default the pool's TTL). */
+  readonly ttlMax?: number | undefined;
 }
 
 export interface PoolMember {

@@ -21,6 +21,7 @@ import type { HealthSource, VerdictSink } from '../model/health.js';
 import { targetQuorums, type Quorum } from '../health/consensus.js';
 import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
+import { SkewDemandLoop } from './skew-demand.js';
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -72,6 +73,8 @@ export class Runtime {
   readonly nodeId: string;
   /** The skew report's answer counters; undefined without a DNS listener or with observe: false. */
   readonly observation: AnswerObservation | undefined;
+  /** Rebuilds the demand tables of `skew=correct` pools every few seconds. */
+  readonly skewDemand: SkewDemandLoop;
   /** Zone loads and refusals since start, by zone. */
   readonly zoneLoads = new Map<string, ZoneLoadCounts>();
   private watcher: ZoneWatcher | undefined;
@@ -86,6 +89,7 @@ export class Runtime {
     this.store = options.store ?? new MemoryHealthStore({ logger: options.logger, batchVerdicts: true });
     this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
     this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation });
+    this.skewDemand = new SkewDemandLoop(this.selector);
     this.server =
       options.listen.length > 0
         ? new DnsServer({
@@ -119,6 +123,7 @@ export class Runtime {
     await this.scheduler?.start();
     await this.server?.start(this.options.listen);
     this.observation?.start();
+    if (this.server) this.skewDemand.start();
   }
 
   /** SIGHUP: reload every zone whose file changed. */
@@ -132,6 +137,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.observation?.stop();
+    this.skewDemand.stop();
     this.watcher?.close();
     await this.server?.close();
     await this.scheduler?.stop();

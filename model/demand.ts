@@ -1,0 +1,42 @@
+/**
+ * The per-resolver demand table skew correction runs on: how many client requests per second
+ * stand behind each resolver cache that asks for a pool. report/ estimates it from repeat-query
+ * gaps (report/skew-demand.ts), server/ hands it to the plans as data, and balance/skew.ts reads
+ * it on the query path through an index it builds once per table. Plain data: no behaviour.
+ */
+
+/** One resolver cache's estimated demand. */
+export interface ResolverDemandEntry {
+  /** The cache identity: the query's source address as the socket reports it (`192.0.2.1`). */
+  readonly key: string;
+  /** Estimated client requests per second behind it; > 0. */
+  readonly ratePerSecond: number;
+}
+
+/** The demand table of one pool. */
+export interface PoolDemandTable {
+  /** Pool key, e.g. `www.example.org./A`. */
+  readonly poolKey: string;
+  /** Epoch milliseconds the estimate was made. */
+  readonly atMs: number;
+  /** Resolvers with an estimate; any other resolver is answered by plain rotation. */
+  readonly entries: readonly ResolverDemandEntry[];
+}
+
+/**
+ * Gap statistics of one resolver as skew correction records them: gaps between its repeated
+ * queries with the TTL it was given for the previous answer replaced by `referenceTtl`, so a
+ * resolver whose TTL changes reads as if it had always been given the reference TTL. The fields
+ * mean what report/demand.ts GapStats means (milliseconds).
+ */
+export interface NormalisedGaps {
+  readonly key: string;
+  readonly queries: number;
+  readonly gapCount: number;
+  readonly gapMinMs: number;
+  readonly gapSumMs: number;
+  readonly gapSumSqMs: number;
+  /** Grid gaps (from the whole second, and the half second, before the previous query). */
+  readonly gridSumMs: readonly [number, number];
+  readonly gridMinMs: readonly [number, number];
+}
