@@ -102,6 +102,8 @@ export class SkewLedger {
   rate = new Float64Array(0);
   /** Index into buckets. */
   bucket = new Uint8Array(0);
+  /** Seconds the resolver keeps answers beyond the TTL given (its floor or clamp). */
+  extraHold = new Float64Array(0);
   /** The live single-member entry of this resolver, to give back on an early re-ask (−1: none). */
   private entryMember = new Int32Array(0);
   private entryRate = new Float64Array(0);
@@ -118,6 +120,13 @@ export class SkewLedger {
   private ringRate = new Float64Array(0);
   /** The last whole second whose expiry slot was applied. */
   private cursor = 0;
+
+  /** Share of an entry's load spent while it lives; the rest decays with mean tailSeconds. */
+  followShare = 1;
+  tailSeconds = 60;
+  /** Per member: residual load of the tail part, as of tailAt. */
+  tail = new Float64Array(0);
+  private tailAt = 0;
 
   // --- accounting ---
   corrected = 0;
@@ -158,6 +167,7 @@ export class SkewLedger {
     this.sumRateExpiry = new Float64Array(this.size);
     this.sumRate = new Float64Array(this.size);
     this.targets = new Float64Array(this.size);
+    this.tail = new Float64Array(this.size);
     this.ringRateExpiry = new Float64Array(ring * this.size);
     this.ringRate = new Float64Array(ring * this.size);
     this.entryMember.fill(-1);
@@ -218,8 +228,14 @@ export class SkewLedger {
     return slot;
   }
 
-  /** Applies the expiry slots up to second `t` (seconds since the epoch). */
+  /** Applies the expiry slots up to second `t` (seconds since the epoch) and decays the tails. */
   advance(t: number): void {
+    const dt = t - this.tailAt;
+    if (dt > 0) {
+      this.tailAt = t;
+      const keep = Math.exp(-dt / this.tailSeconds);
+      for (let m = 0; m < this.size; m++) this.tail[m]! *= keep;
+    }
     const second = Math.floor(t);
     if (second <= this.cursor) return;
     const size = this.size;
@@ -247,11 +263,21 @@ export class SkewLedger {
   /** Residual load (client requests still to come from live entries) of member m at t. */
   residual(m: number, t: number): number {
     const v = this.sumRateExpiry[m]! - t * this.sumRate[m]!;
-    return v > 0 ? v : 0;
+    return (v > 0 ? v : 0) + this.tail[m]!;
   }
 
-  /** Charges `rate` requests/s to member m until t + ttl. */
+  /**
+   * Charges an answer of a resolver with demand `rate` (requests/s) and TTL `ttl` to member m:
+   * followShare of rate·ttl spent until t + ttl, the rest added to the member's decaying tail.
+   */
   charge(m: number, rate: number, t: number, ttl: number): void {
+    this.tail[m]! += (1 - this.followShare) * rate * ttl;
+    this.follow(m, this.followShare * rate, t, ttl);
+  }
+
+  /** The part of an entry spent at `rate` per second until t + ttl. */
+  private follow(m: number, rate: number, t: number, ttl: number): void {
+    if (!(rate > 0)) return;
     const expiry = t + ttl;
     const at = (Math.ceil(expiry) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! += rate * expiry;
@@ -361,13 +387,18 @@ export class SkewLedger {
    * rounded down to a bucket (adaptive TTL: a busier resolver's entries carry no more load).
    */
   setDemand(table: PoolDemandTable, members = this.size): void {
+    const carry = table.carry;
+    if (carry.followShare >= 0 && carry.followShare <= 1) this.followShare = carry.followShare;
+    if (carry.tailSeconds > 0) this.tailSeconds = carry.tailSeconds;
     this.rate.fill(0);
+    this.extraHold.fill(0);
     this.bucket.fill(this.defaultBucket);
     let total = 0;
     for (const e of table.entries) {
       const slot = this.index.get(e.key);
       if (slot === undefined || !(e.ratePerSecond > 0) || !Number.isFinite(e.ratePerSecond)) continue;
       this.rate[slot] = e.ratePerSecond;
+      this.extraHold[slot] = e.extraHoldSeconds > 0 && Number.isFinite(e.extraHoldSeconds) ? e.extraHoldSeconds : 0;
       total += e.ratePerSecond;
     }
     const ref = total / (Math.max(1, members) * ENTRY_SPLIT);
@@ -441,6 +472,7 @@ export class SkewLedger {
     this.grid500Sum[slot] = 0;
     this.grid500Min[slot] = 0;
     this.rate[slot] = 0;
+    this.extraHold[slot] = 0;
     this.bucket[slot] = this.defaultBucket;
     this.entryMember[slot] = -1;
     this.live++;
@@ -465,6 +497,7 @@ export class SkewLedger {
     this.grid500Sum = f(this.grid500Sum);
     this.grid500Min = f(this.grid500Min);
     this.rate = f(this.rate);
+    this.extraHold = f(this.extraHold);
     this.entryRate = f(this.entryRate);
     this.entryExpiry = f(this.entryExpiry);
     const bucket = new Uint8Array(capacity);

@@ -88,6 +88,8 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     let b = ledger.bucket[slot]!;
     if (b >= B) b = B - 1;
     const ttl = buckets[b]!;
+    // What the resolver will really hold it for: the TTL given, plus its floor or clamp if it has one.
+    const hold = ttl + ledger.extraHold[slot]!;
     if (k === 1) ledger.releaseEntry(slot, t);
     let total = 0;
     for (let i = 0; i < n; i++) {
@@ -95,7 +97,7 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
       residual[i] = v;
       total += v;
     }
-    const load = rate * ttl;
+    const load = rate * hold;
     const after = total + load;
     const eps = 1e-9 * (after + 1);
     // Furthest below target after this entry is placed; ties go round from the rotation counter.
@@ -111,8 +113,8 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
       }
     }
     const part = rate / k;
-    for (let j = 0; j < k; j++) ledger.charge(flat[best * k + j]!, part, t, ttl);
-    if (k === 1) ledger.holdEntry(slot, first[best]!, rate, t + ttl);
+    for (let j = 0; j < k; j++) ledger.charge(flat[best * k + j]!, part, t, hold);
+    if (k === 1) ledger.holdEntry(slot, first[best]!, rate * ledger.followShare, t + hold);
     ledger.gave(slot, ttl);
     ledger.corrected++;
     ledger.account(t);

@@ -11,6 +11,11 @@ export interface ResolverDemandEntry {
   readonly key: string;
   /** Estimated client requests per second behind it; > 0. */
   readonly ratePerSecond: number;
+  /**
+   * Seconds the resolver keeps an answer beyond the TTL it is given (a TTL floor such as Knot's
+   * 5 s, or a clamp), as its gaps show; 0 when it honours the TTL.
+   */
+  readonly extraHoldSeconds: number;
 }
 
 /** The demand table of one pool. */
@@ -21,6 +26,18 @@ export interface PoolDemandTable {
   readonly atMs: number;
   /** Resolvers with an estimate; any other resolver is answered by plain rotation. */
   readonly entries: readonly ResolverDemandEntry[];
+  /** How the load of one answer is spent over time (from the report's client model). */
+  readonly carry: CarryProfile;
+}
+
+/**
+ * How the λ̂·T client requests one answer commits are spent: `followShare` of them while the
+ * resolver's entry lives (clients that follow the TTL), the rest afterwards, decaying with mean
+ * `tailSeconds` (clients that pin the answer and keep their connections: browsers' 60 s, keep-alive).
+ */
+export interface CarryProfile {
+  readonly followShare: number;
+  readonly tailSeconds: number;
 }
 
 /**
