@@ -267,6 +267,31 @@ export class SkewLedger {
   }
 
   /**
+   * The load member m will receive in the next `horizon` seconds from live entries: each follow
+   * entry counts λ·min(remaining, horizon), the tail its decay within the horizon. O(horizon).
+   * Balancing this (not the whole residual) keeps the next window even: a long, light entry
+   * weighs no more than its share of the window.
+   */
+  within(m: number, t: number, horizon: number): number {
+    const size = this.size;
+    const end = t + horizon;
+    let near = 0;
+    let nearRate = 0;
+    const last = Math.min(this.cursor + this.ringMask, Math.ceil(end));
+    for (let second = this.cursor + 1; second <= last; second++) {
+      const at = (second & this.ringMask) * size + m;
+      const r = this.ringRate[at]!;
+      if (r === 0) continue;
+      // The last slot may hold entries expiring up to 1 s after the horizon: counted whole.
+      near += this.ringRateExpiry[at]! - t * r;
+      nearRate += r;
+    }
+    const far = (this.sumRate[m]! - nearRate) * horizon;
+    const follow = near + far;
+    return (follow > 0 ? follow : 0) + this.tail[m]! * (1 - Math.exp(-horizon / this.tailSeconds));
+  }
+
+  /**
    * Charges an answer of a resolver with demand `rate` (requests/s) and TTL `ttl` to member m:
    * followShare of rate·ttl spent until t + ttl, the rest added to the member's decaying tail.
    */

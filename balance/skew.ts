@@ -25,6 +25,12 @@ import { rotations } from './rotations.js';
 import type { SkewLedger } from './skew-ledger.js';
 import type { PickContext } from './types.js';
 
+/**
+ * Seconds ahead the assignment balances: the next report window (10 s). Whole-residual balancing
+ * (MRL) would let long, light entries outweigh a short, heavy one that dominates the window.
+ */
+export const HORIZON_SECONDS = 10;
+
 export interface SkewPlan extends PolicyPlan {
   /** Seconds per variant. */
   readonly ttls: readonly number[];
@@ -93,11 +99,11 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     if (k === 1) ledger.releaseEntry(slot, t);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const v = ledger.residual(first[i]!, t);
+      const v = ledger.within(first[i]!, t, HORIZON_SECONDS);
       residual[i] = v;
       total += v;
     }
-    const load = rate * hold;
+    const load = rate * Math.min(hold, HORIZON_SECONDS);
     const after = total + load;
     const eps = 1e-9 * (after + 1);
     // Furthest below target after this entry is placed; ties go round from the rotation counter.

@@ -49,6 +49,8 @@ export interface PlannedSelectorOptions {
   readonly logger: Logger;
   readonly random?: Random;
   readonly observer?: AnswerObserver;
+  /** Epoch milliseconds for observations and skew correction (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface PlannedSelectorStats {
@@ -87,11 +89,13 @@ export class PlannedSelector implements PoolSelector {
   private readonly unsubscribe: () => void;
   private readonly ctx: MutablePickContext;
   private observer: AnswerObserver | undefined;
+  private readonly now: () => number;
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
     this.ctx = { seq: 0, random: this.random, clientKey: '', resolver: '', nowMs: 0 };
     this.observer = options.observer;
+    this.now = options.now ?? Date.now;
     this.log = options.logger.child({ component: 'balance' });
     this.unsubscribe = options.health.subscribe((change) => this.onHealthChange(change));
   }
@@ -128,7 +132,7 @@ export class PlannedSelector implements PoolSelector {
     if (pool.config.skew !== 'correct') return undefined;
     let ledger = this.ledgers.get(pool.key);
     if (!ledger) {
-      ledger = new SkewLedger(pool.key);
+      ledger = new SkewLedger(pool.key, { nowMs: this.now() });
       ledger.configure(pool);
       this.ledgers.set(pool.key, ledger);
     }
@@ -184,7 +188,7 @@ export class PlannedSelector implements PoolSelector {
     ctx.seq = seq;
     ctx.clientKey = clientKey;
     const observer = this.observer;
-    const nowMs = observer !== undefined || plan.resolverDependent === true ? Date.now() : 0;
+    const nowMs = observer !== undefined || plan.resolverDependent === true ? this.now() : 0;
     ctx.resolver = clientAddress;
     ctx.nowMs = nowMs;
     const index = plan.pick(ctx as PickContext);
