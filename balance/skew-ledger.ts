@@ -121,6 +121,8 @@ export class SkewLedger {
   /** The last whole second whose expiry slot was applied. */
   private cursor = 0;
 
+  /** The last demand table (for the report). */
+  demand: PoolDemandTable | undefined;
   /** Share of an entry's load spent while it lives; the rest decays with mean tailSeconds. */
   followShare = 1;
   tailSeconds = 60;
@@ -412,6 +414,7 @@ export class SkewLedger {
    * rounded down to a bucket (adaptive TTL: a busier resolver's entries carry no more load).
    */
   setDemand(table: PoolDemandTable, members = this.size): void {
+    this.demand = table;
     const carry = table.carry;
     if (carry.followShare >= 0 && carry.followShare <= 1) this.followShare = carry.followShare;
     if (carry.tailSeconds > 0) this.tailSeconds = carry.tailSeconds;

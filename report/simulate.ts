@@ -24,6 +24,7 @@ import { aliasDraw, aliasTable, buildPopulation, REORDER_PER_RESPONSE } from './
 import { ResolverCaches } from './simulate/resolver.js';
 import { SkewLedger } from '../balance/skew-ledger.js';
 import { demandTable } from './skew-demand.js';
+import { skewCorrectionReport } from './skew-correction.js';
 
 /** How often the simulated server rebuilds skew correction's demand table (server/skew-demand.ts: 5 s). */
 const SKEW_DEMAND_INTERVAL_SECONDS = 5;
@@ -268,10 +269,11 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
   }
   for (let r = 0; r < p.resolvers; r++) if (pop.resolverExtends[r] === 1) extending += pop.resolverShares[r]!;
   const failed = counters.sum(counters.failed, 0, counters.seconds);
+  const correction = skew ? skewCorrectionReport(skew.stats(), skew.demand, { ttl: p.ttl, answers: p.answers, targets }) : undefined;
   return {
     label: describeParams(p),
     params: p,
-    pool: { ...report, key: `simulated: ${describeParams(p)}` },
+    pool: { ...report, key: `simulated: ${describeParams(p)}`, ...(correction ? { correction } : {}) },
     truth: {
       nEff: round4(1 / h),
       topResolverShare: round4(top),

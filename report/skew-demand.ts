@@ -10,19 +10,24 @@ import { DEFAULT_CLIENT_MODEL } from './client-model.js';
 import { DEFAULT_DEMAND_OPTIONS, estimateResolverDemand, type DemandOptions } from './demand.js';
 
 /**
- * How one answer's load is spent, from the client model: clients on a connection keep it for its
- * lifetime (exponential, mean connectionLifetimeSeconds), whatever the TTL, and browsers pin the
- * answer for a minute; so by default nothing follows the TTL alone and the tail is the longer of
- * the connection lifetime and the pin, weighted by traffic.
+ * How one answer's load is spent, from the client model, read as the report reads it
+ * (demand.ts expiringShare): clients that neither pin an answer nor lag behind it (stubs) follow
+ * the resolver's entry and stop when it expires; the others carry it on for their pin, their
+ * connection's lifetime or their lag, whichever is longest, so the tail is the traffic-weighted
+ * mean of those.
  */
 export function carryProfile(clients: ClientModel = DEFAULT_CLIENT_MODEL): CarryProfile {
   let total = 0;
+  let follow = 0;
   let tail = 0;
   for (const c of clients.classes) {
     total += c.share;
-    tail += c.share * Math.max(clients.connectionLifetimeSeconds, c.pinSeconds, c.lagMedianSeconds);
+    if (!(c.pinSeconds > 0) && !(c.lagMedianSeconds > 0)) follow += c.share;
+    else tail += c.share * Math.max(clients.connectionLifetimeSeconds, c.pinSeconds, c.lagMedianSeconds);
   }
-  return { followShare: 0, tailSeconds: total > 0 ? tail / total : clients.connectionLifetimeSeconds };
+  if (!(total > 0)) return { followShare: 1, tailSeconds: clients.connectionLifetimeSeconds };
+  const rest = total - follow;
+  return { followShare: follow / total, tailSeconds: rest > 0 ? tail / rest : clients.connectionLifetimeSeconds };
 }
 
 /**
