@@ -13,7 +13,7 @@
  *
  * Query path: observe() is one Map lookup (the source address string: no allocation once the
  * resolver is known) and a few typed-array updates; nothing else allocates. Off the query path:
- * gaps() for the estimator, setDemand() with the table report/ made from them, sweep().
+ * gaps() (idle times after each expiry) for the estimator, setDemand() with the table report/ made from them, sweep().
  */
 import type { NormalisedGaps, PoolDemandTable } from '../model/demand.js';
 import type { Pool } from '../model/zone.js';
@@ -91,6 +91,13 @@ export class SkewLedger {
   /** TTL (s) given with the last answer. */
   private lastTtl = new Float64Array(0);
   private gapCount = new Float64Array(0);
+  /** Re-asks before the entry expired, and the sum of all gaps (ms). */
+  private early = new Float64Array(0);
+  private span = new Float64Array(0);
+  /** Prefetch re-asks (before expiry, past half the TTL): count, sum and minimum of gap − TTL. */
+  private pfCount = new Float64Array(0);
+  private pfSum = new Float64Array(0);
+  private pfMin = new Float64Array(0);
   private gapMin = new Float64Array(0);
   private gapSum = new Float64Array(0);
   private gapSumSq = new Float64Array(0);
@@ -189,8 +196,9 @@ export class SkewLedger {
   }
 
   /**
-   * Query path: the resolver `key` asked at `nowMs`. Records its normalised gap and returns its
-   * slot, or −1 when the table is full (plain rotation then).
+   * Query path: the resolver `key` asked at `nowMs`. Records the idle time after the entry it
+   * was given last expired (gap − that TTL; a re-ask before expiry counts as early) and returns
+   * its slot, or −1 when the table is full (plain rotation then).
    */
   observe(key: string, nowMs: number): number {
     let slot = this.index.get(key);
@@ -201,28 +209,45 @@ export class SkewLedger {
       const previous = this.last[slot]!;
       const gap = nowMs - previous;
       if (gap >= 0) {
-        // As if the previous answer had carried the reference TTL (never shorter than any given).
-        const shift = (this.referenceTtl - this.lastTtl[slot]!) * 1000;
-        const g = gap + shift;
         let n = this.gapCount[slot]!;
-        if (n >= GAP_HALF_LIFE) {
+        if (n + this.early[slot]! + this.pfCount[slot]! >= GAP_HALF_LIFE) {
           this.gapCount[slot] = n = n / 2;
+          this.early[slot]! /= 2;
+          this.pfCount[slot]! /= 2;
+          this.pfSum[slot]! /= 2;
+          this.span[slot]! /= 2;
           this.gapSum[slot]! /= 2;
           this.gapSumSq[slot]! /= 2;
           this.grid0Sum[slot]! /= 2;
           this.grid500Sum[slot]! /= 2;
         }
-        const intoSecond = previous % 1000;
-        const g0 = g + intoSecond;
-        const g500 = g + (intoSecond < 500 ? intoSecond + 500 : intoSecond - 500);
-        if (n === 0 || g < this.gapMin[slot]!) this.gapMin[slot] = g;
-        if (n === 0 || g0 < this.grid0Min[slot]!) this.grid0Min[slot] = g0;
-        if (n === 0 || g500 < this.grid500Min[slot]!) this.grid500Min[slot] = g500;
-        this.gapCount[slot] = n + 1;
-        this.gapSum[slot]! += g;
-        this.gapSumSq[slot]! += g * g;
-        this.grid0Sum[slot]! += g0;
-        this.grid500Sum[slot]! += g500;
+        this.span[slot]! += gap;
+        // Idle after the entry we gave expired; a re-ask before that (prefetch, or several caches
+        // behind the address) is only counted.
+        const g = gap - this.lastTtl[slot]! * 1000;
+        if (g < 0) {
+          if (2 * gap >= this.lastTtl[slot]! * 1000) {
+            // A prefetch (late in the entry's life): its idle is measured from the earliest one.
+            const p = this.pfCount[slot]!;
+            if (p === 0 || g < this.pfMin[slot]!) this.pfMin[slot] = g;
+            this.pfCount[slot] = p + 1;
+            this.pfSum[slot]! += g;
+          } else {
+            this.early[slot]!++;
+          }
+        } else {
+          const intoSecond = previous % 1000;
+          const g0 = g + intoSecond;
+          const g500 = g + (intoSecond < 500 ? intoSecond + 500 : intoSecond - 500);
+          if (n === 0 || g < this.gapMin[slot]!) this.gapMin[slot] = g;
+          if (n === 0 || g0 < this.grid0Min[slot]!) this.grid0Min[slot] = g0;
+          if (n === 0 || g500 < this.grid500Min[slot]!) this.grid500Min[slot] = g500;
+          this.gapCount[slot] = n + 1;
+          this.gapSum[slot]! += g;
+          this.gapSumSq[slot]! += g * g;
+          this.grid0Sum[slot]! += g0;
+          this.grid500Sum[slot]! += g500;
+        }
       }
     }
     this.queries[slot]!++;
@@ -388,7 +413,7 @@ export class SkewLedger {
     this.targets = targets;
   }
 
-  /** Off the query path: the normalised gaps of every tracked resolver, for the estimator. */
+  /** Off the query path: every tracked resolver's idle-time statistics, for the estimator. */
   gaps(): NormalisedGaps[] {
     const out: NormalisedGaps[] = [];
     for (let s = 0; s < this.top; s++) {
@@ -398,6 +423,9 @@ export class SkewLedger {
         key,
         queries: this.queries[s]!,
         gapCount: this.gapCount[s]!,
+        early: this.early[s]!,
+        spanMs: this.span[s]!,
+        prefetch: [this.pfCount[s]!, this.pfSum[s]!, this.pfMin[s]!],
         gapMinMs: this.gapMin[s]!,
         gapSumMs: this.gapSum[s]!,
         gapSumSqMs: this.gapSumSq[s]!,
@@ -418,25 +446,29 @@ export class SkewLedger {
     const carry = table.carry;
     if (carry.followShare >= 0 && carry.followShare <= 1) this.followShare = carry.followShare;
     if (carry.tailSeconds > 0) this.tailSeconds = carry.tailSeconds;
-    this.rate.fill(0);
-    this.extraHold.fill(0);
-    this.bucket.fill(this.defaultBucket);
-    let total = 0;
+    // A resolver missing from the table (its gaps were reset, or are too few) keeps what it had.
     for (const e of table.entries) {
       const slot = this.index.get(e.key);
       if (slot === undefined || !(e.ratePerSecond > 0) || !Number.isFinite(e.ratePerSecond)) continue;
       this.rate[slot] = e.ratePerSecond;
       this.extraHold[slot] = e.extraHoldSeconds > 0 && Number.isFinite(e.extraHoldSeconds) ? e.extraHoldSeconds : 0;
-      total += e.ratePerSecond;
     }
+    let total = 0;
+    for (let s = 0; s < this.top; s++) if (this.keys[s] !== undefined && this.rate[s]! > 0) total += this.rate[s]!;
     const ref = total / (Math.max(1, members) * ENTRY_SPLIT);
     const longest = this.referenceTtl;
+    const buckets = this.buckets;
     for (let s = 0; s < this.top; s++) {
       const r = this.rate[s]!;
-      if (!(r > 0)) continue;
+      if (this.keys[s] === undefined || !(r > 0)) continue;
       const want = longest * Math.min(1, ref / r);
       let b = 0;
-      while (b + 1 < this.buckets.length && this.buckets[b + 1]! <= want + 1e-9) b++;
+      while (b + 1 < buckets.length && buckets[b + 1]! <= want + 1e-9) b++;
+      const current = this.bucket[s]!;
+      if (b === current) continue;
+      // Hysteresis: move only when the wish is well past the current bucket's edges.
+      if (b > current && want < buckets[current + 1]! * 1.25 && b < buckets.length - 1) continue;
+      if (b < current && want > buckets[current]! * 0.75) continue;
       this.bucket[s] = b;
     }
   }
@@ -492,6 +524,11 @@ export class SkewLedger {
     this.last[slot] = nowMs;
     this.lastTtl[slot] = this.referenceTtl;
     this.gapCount[slot] = 0;
+    this.early[slot] = 0;
+    this.span[slot] = 0;
+    this.pfCount[slot] = 0;
+    this.pfSum[slot] = 0;
+    this.pfMin[slot] = 0;
     this.gapMin[slot] = 0;
     this.gapSum[slot] = 0;
     this.gapSumSq[slot] = 0;
@@ -517,6 +554,11 @@ export class SkewLedger {
     this.last = f(this.last);
     this.lastTtl = f(this.lastTtl);
     this.gapCount = f(this.gapCount);
+    this.early = f(this.early);
+    this.span = f(this.span);
+    this.pfCount = f(this.pfCount);
+    this.pfSum = f(this.pfSum);
+    this.pfMin = f(this.pfMin);
     this.gapMin = f(this.gapMin);
     this.gapSum = f(this.gapSum);
     this.gapSumSq = f(this.gapSumSq);

@@ -41,19 +41,25 @@ export interface CarryProfile {
 }
 
 /**
- * Gap statistics of one resolver as skew correction records them: gaps between its repeated
- * queries with the TTL it was given for the previous answer replaced by `referenceTtl`, so a
- * resolver whose TTL changes reads as if it had always been given the reference TTL. The fields
- * mean what report/demand.ts GapStats means (milliseconds).
+ * What skew correction records of one resolver (balance/skew-ledger.ts): the idle time between
+ * the expiry of the entry it was last given (that answer's TTL after our answer) and its next
+ * query, in milliseconds — plain, and measured from the whole second (and half second) before the
+ * previous query, because resolvers keep TTLs in whole seconds (report/demand.ts). Re-asks before
+ * the expiry (prefetch, several caches behind one address) are only counted (`early`).
  */
 export interface NormalisedGaps {
   readonly key: string;
   readonly queries: number;
+  /** Idle samples (re-asks at or after expiry). */
   readonly gapCount: number;
+  readonly early: number;
+  /** Sum of every gap, early ones included (ms). */
+  readonly spanMs: number;
+  /** Prefetch re-asks (before the expiry, after half the TTL): count, sum and minimum of gap − TTL (ms, negative). */
+  readonly prefetch: readonly [number, number, number];
   readonly gapMinMs: number;
   readonly gapSumMs: number;
   readonly gapSumSqMs: number;
-  /** Grid gaps (from the whole second, and the half second, before the previous query). */
   readonly gridSumMs: readonly [number, number];
   readonly gridMinMs: readonly [number, number];
 }

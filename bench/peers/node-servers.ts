@@ -9,16 +9,16 @@ function nodeScript(ctx: PeerContext, ...parts: string[]): string {
   return path.join(ctx.root, 'dist', ...parts);
 }
 
-function rondo(name: string, workers: number): Peer {
+function rondo(name: string, workers: number, poolKeys = ''): Peer {
   return {
     name,
-    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}`,
+    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${poolKeys ? `, ${poolKeys}` : ''}`,
     missing: () => undefined,
     version: () => `rondo 0.1.0 on node ${process.version}`,
     async start(ctx) {
       const zones = path.join(ctx.dir, 'zones');
       await mkdir(zones, { recursive: true });
-      await writeFile(path.join(zones, 'bench.example.test.zone'), benchZone(ctx.backendPort));
+      await writeFile(path.join(zones, 'bench.example.test.zone'), benchZone(ctx.backendPort, poolKeys));
       const args = [nodeScript(ctx, 'cli', 'index.js'), 'serve', '--zones', zones, '--listen', `127.0.0.1:${ctx.port}`, '--log-level', 'warn'];
       if (workers > 1) args.push('--workers', String(workers));
       return spawnPinned(name, ctx.cpu, process.execPath, args);
@@ -28,6 +28,12 @@ function rondo(name: string, workers: number): Peer {
 
 export const rondoPeer = rondo('rondo', 1);
 export const rondoWorkersPeer = rondo('rondo-w2', 2);
+/**
+ * Skew correction on (issue 11). Every query comes from the load generator's one address: after
+ * the first demand table (5 s) it is a known, busy resolver, so each answer takes the whole
+ * corrected pick (gap record, expiry ring, the 10 s horizon over every member, a charge per member).
+ */
+export const rondoSkewPeer = rondo('rondo-skew', 1, 'skew=correct ttl-min=1');
 
 export const ceilingPeer: Peer = {
   name: 'dgram-ceiling',
