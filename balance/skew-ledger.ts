@@ -122,12 +122,17 @@ export class SkewLedger {
   sumRate = new Float64Array(0);
   /** Target weight per member as the current plan sets it (0 for members not answered). */
   targets = new Float64Array(0);
+  /** Horizon loads per member, filled by horizonLoads() for the plan. */
+  loads = new Float64Array(0);
+  private scratchNear = new Float64Array(0);
+  private scratchRate = new Float64Array(0);
   private ringMask = 0;
   private ringRateExpiry = new Float64Array(0);
   private ringRate = new Float64Array(0);
   /** The last whole second whose expiry slot was applied. */
   private cursor = 0;
 
+  private readonly fresh = new Set<number>();
   /** The last demand table (for the report). */
   demand: PoolDemandTable | undefined;
   /** Share of an entry's load spent while it lives; the rest decays with mean tailSeconds. */
@@ -177,6 +182,9 @@ export class SkewLedger {
     this.sumRate = new Float64Array(this.size);
     this.targets = new Float64Array(this.size);
     this.tail = new Float64Array(this.size);
+    this.loads = new Float64Array(this.size);
+    this.scratchNear = new Float64Array(this.size);
+    this.scratchRate = new Float64Array(this.size);
     this.ringRateExpiry = new Float64Array(ring * this.size);
     this.ringRate = new Float64Array(ring * this.size);
     this.entryMember.fill(-1);
@@ -258,7 +266,8 @@ export class SkewLedger {
   /** Applies the expiry slots up to second `t` (seconds since the epoch) and decays the tails. */
   advance(t: number): void {
     const dt = t - this.tailAt;
-    if (dt > 0) {
+    // Decayed at most every 10 ms (exact for what was there; what was added since decays ≤ 10 ms early).
+    if (dt > 0.01) {
       this.tailAt = t;
       const keep = Math.exp(-dt / this.tailSeconds);
       for (let m = 0; m < this.size; m++) this.tail[m]! *= keep;
@@ -294,28 +303,44 @@ export class SkewLedger {
   }
 
   /**
-   * The load member m will receive in the next `horizon` seconds from live entries: each follow
-   * entry counts λ·min(remaining, horizon), the tail its decay within the horizon. O(horizon).
-   * Balancing this (not the whole residual) keeps the next window even: a long, light entry
-   * weighs no more than its share of the window.
+   * The load each member will receive in the next `horizon` seconds from live entries, into
+   * `out` (per member): each follow entry counts λ·min(remaining, horizon), the tail its decay
+   * within the horizon. One pass over the expiry slots due within the horizon, O(slots × members).
+   * Balancing this (not the whole residual) keeps the next window even: a long, light entry weighs
+   * no more than its share of the window.
    */
-  within(m: number, t: number, horizon: number): number {
+  horizonLoads(t: number, horizon: number, out: Float64Array): void {
     const size = this.size;
-    const end = t + horizon;
-    let near = 0;
-    let nearRate = 0;
-    const last = Math.min(this.cursor + this.ringMask, Math.ceil(end));
+    const near = this.scratchNear;
+    const nearRate = this.scratchRate;
+    near.fill(0);
+    nearRate.fill(0);
+    const last = Math.min(this.cursor + this.ringMask, Math.ceil(t + horizon));
+    const mask = this.ringMask;
+    const ringRate = this.ringRate;
+    const ringRateExpiry = this.ringRateExpiry;
     for (let second = this.cursor + 1; second <= last; second++) {
-      const at = (second & this.ringMask) * size + m;
-      const r = this.ringRate[at]!;
-      if (r === 0) continue;
+      const at = (second & mask) * size;
       // The last slot may hold entries expiring up to 1 s after the horizon: counted whole.
-      near += this.ringRateExpiry[at]! - t * r;
-      nearRate += r;
+      for (let m = 0; m < size; m++) {
+        const r = ringRate[at + m]!;
+        if (r === 0) continue;
+        near[m]! += ringRateExpiry[at + m]! - t * r;
+        nearRate[m]! += r;
+      }
     }
-    const far = (this.sumRate[m]! - nearRate) * horizon;
-    const follow = near + far;
-    return (follow > 0 ? follow : 0) + this.tail[m]! * (1 - Math.exp(-horizon / this.tailSeconds));
+    const tailShare = 1 - Math.exp(-horizon / this.tailSeconds);
+    for (let m = 0; m < size; m++) {
+      const follow = near[m]! + (this.sumRate[m]! - nearRate[m]!) * horizon;
+      out[m] = (follow > 0 ? follow : 0) + this.tail[m]! * tailShare;
+    }
+  }
+
+  /** One member's horizon load (tests; the plan uses horizonLoads). */
+  within(m: number, t: number, horizon: number): number {
+    const out = new Float64Array(this.size);
+    this.horizonLoads(t, horizon, out);
+    return out[m]!;
   }
 
   /**
@@ -371,7 +396,8 @@ export class SkewLedger {
    */
   account(t: number): void {
     const dt = t - this.lastChargeAt;
-    if (!(dt > 0)) return;
+    // Every 50 ms at most: the charged rate only moves by what a few answers add.
+    if (!(dt > 0.05)) return;
     this.lastChargeAt = t;
     for (let w = 0; w < WINDOWS.length; w++) {
       const load = this.windowLoad[w]!;
@@ -446,10 +472,13 @@ export class SkewLedger {
     const carry = table.carry;
     if (carry.followShare >= 0 && carry.followShare <= 1) this.followShare = carry.followShare;
     if (carry.tailSeconds > 0) this.tailSeconds = carry.tailSeconds;
-    // A resolver missing from the table (its gaps were reset, or are too few) keeps what it had.
+    // A resolver missing from the table (too few gaps since) keeps what it had.
+    const fresh = this.fresh;
+    fresh.clear();
     for (const e of table.entries) {
       const slot = this.index.get(e.key);
       if (slot === undefined || !(e.ratePerSecond > 0) || !Number.isFinite(e.ratePerSecond)) continue;
+      if (!(this.rate[slot]! > 0)) fresh.add(slot);
       this.rate[slot] = e.ratePerSecond;
       this.extraHold[slot] = e.extraHoldSeconds > 0 && Number.isFinite(e.extraHoldSeconds) ? e.extraHoldSeconds : 0;
     }
@@ -466,9 +495,9 @@ export class SkewLedger {
       while (b + 1 < buckets.length && buckets[b + 1]! <= want + 1e-9) b++;
       const current = this.bucket[s]!;
       if (b === current) continue;
-      // Hysteresis: move only when the wish is well past the current bucket's edges.
-      if (b > current && want < buckets[current + 1]! * 1.25 && b < buckets.length - 1) continue;
-      if (b < current && want > buckets[current]! * 0.75) continue;
+      // Hysteresis (not for a first estimate): move only when the wish is well past the bucket's edges.
+      if (!fresh.has(s) && b > current && want < buckets[current + 1]! * 1.25 && b < buckets.length - 1) continue;
+      if (!fresh.has(s) && b < current && want > buckets[current]! * 0.75) continue;
       this.bucket[s] = b;
     }
   }

@@ -14,7 +14,7 @@
  * drained member is never answered, and no TTL is longer than ttl-max (the pool's TTL unless
  * set), so the drain is never slower than plain rotation's.
  *
- * pick() is O(members) and allocates nothing once the resolver is known (SkewLedger.observe).
+ * pick() is O(members × horizon seconds) and allocates nothing once the resolver is known (SkewLedger.observe).
  * With `answers` of 2 or more, the first member decides and each member carried is charged an
  * equal part (resolvers reorder most answers, research note §2); with `answers=all` every
  * member is charged alike, so only the adaptive TTL is left to act.
@@ -97,9 +97,11 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     // What the resolver will really hold it for: the TTL given, plus its floor or clamp if it has one.
     const hold = ttl + ledger.extraHold[slot]!;
     if (k === 1) ledger.releaseEntry(slot, t);
+    const loads = ledger.loads;
+    ledger.horizonLoads(t, HORIZON_SECONDS, loads);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const v = ledger.within(first[i]!, t, HORIZON_SECONDS);
+      const v = loads[first[i]!]!;
       residual[i] = v;
       total += v;
     }
