@@ -1,0 +1,270 @@
+/**
+ * The real-resolver skew testbed (issue 11): a real `rondo serve` (dist) is the authoritative for
+ * `skew.test`; real caching resolvers (unbound ×3, BIND, PowerDNS Recursor, Knot Resolver,
+ * dnsmasq) each query it from their own loopback source address; virtual clients in this process
+ * (clients.ts) resolve through them and send HTTP requests to counting backends (backends.ts).
+ *
+ * Several pools (configurations) run side by side, each with its own name, its own four backends
+ * and its own client group; any pool keys are passed through to the zone (so a pool can carry
+ * `skew=correct`). Phases: warm-up, skew (counted per second), then one member of every pool is
+ * removed from the answers by a zone reload (SIGHUP) while its backend stays up, and the drain is
+ * counted. Rondo's observation snapshot is read from Redis just before the removal, and the live
+ * `/report` is kept too, so the report can be rebuilt later from the same counters (`--replay`).
+ *
+ * Loopback only; everything started here is stopped in `finally`, and on SIGINT/SIGTERM.
+ */
+import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { seededRandom } from '../../lib/random.js';
+import type { ReportModel } from '../../report/model.js';
+import type { ObservationSnapshot } from '../../report/snapshot.js';
+import { freePort, startRedisServer, type RedisServer } from '../lib/redis-server.js';
+import { freeDnsPort, startRondo, type RondoProcess } from '../lib/rondo-process.js';
+import { startCountingBackends, type CountingBackends, type MemberSeries } from './backends.js';
+import { ClientGroup, DEFAULT_CLASSES, type ClientClassSpec, type ClientGroupStats } from './clients.js';
+import { startResolver, type Resolver, type ResolverKind } from './resolvers.js';
+
+export const SKEW_ZONE = 'skew.test';
+
+export interface PoolConfig {
+  /** Label in the zone (`t5a1` → `t5a1.skew.test`). */
+  readonly name: string;
+  readonly ttl: number;
+  readonly answers: 1 | 'all' | number;
+  /** Further pool keys, passed through to the `;@pool` line (e.g. `skew=correct ttl-min=1`). */
+  readonly keys?: string;
+  readonly clients: number;
+  readonly ratePerClient: number;
+}
+
+export interface ResolverSpec {
+  readonly kind: ResolverKind;
+  readonly name: string;
+}
+
+/** Default population, in Zipf rank order: PowerDNS Recursor third (13% of clients at α = 1). */
+export const DEFAULT_RESOLVERS: readonly ResolverSpec[] = [
+  { kind: 'unbound', name: 'unbound-1' },
+  { kind: 'bind', name: 'bind' },
+  { kind: 'pdns', name: 'pdns' },
+  { kind: 'knot', name: 'knot' },
+  { kind: 'unbound', name: 'unbound-2' },
+  { kind: 'dnsmasq', name: 'dnsmasq' },
+  { kind: 'unbound', name: 'unbound-3' },
+];
+
+export interface TestbedOptions {
+  readonly pools: readonly PoolConfig[];
+  readonly resolvers: readonly ResolverSpec[];
+  /** Client share per resolver (normalised); default Zipf(alpha) in rank order. */
+  readonly resolverShares?: readonly number[];
+  readonly alpha: number;
+  /** All resolvers query from one /24 (127.0.1.x) instead of one /24 each (127.0.x.1). */
+  readonly shared24: boolean;
+  readonly members: number;
+  readonly classes: readonly ClientClassSpec[];
+  readonly seed: number;
+  readonly warmupSeconds: number;
+  readonly skewSeconds: number;
+  readonly drainSeconds: number;
+  /** Progress lines (stderr). */
+  readonly log?: (line: string) => void;
+  /** Ends the run early (SIGINT). */
+  readonly signal?: AbortSignal;
+}
+
+export interface PoolRun {
+  readonly config: PoolConfig;
+  readonly fqdn: string;
+  readonly members: readonly string[];
+  readonly removed: string;
+  readonly stats: ClientGroupStats;
+}
+
+export interface RunData {
+  readonly version: 1;
+  readonly seed: number;
+  readonly shared24: boolean;
+  readonly classes: readonly ClientClassSpec[];
+  readonly resolvers: readonly { readonly name: string; readonly kind: ResolverKind; readonly outgoing: string; readonly share: number }[];
+  readonly pools: readonly PoolRun[];
+  /** Epoch ms of t0 (the clients' clock starts there). */
+  readonly t0EpochMs: number;
+  /** Seconds since t0. */
+  readonly skewStart: number;
+  readonly removedAt: number;
+  readonly end: number;
+  /** Rondo's counters just before the removal (from Redis). */
+  readonly snapshot: ObservationSnapshot;
+  /** Rondo's own `/report` at the same moment (its default client model). */
+  readonly liveReport: ReportModel | null;
+  /** Backend counts per `fqdn|address`, per second since t0. */
+  readonly counts: Record<string, MemberSeries>;
+}
+
+export function zipf(count: number, alpha: number): number[] {
+  const raw = Array.from({ length: count }, (_, k) => (k + 1) ** -alpha);
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return raw.map((v) => v / sum);
+}
+
+export function memberAddresses(poolIndex: number, members: number): string[] {
+  return Array.from({ length: members }, (_, j) => `127.0.0.${20 + poolIndex * members + j}`);
+}
+
+function zoneText(pools: readonly { config: PoolConfig; members: readonly string[] }[]): string {
+  const lines = [`$ORIGIN ${SKEW_ZONE}.`, '$TTL 300', '@    IN SOA ns1 hostmaster 1 7200 900 1209600 30', '     IN NS  ns1', 'ns1  IN A   127.0.0.1'];
+  for (const p of pools) {
+    const keys = p.config.keys ?? '';
+    const policy = /\bpolicy=/.test(keys) ? '' : 'policy=round-robin ';
+    lines.push(`;@pool ${p.config.name} ${policy}answers=${p.config.answers} ${keys}`.trimEnd());
+    for (const m of p.members) lines.push(`${p.config.name} ${p.config.ttl} IN A ${m}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new Error('aborted'));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function readSnapshot(redis: Redis, nodeId: string): Promise<ObservationSnapshot | null> {
+  const text = await redis.get(`rondo:obs:${nodeId}`);
+  return text === null ? null : (JSON.parse(text) as ObservationSnapshot);
+}
+
+/** Runs the testbed once; returns the counts and Rondo's counters. */
+export async function runTestbed(o: TestbedOptions): Promise<RunData> {
+  const log = o.log ?? (() => undefined);
+  const random = seededRandom(o.seed);
+  const pools = o.pools.map((config, i) => ({ config, members: memberAddresses(i, o.members), fqdn: `${config.name}.${SKEW_ZONE}` }));
+  const shares = o.resolverShares ?? zipf(o.resolvers.length, o.alpha);
+  const outgoing = o.resolvers.map((_, k) => (o.shared24 ? `127.0.1.${k + 1}` : `127.0.${k + 1}.1`));
+  const nodeId = 'skewbed';
+  let t0 = performance.now();
+  const now = (): number => (performance.now() - t0) / 1000;
+
+  let dir: string | undefined;
+  let redis: RedisServer | undefined;
+  let redisClient: Redis | undefined;
+  let rondo: RondoProcess | undefined;
+  let backends: CountingBackends | undefined;
+  const resolvers: Resolver[] = [];
+  const groups: ClientGroup[] = [];
+  try {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'rondo-skewbed-'));
+    const zoneFile = path.join(dir, `${SKEW_ZONE}.zone`);
+    await writeFile(zoneFile, zoneText(pools));
+    backends = await startCountingBackends(
+      pools.flatMap((p) => p.members),
+      () => t0,
+    );
+    redis = await startRedisServer();
+    redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    await redisClient.connect();
+    const dnsPort = await freeDnsPort();
+    const adminPort = await freePort();
+    rondo = await startRondo(
+      ['serve', '--zones', dir, '--listen', `127.0.0.1:${dnsPort}`, '--http', `127.0.0.1:${adminPort}`, '--redis', redis.url, '--node-id', nodeId],
+      { name: 'rondo' },
+    );
+    log(`rondo serving on 127.0.0.1:${dnsPort}, admin on ${adminPort}`);
+    for (const [k, spec] of o.resolvers.entries()) {
+      resolvers.push(await startResolver({ kind: spec.kind, name: spec.name, zone: SKEW_ZONE, authHost: '127.0.0.1', authPort: dnsPort, outgoing: outgoing[k]! }));
+      log(`${spec.name} (${spec.kind}) on :${resolvers[k]!.port}, queries from ${outgoing[k]}, ${(shares[k]! * 100).toFixed(1)}% of clients`);
+    }
+    t0 = performance.now();
+    const t0EpochMs = Date.now();
+    for (const p of pools) {
+      groups.push(
+        new ClientGroup({
+          name: p.fqdn,
+          clients: p.config.clients,
+          ratePerClient: p.config.ratePerClient,
+          classes: o.classes,
+          resolverShares: shares,
+          resolvers,
+          backendPort: backends.port,
+          random: seededRandom(Math.floor(random.next() * 2 ** 32)),
+          now,
+        }),
+      );
+    }
+    const skewStart = o.warmupSeconds;
+    const removeAt = o.warmupSeconds + o.skewSeconds;
+    log(`clients started: warm-up ${o.warmupSeconds} s, skew ${o.skewSeconds} s, drain ${o.drainSeconds} s`);
+    // Just before the removal: wait for a fresh snapshot in Redis (written every 10 s).
+    await sleep(Math.max(0, (removeAt - 1) * 1000 - (performance.now() - t0)), o.signal);
+    let snapshot: ObservationSnapshot | null = null;
+    for (let i = 0; i < 20 && snapshot === null; i++) {
+      snapshot = await readSnapshot(redisClient, nodeId);
+      if (snapshot === null) await sleep(500, o.signal);
+    }
+    if (snapshot === null) throw new Error(`no observation snapshot in Redis:\n${rondo.logTail(20)}`);
+    let liveReport: ReportModel | null = null;
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/report`, { signal: AbortSignal.timeout(5000) });
+      if (res.ok) liveReport = (await res.json()) as ReportModel;
+    } catch {
+      liveReport = null;
+    }
+    await sleep(Math.max(0, removeAt * 1000 - (performance.now() - t0)), o.signal);
+    // Removal: the first member of every pool leaves the answers; its backend stays up.
+    const before = rondo.logRecords().length;
+    await writeFile(zoneFile, zoneText(pools.map((p) => ({ config: p.config, members: p.members.slice(1) }))));
+    process.kill(rondo.pid!, 'SIGHUP');
+    const deadline = performance.now() + 5000;
+    while (!rondo.logRecords().slice(before).some((r) => r.msg === 'zone loaded')) {
+      if (performance.now() > deadline) throw new Error(`zone reload not logged:\n${rondo.logTail(20)}`);
+      await sleep(20, o.signal);
+    }
+    const removedAt = now();
+    log(`removed ${pools.map((p) => p.members[0]).join(', ')} at ${removedAt.toFixed(1)} s`);
+    await sleep(o.drainSeconds * 1000, o.signal);
+    const end = now();
+    await Promise.all(groups.map((g) => g.stop()));
+    const counts: Record<string, MemberSeries> = {};
+    for (const [k, v] of backends.series()) counts[k] = v;
+    return {
+      version: 1,
+      seed: o.seed,
+      shared24: o.shared24,
+      classes: o.classes,
+      resolvers: o.resolvers.map((r, k) => ({ name: r.name, kind: r.kind, outgoing: outgoing[k]!, share: shares[k]! })),
+      pools: pools.map((p, i) => ({ config: p.config, fqdn: p.fqdn, members: p.members, removed: p.members[0]!, stats: { ...groups[i]!.stats } })),
+      t0EpochMs,
+      skewStart,
+      removedAt,
+      end,
+      snapshot,
+      liveReport,
+      counts,
+    };
+  } finally {
+    await Promise.allSettled(groups.map((g) => g.stop()));
+    await Promise.allSettled(resolvers.map((r) => r.stop()));
+    await rondo?.stop().catch(() => undefined);
+    redisClient?.disconnect();
+    await redis?.stop().catch(() => undefined);
+    await backends?.close().catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export { DEFAULT_CLASSES };
