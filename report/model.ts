@@ -45,8 +45,13 @@ export interface MemberReport {
 }
 
 export interface TopResolver {
-  /** Resolver key: ECS subnet or source /24 (/56 for IPv6), e.g. `198.51.100.0/24`. */
+  /**
+   * Resolver key, one cache: the IPv4 source address (`198.51.100.7`), else the ECS subnet or the
+   * IPv6 source /56.
+   */
   readonly key: string;
+  /** How it is grouped for display: the source /24 of an IPv4 address, else the key. */
+  readonly group?: string;
   readonly queries: number;
   /** Share of this pool's estimated client load. */
   readonly loadShare: number;
@@ -65,6 +70,8 @@ export interface ResolverSummary {
   /** Resolver keys seen (tracked + evicted or untracked). */
   readonly seen: number;
   readonly tracked: number;
+  /** Display groups (source /24s) among the tracked keys. */
+  readonly groups?: number;
   /** 1/HHI of the resolvers' estimated load shares: how many independent decision units. */
   readonly nEff: number | null;
   /** 1/HHI of the resolvers' query shares. */
@@ -86,6 +93,12 @@ export interface ClosedFormRow {
    * decision units, and the prediction is an upper bound (research note §8: 3–14× too high).
    */
   readonly upperBound: boolean;
+  /**
+   * For answers of several members: the CV if no resolver keeps the order it was given, and if
+   * every one does (PowerDNS Recursor replays one order per cache entry). The authoritative cannot
+   * see which resolvers do, so `predictedCv` assumes the client model's prior share between them.
+   */
+  readonly range?: { readonly lower: number; readonly upper: number };
 }
 
 export interface DrainPoint {

@@ -64,14 +64,32 @@ function maskedIpv6Text(prefix: number): string {
   return `${formatIPv6(maskPrefix(bytes, prefix))}/${prefix}`;
 }
 
-/** The resolver key for a query's source address (no ECS). */
+/** Keys of whole IPv4 source addresses start here (2^32 + the address), above the /24 keys. */
+export const IPV4_ADDRESS_KEY_BASE = 2 ** 32;
+
+/** A dotted-quad IPv4 address as a 32-bit integer, or −1 if it is not one. */
+export function ipv4Value(address: string, start = 0): number {
+  const prefix = ipv4Prefix24(address, start);
+  if (prefix < 0) return -1;
+  const dot = address.lastIndexOf('.');
+  let last = 0;
+  for (let i = dot + 1; i < address.length; i++) last = last * 10 + (address.charCodeAt(i) - 48);
+  return prefix * 256 + last;
+}
+
+/**
+ * The resolver key for a query's source address (no ECS). An IPv4 source is keyed by its whole
+ * address: one cache per address (issue 11: resolvers of a farm that query from one /24 are
+ * separate caches, and folding them into one key made their estimate a lower bound). The /24 is
+ * how they are grouped for display (`resolverGroup`). IPv6 sources stay at /56.
+ */
 export function resolverKeyFromAddress(address: string): ResolverKey {
-  const v4 = ipv4Prefix24(address);
-  if (v4 >= 0) return v4;
+  const v4 = ipv4Value(address);
+  if (v4 >= 0) return IPV4_ADDRESS_KEY_BASE + v4;
   // IPv4-mapped sources from dual-stack sockets: "::ffff:192.0.2.1".
   if (address.length > 7 && address.charCodeAt(address.length - 1) !== 58 && address.startsWith('::ffff:')) {
-    const mapped = ipv4Prefix24(address, 7);
-    if (mapped >= 0) return mapped;
+    const mapped = ipv4Value(address, 7);
+    if (mapped >= 0) return IPV4_ADDRESS_KEY_BASE + mapped;
   }
   if (!parseIpv6(address)) return address;
   return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
@@ -104,9 +122,22 @@ function ipv4Text(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
-/** Presentation text of a key: `198.51.100.0/24`, `2001:db8:0:100::/56`, or the string key. */
+/** The display group of a key: the /24 of an IPv4 source address; other keys are their own group. */
+export function resolverGroup(key: ResolverKey): string {
+  if (typeof key === 'number' && key >= IPV4_ADDRESS_KEY_BASE) return `${ipv4Text(Math.floor((key - IPV4_ADDRESS_KEY_BASE) / 256) * 256)}/${IPV4_KEY_PREFIX}`;
+  return formatResolverKey(key);
+}
+
+/** The display group of a formatted key (`192.0.2.7` → `192.0.2.0/24`). */
+export function resolverGroupOfText(text: string): string {
+  const v4 = ipv4Value(text);
+  return v4 >= 0 ? `${ipv4Text(Math.floor(v4 / 256) * 256)}/${IPV4_KEY_PREFIX}` : text;
+}
+
+/** Presentation text of a key: `198.51.100.7`, `198.51.100.0/24` (ECS), `2001:db8:0:100::/56`, or the string key. */
 export function formatResolverKey(key: ResolverKey): string {
   if (typeof key === 'string') return key;
+  if (key >= IPV4_ADDRESS_KEY_BASE) return ipv4Text(key - IPV4_ADDRESS_KEY_BASE);
   if (key >= 0) return `${ipv4Text(key * 256)}/${IPV4_KEY_PREFIX}`;
   let bits = -1 - key;
   const low = bits % 256;

@@ -183,7 +183,9 @@ export function renderEvaluation(run: RunData, e: Evaluation): string {
   }
   for (const p of run.pools) {
     const s = p.stats;
-    out.push(`${p.config.name}: ${s.requests} requests (${s.failedRequests} failed), ${s.lookups} lookups (${s.failedLookups} failed)`);
+    out.push(
+      `${p.config.name}: ${s.requests} requests (${s.failedRequests} failed, ${s.skipped ?? 0} skipped), ${s.lookups} lookups (${s.failedLookups} failed), client lag up to ${Math.round(s.maxLagMs ?? 0)} ms`,
+    );
   }
   const misses = e.rows.filter((r) => !r.ok).length;
   out.push(`${e.rows.length - misses}/${e.rows.length} within bounds`);
