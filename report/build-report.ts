@@ -9,7 +9,7 @@ import type { DecisionUnit } from './closed-form.js';
 import { predictCv, predictWindowCv } from './closed-form.js';
 import type { ClientModel } from './client-model.js';
 import { DEFAULT_CLIENT_MODEL } from './client-model.js';
-import type { DemandOptions, PoolDemand } from './demand.js';
+import type { DemandOptions, PoolDemand, ResolverLoad } from './demand.js';
 import { DEFAULT_DEMAND_OPTIONS, estimatePoolDemand } from './demand.js';
 import { estimateDrain, round4 } from './drain.js';
 import type { ClosedFormRow, MemberReport, PoolReport, ReportModel, ResolverSummary, SkewMetrics, TopResolver } from './model.js';
@@ -99,23 +99,53 @@ function resolverSummary(pool: PoolSnapshot, demand: PoolDemand, topCount: numbe
     if (r.demand.flags.includes('extends-ttl')) extending += r.load;
     if (r.demand.flags.includes('prefetch')) prefetch += r.load;
   }
-  const top: TopResolver[] = demand.resolvers.slice(0, topCount).map((r) => ({
-    key: r.key,
-    group: resolverGroupOfText(r.key),
-    queries: r.queries,
-    loadShare: round4(total > 0 ? r.load / total : 0),
-    ttlEffSeconds: r.demand.ttlEffSeconds === null ? null : Math.round(r.demand.ttlEffSeconds * 1000) / 1000,
-    ratePerSecond: r.demand.ratePerSecond === null ? null : Math.round(r.demand.ratePerSecond * 1000) / 1000,
-    flags: r.demand.flags,
-    contribution: r.loadByMember.map((v, m) => {
-      const all = demand.loadByMember[m] ?? 0;
-      return round4(all > 0 ? v / all : 0);
-    }),
-  }));
+  // One row per display group (the source /24): its caches (source addresses) are estimated one
+  // by one and added up, so several resolvers of one /24 are no longer one lower-bound key.
+  const groups = new Map<string, ResolverLoad[]>();
+  for (const r of demand.resolvers) {
+    const g = resolverGroupOfText(r.key);
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  }
+  const rows = [...groups.entries()]
+    .map(([group, list]) => ({ group, list, load: list.reduce((a, r) => a + r.load, 0) }))
+    .sort((x, y) => y.load - x.load || (x.group < y.group ? -1 : 1));
+  const top: TopResolver[] = rows.slice(0, topCount).map(({ group, list, load }) => {
+    const one = list.length === 1 ? list[0]! : undefined;
+    const weighted = (pick: (r: ResolverLoad) => number | null): number | null => {
+      let w = 0;
+      let v = 0;
+      for (const r of list) {
+        const x = pick(r);
+        if (x === null) continue;
+        w += r.load || 1;
+        v += (r.load || 1) * x;
+      }
+      return w > 0 ? v / w : null;
+    };
+    const ttl = one ? one.demand.ttlEffSeconds : weighted((r) => r.demand.ttlEffSeconds);
+    const rates = list.map((r) => r.demand.ratePerSecond);
+    const rate = rates.every((x) => x === null) ? null : rates.reduce<number>((a, x) => a + (x ?? 0), 0);
+    return {
+      key: group,
+      group,
+      caches: list.length,
+      queries: list.reduce((a, r) => a + r.queries, 0),
+      loadShare: round4(total > 0 ? load / total : 0),
+      ttlEffSeconds: ttl === null ? null : Math.round(ttl * 1000) / 1000,
+      ratePerSecond: rate === null ? null : Math.round(rate * 1000) / 1000,
+      flags: [...new Set(list.flatMap((r) => r.demand.flags))],
+      contribution: (demand.loadByMember as readonly number[]).map((all, m) => {
+        const v = list.reduce((a, r) => a + (r.loadByMember[m] ?? 0), 0);
+        return round4(all > 0 ? v / all : 0);
+      }),
+    };
+  });
   return {
     seen: pool.resolvers.length + pool.rest.resolvers,
     tracked: pool.resolvers.length,
-    groups: new Set(pool.resolvers.map((r) => resolverGroupOfText(r.key))).size,
+    groups: groups.size,
     nEff: h > 0 ? round4(1 / h) : null,
     nEffByQueries: hq > 0 ? round4(1 / hq) : null,
     extendingShare: round4(total > 0 ? extending / total : 0),

@@ -46,12 +46,16 @@ export interface MemberReport {
 
 export interface TopResolver {
   /**
-   * Resolver key, one cache: the IPv4 source address (`198.51.100.7`), else the ECS subnet or the
-   * IPv6 source /56.
+   * How the row is shown: the source /24 of IPv4 resolvers (`198.51.100.0/24`), else the ECS subnet
+   * or the IPv6 source /56. Each IPv4 source address in it is one cache, estimated on its own.
    */
   readonly key: string;
   /** How it is grouped for display: the source /24 of an IPv4 address, else the key. */
   readonly group?: string;
+  /**
+   * Caches (source addresses) in the row, each estimated on its own and added up.
+   */
+  readonly caches?: number;
   readonly queries: number;
   /** Share of this pool's estimated client load. */
   readonly loadShare: number;

@@ -280,7 +280,9 @@ export class ClientGroup {
       fresh = address !== c.last;
       c.last = address;
     }
-    await this.send(address, c.cls, fresh, t);
+    // Stamped when the request leaves (after any lookup), not when it was due: on a busy machine
+    // the two differ, and what the client did follows the resolver's state at send time.
+    await this.send(address, c.cls, fresh, this.o.now());
   }
 
   private send(address: string, cls: ClientClassName, fresh: boolean, t: number): Promise<void> {

@@ -3,7 +3,7 @@
  * report's counters cover), the CV of request shares per 10 s and 60 s window (RMS over the skew
  * phase's windows) against the report's prediction, and what the removed member still got at
  * 1×, 2×, 10× TTL and 60 s against the report's drain estimate (both averaged over the same bin,
- * t ± max(1 s, t/10)). The report is rebuilt from the saved snapshot with the code as it is now, so
+ * t ± max(1.5 s, t/5)). The report is rebuilt from the saved snapshot with the code as it is now, so
  * a model change can be checked on old runs (`--replay`).
  */
 import type { ClientModel } from '../../report/client-model.js';
@@ -76,7 +76,9 @@ export function drainMarksOf(ttl: number): { label: string; seconds: number }[] 
 }
 
 export function binOf(t: number): [number, number] {
-  const half = Math.max(1, t / 10);
+  // Counted and reported are averaged over the same bin, so its width only trades time
+  // resolution for counting noise (a removed member gets a few dozen requests a second).
+  const half = Math.max(1.5, t / 5);
   return [t - half, t + half];
 }
 

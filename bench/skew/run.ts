@@ -9,7 +9,7 @@
  *
  * Options: --ttl LIST, --answers LIST (pools are their product, named t<ttl>a<answers>), --pool
  * SPEC (repeatable, instead: `name:ttl=N,answers=1|all|N,keys=<pool keys>`; keys go last and may
- * hold spaces), --seed LIST, --clients N per pool (600), --rate R requests/s per client (0.5),
+ * hold spaces), --seed LIST, --clients N per pool (300), --rate R requests/s per client (0.5),
  * --alpha A (Zipf, 1), --shares LIST (client share per resolver instead), --resolvers LIST
  * (kinds in rank order, default unbound,bind,pdns,knot,unbound,dnsmasq,unbound), --shared-24,
  * --warmup S (30), --skew S (240), --drain S (default: enough for 10×TTL and 60 s), --out DIR
@@ -30,7 +30,7 @@ const { values, positionals } = parseArgs({
     answers: { type: 'string', default: '1' },
     pool: { type: 'string', multiple: true },
     seed: { type: 'string', default: '1' },
-    clients: { type: 'string', default: '600' },
+    clients: { type: 'string', default: '300' },
     rate: { type: 'string', default: '0.5' },
     alpha: { type: 'string', default: '1' },
     shares: { type: 'string' },
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     ? list(values.resolvers).map((kind, i) => ({ kind: kind as ResolverKind, name: `${kind}-${i + 1}` }))
     : [...DEFAULT_RESOLVERS];
   const longest = Math.max(...pools.map((p) => Math.max(60, 10 * p.ttl)));
-  const drain = values.drain ? num(values.drain, 'drain') : longest + Math.max(1, longest / 10) + 2;
+  const drain = values.drain ? num(values.drain, 'drain') : longest + Math.max(1.5, longest / 5) + 2;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);

@@ -167,6 +167,7 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
   let backends: CountingBackends | undefined;
   const resolvers: Resolver[] = [];
   const groups: ClientGroup[] = [];
+  let progress: NodeJS.Timeout | undefined;
   try {
     dir = await mkdtemp(path.join(os.tmpdir(), 'rondo-skewbed-'));
     const zoneFile = path.join(dir, `${SKEW_ZONE}.zone`);
@@ -209,6 +210,15 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
     const skewStart = o.warmupSeconds;
     const removeAt = o.warmupSeconds + o.skewSeconds;
     log(`clients started: warm-up ${o.warmupSeconds} s, skew ${o.skewSeconds} s, drain ${o.drainSeconds} s`);
+    progress = setInterval(() => {
+      const s = groups.map((g) => g.stats);
+      const sum = (f: (x: ClientGroupStats) => number): number => s.reduce((a, x) => a + f(x), 0);
+      log(
+        `t=${now().toFixed(0)} s: ${sum((x) => x.requests)} requests, ${sum((x) => x.failedRequests)} failed, ${sum((x) => x.skipped)} skipped, ` +
+          `${sum((x) => x.failedLookups)} failed lookups, client lag up to ${Math.round(Math.max(...s.map((x) => x.maxLagMs)))} ms`,
+      );
+    }, 30_000);
+    progress.unref();
     // Just before the removal: wait for a fresh snapshot in Redis (written every 10 s).
     await sleep(Math.max(0, (removeAt - 1) * 1000 - (performance.now() - t0)), o.signal);
     let snapshot: ObservationSnapshot | null = null;
@@ -257,6 +267,7 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
       counts,
     };
   } finally {
+    if (progress) clearInterval(progress);
     await Promise.allSettled(groups.map((g) => g.stop()));
     await Promise.allSettled(resolvers.map((r) => r.stop()));
     await rondo?.stop().catch(() => undefined);
