@@ -239,13 +239,18 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
     const before = rondo.logRecords().length;
     await writeFile(zoneFile, zoneText(pools.map((p) => ({ config: p.config, members: p.members.slice(1) }))));
     process.kill(rondo.pid!, 'SIGHUP');
+    const hupAt = now();
     const deadline = performance.now() + 5000;
-    while (!rondo.logRecords().slice(before).some((r) => r.msg === 'zone loaded')) {
+    let loaded: Record<string, unknown> | undefined;
+    while (!(loaded = rondo.logRecords().slice(before).find((r) => r.msg === 'zone loaded'))) {
       if (performance.now() > deadline) throw new Error(`zone reload not logged:\n${rondo.logTail(20)}`);
       await sleep(20, o.signal);
     }
-    const removedAt = now();
-    log(`removed ${pools.map((p) => p.members[0]).join(', ')} at ${removedAt.toFixed(1)} s`);
+    // When Rondo swapped the zone, by its own clock (pino's epoch ms): on a busy machine this
+    // process may see the log line seconds later.
+    const loggedAt = typeof loaded.time === 'number' ? (loaded.time - t0EpochMs) / 1000 : now();
+    const removedAt = Math.max(hupAt, Math.min(loggedAt, now()));
+    log(`removed ${pools.map((p) => p.members[0]).join(', ')} at ${removedAt.toFixed(2)} s (SIGHUP at ${hupAt.toFixed(2)} s, seen at ${now().toFixed(2)} s)`);
     await sleep(o.drainSeconds * 1000, o.signal);
     const end = now();
     await Promise.all(groups.map((g) => g.stop()));

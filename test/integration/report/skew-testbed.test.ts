@@ -2,7 +2,7 @@
  * The short version of the real-resolver skew testbed (bench/skew, issue 11): `rondo serve` behind
  * unbound ×3, BIND, PowerDNS Recursor, Knot Resolver and dnsmasq, all querying from one /24 (as a
  * resolver farm does), 300 virtual clients per pool in the browser / stub / Java / long-lived mix,
- * two pools side by side (TTL 5 s, answers=1 and answers=all), 25 s of skew, then one member of each
+ * two pools side by side (TTL 5 s, answers=1 and answers=all), 20 s of skew, then one member of each
  * pool leaves the answers and 12 s of drain. The full runs and their figures are in docs/report.md
  * (`npm run bench:skew`); the bounds here are loose so the test is stable on a busy machine:
  *
@@ -36,7 +36,7 @@ describe.runIf(KINDS.every((k) => resolverAvailable(k)))('skew testbed with real
       classes: DEFAULT_CLASSES,
       seed: 11,
       warmupSeconds: 5,
-      skewSeconds: 25,
+      skewSeconds: 20,
       drainSeconds: 12,
     });
     for (const p of run.pools) {
