@@ -141,6 +141,12 @@ export class AdminServer {
       this.unauthorized(res, head);
       return;
     }
+    const page = url.pathname === '/report' || url.pathname === '/' ? url.pathname : undefined;
+    const clients = page === undefined ? 'default' : reportClients(url);
+    if (clients === undefined) {
+      send(res, 400, 'text/plain; charset=utf-8', 'clients must be default or none\n', head);
+      return;
+    }
     switch (url.pathname) {
       case '/favicon.ico':
         // No icon (no assets beyond the page); 204 keeps browsers from logging a 404.
@@ -155,21 +161,10 @@ export class AdminServer {
       case '/status':
         send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(await this.options.routes.status(), null, 2)}\n`, head);
         return;
-      case '/report': {
-        const clients = reportClients(url);
-        if (clients === undefined) {
-          send(res, 400, 'text/plain; charset=utf-8', 'clients must be default or none\n', head);
-          return;
-        }
+      case '/report':
         send(res, 200, 'application/json; charset=utf-8', renderReportJson(await this.report(clients), false), head);
         return;
-      }
       case '/': {
-        const clients = reportClients(url);
-        if (clients === undefined) {
-          send(res, 400, 'text/plain; charset=utf-8', 'clients must be default or none\n', head);
-          return;
-        }
         const html = renderReportPage(await this.report(clients), {
           title: 'Rondo dashboard',
           pollUrl: clients === 'none' ? '/report?clients=none' : '/report',

@@ -1,4 +1,5 @@
 import type { Target } from '../model/zone.js';
+import type { ProbeResult } from './types.js';
 
 /**
  * The failure reason for a probe cut short by its signal: the scheduler's per-probe deadline
@@ -32,4 +33,34 @@ export function errorReason(err: unknown): string {
 /** Milliseconds since `startMs` (a `performance.now()` reading), to 0.001 ms. */
 export function elapsedMs(startMs: number): number {
   return Math.round((performance.now() - startMs) * 1000) / 1000;
+}
+
+/** How a probe ends: `finish` settles once; `cancelled` when its signal cut it short. */
+export type FinishProbe = (result: ProbeResult, cancelled?: boolean) => void;
+
+/**
+ * The settle-once scaffolding every socket probe shares: the returned `finish` resolves the
+ * probe's promise once, stops listening to the signal and closes the probe's resource (`close`
+ * gets PROBE_CANCELLED when the signal ended it). An abort finishes with `abortReason`. The signal
+ * is handled here rather than passed to Node, whose handlers destroy with a new AbortError (a
+ * stack formatted per probe; see PROBE_CANCELLED).
+ */
+export function settleProbe(
+  signal: AbortSignal,
+  target: Target,
+  startMs: number,
+  resolve: (result: ProbeResult) => void,
+  close: (error: Error | undefined) => void,
+): FinishProbe {
+  let settled = false;
+  const finish: FinishProbe = (result, cancelled = false) => {
+    if (settled) return;
+    settled = true;
+    signal.removeEventListener('abort', onAbort);
+    resolve(result);
+    close(cancelled ? PROBE_CANCELLED : undefined);
+  };
+  const onAbort = () => finish({ ok: false, latencyMs: elapsedMs(startMs), reason: abortReason(signal, target) }, true);
+  signal.addEventListener('abort', onAbort, { once: true });
+  return finish;
 }

@@ -1,17 +1,50 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import dns2 from 'dns2';
 import type { Random } from '../lib/random.js';
 import { systemRandom } from '../lib/random.js';
-import type { Target } from '../model/zone.js';
-import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
-import { buildQuery, parseResponseHeader, qtypeValue, rcodeName, rcodeValue } from './dns-packet.js';
+import { rcodeName, rcodeValue } from '../model/rcode.js';
+import { RRType, type Target } from '../model/zone.js';
+import { abortReason, elapsedMs, errorReason, settleProbe } from './abort-reason.js';
 import type { Probe, ProbeResult } from './types.js';
 
+const { Packet } = dns2;
+
+/** A query type written as a mnemonic (`AAAA`) or `TYPEnnn` (RFC 3597 §5); undefined when unknown. */
+export function qtypeValue(text: string): number | undefined {
+  const upper = text.trim().toUpperCase();
+  const generic = /^TYPE(\d+)$/.exec(upper);
+  if (generic) {
+    const n = Number(generic[1]);
+    return n <= 0xffff ? n : undefined;
+  }
+  return Object.hasOwn(RRType, upper) ? RRType[upper as keyof typeof RRType] : undefined;
+}
+
+/** The check's query, encoded by dns2: one question, class IN, RD clear (the checked server is expected to be authoritative). */
+export function dnsCheckQuery(id: number, qname: string, qtype: number): Buffer {
+  const packet = new Packet();
+  packet.header.id = id & 0xffff;
+  packet.header.rd = 0;
+  packet.questions.push(new Packet.Question(qname, qtype, Packet.CLASS.IN));
+  return packet.toBuffer();
+}
+
+/** A response decoded by dns2, or undefined when it does not decode. */
+function decode(message: Buffer): dns2.Packet | undefined {
+  try {
+    return Packet.parse(message);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * One UDP query for `qname`/`qtype` (default: the zone's apex, SOA) to the target; up when the
- * answer's rcode is the expected one (`rcode=`, default NOERROR). Only datagrams from the target's
- * address and port with the query's ID and the QR bit count; anything else is ignored until the
- * deadline.
+ * One query for `qname`/`qtype` (default: the zone's apex, SOA) to the target, encoded and decoded
+ * with dns2; up when the answer's rcode is the expected one (`rcode=`, default NOERROR). Over UDP
+ * first: only datagrams from the target's address and port with the query's ID and the QR bit
+ * count, anything else is ignored until the deadline. A truncated answer (TC) is asked again over
+ * TCP (RFC 7766 §5), within the same deadline. The probe's signal ends both.
  */
 export function createDnsProbe(random: Random = systemRandom): Probe {
   return {
@@ -26,38 +59,58 @@ export function createDnsProbe(random: Random = systemRandom): Probe {
       const id = Math.floor(random.next() * 0x10000) & 0xffff;
       let query: Buffer;
       try {
-        query = buildQuery(id, spec.qname ?? target.zone, qtype);
+        query = dnsCheckQuery(id, spec.qname ?? target.zone, qtype);
       } catch (err) {
         return Promise.resolve({ ok: false, latencyMs: 0, reason: errorReason(err) });
       }
 
       return new Promise<ProbeResult>((resolve) => {
-        const socket = dgram.createSocket(net.isIPv6(target.address) ? 'udp6' : 'udp4');
-        let settled = false;
-        const finish = (result: ProbeResult) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          socket.close();
-          resolve(result);
-        };
-        const onAbort = () => finish({ ok: false, latencyMs: elapsedMs(start), reason: abortReason(signal, target) });
-        signal.addEventListener('abort', onAbort, { once: true });
-        socket.on('error', (err) => finish({ ok: false, latencyMs: elapsedMs(start), reason: errorReason(err) }));
-        socket.on('message', (message, from) => {
-          if (from.port !== target.port) return;
-          const header = parseResponseHeader(message);
-          if (!header || header.id !== id || !header.isResponse) return;
+        let udp: dgram.Socket | undefined = dgram.createSocket(net.isIPv6(target.address) ? 'udp6' : 'udp4');
+        let tcp: net.Socket | undefined;
+        const finish = settleProbe(signal, target, start, resolve, (error) => {
+          udp?.close();
+          udp = undefined;
+          tcp?.destroy(error);
+        });
+        const fail = (err: unknown) => finish({ ok: false, latencyMs: elapsedMs(start), reason: signal.aborted ? abortReason(signal, target) : errorReason(err) });
+        const judge = (response: dns2.Packet) => {
           const latencyMs = elapsedMs(start);
-          if (header.rcode === expected) finish({ ok: true, latencyMs });
-          else finish({ ok: false, latencyMs, reason: `rcode ${rcodeName(header.rcode)}` });
+          const rcode = response.header.rcode;
+          if (rcode === expected) finish({ ok: true, latencyMs });
+          else finish({ ok: false, latencyMs, reason: `rcode ${rcodeName(rcode) ?? `RCODE${rcode}`}` });
+        };
+        const overTcp = () => {
+          udp?.close();
+          udp = undefined;
+          const socket = net.connect({ host: target.address, port: target.port });
+          tcp = socket;
+          socket.on('error', fail);
+          socket.once('connect', () => {
+            const length = Buffer.alloc(2);
+            length.writeUInt16BE(query.length, 0);
+            socket.write(Buffer.concat([length, query]));
+            Packet.readStream(socket).then((message) => {
+              const response = decode(message);
+              if (!response || response.header.id !== id || !response.header.qr) fail(new Error('TCP answer is not a response to the query'));
+              else judge(response);
+            }, fail);
+          });
+        };
+        udp.on('error', fail);
+        udp.on('message', (message, from) => {
+          if (from.port !== target.port) return;
+          const response = decode(message);
+          if (!response || response.header.id !== id || !response.header.qr) return;
+          if (response.header.tc) overTcp();
+          else judge(response);
         });
         // connect() makes the kernel drop datagrams from anyone else and report ICMP port
         // unreachable as ECONNREFUSED on the next send/receive.
+        const socket = udp;
         socket.connect(target.port, target.address, () => {
-          if (settled) return;
+          if (udp !== socket) return;
           socket.send(query, (err) => {
-            if (err) finish({ ok: false, latencyMs: elapsedMs(start), reason: errorReason(err) });
+            if (err) fail(err);
           });
         });
       });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { CheckSpec, Target } from '../model/zone.js';
-import { abortReason, elapsedMs, errorReason, PROBE_CANCELLED } from './abort-reason.js';
+import { abortReason, elapsedMs, errorReason, settleProbe } from './abort-reason.js';
 import { hostHeader, loadFromJsonBody, parseLoad, sniName, statusAccepted } from './http-match.js';
 import type { Probe, ProbeResult } from './types.js';
 
@@ -85,18 +85,7 @@ function makeHttpProbe(tls: boolean): Probe {
       if (signal.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: abortReason(signal, target) });
       const needBody = spec.body !== undefined || spec.bodyRegex !== undefined || spec.loadJson !== undefined;
       return new Promise<ProbeResult>((resolve) => {
-        let settled = false;
-        const finish = (result: ProbeResult, cancelled = false) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          resolve(result);
-          if (cancelled) req.destroy(PROBE_CANCELLED);
-          else req.destroy();
-        };
-        // The signal is handled here rather than passed to http.request, whose handler destroys the
-        // request with a new AbortError (a stack formatted per probe; see PROBE_CANCELLED).
-        const onAbort = () => finish({ ok: false, latencyMs: elapsedMs(start), reason: abortReason(signal, target) }, true);
+        const finish = settleProbe(signal, target, start, resolve, (error) => req.destroy(error));
         const options: https.RequestOptions = {
           host: target.address,
           port: target.port,
@@ -135,7 +124,6 @@ function makeHttpProbe(tls: boolean): Probe {
         req.on('error', (err) => {
           finish({ ok: false, latencyMs: elapsedMs(start), reason: signal.aborted ? abortReason(signal, target) : errorReason(err) });
         });
-        signal.addEventListener('abort', onAbort, { once: true });
         req.end();
       });
     },

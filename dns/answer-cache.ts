@@ -11,7 +11,7 @@
  */
 import type { AnswerPlan } from '../balance/types.js';
 import type { Pool, Rdata, RRset } from '../model/zone.js';
-import { ipv4ToBytes, ipv6ToBytes } from './wire/address.js';
+import { ipv4Bytes, ipv6Bytes } from '../lib/ip.js';
 import { CLASS_IN, HEADER_SIZE } from './wire/constants.js';
 
 /** Pre-encoded answer sections, one per variant (a static RRset has one). */
@@ -47,9 +47,9 @@ const OWNER_POINTER = 0xc000 | HEADER_SIZE;
 function rdataBytes(rdata: Rdata): Uint8Array | undefined {
   switch (rdata.kind) {
     case 'A':
-      return ipv4ToBytes(rdata.address);
+      return ipv4Bytes(rdata.address);
     case 'AAAA':
-      return ipv6ToBytes(rdata.address);
+      return ipv6Bytes(rdata.address);
     case 'generic':
       return rdata.data;
     default:

@@ -6,7 +6,8 @@ import type { Logger } from '../lib/logger.js';
 import { errorResponse, respond } from './respond.js';
 import type { ClientInfo, PoolSelector } from './pool-selector.js';
 import type { ZoneSet } from './zone-set.js';
-import { MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode, RCODE_NAMES } from './wire/constants.js';
+import { MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode } from './wire/constants.js';
+import { rcodeName as rcodeMnemonic } from '../model/rcode.js';
 import { encodeResponse } from './wire/encode.js';
 import type { ResponseContext, ResponseMessage } from './wire/message.js';
 import { parseQuery } from './wire/parse-query.js';
@@ -103,7 +104,7 @@ export class QueryHandler {
       response = errorResponse(Rcode.SERVFAIL);
       encoded = encodeResponse(ctx, response, limit);
     }
-    const rcodeName = RCODE_NAMES[response.rcode] ?? String(response.rcode);
+    const rcodeName = rcodeMnemonic(response.rcode) ?? String(response.rcode);
     this.stats.rcodes[rcodeName] = (this.stats.rcodes[rcodeName] ?? 0) + 1;
     const question = ctx.question;
     const zone = question ? this.zones().find(question.name)?.origin : undefined;

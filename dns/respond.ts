@@ -6,7 +6,7 @@
 import { RRType, type Pool, type RRset, type Zone, type ZoneNode } from '../model/zone.js';
 import { CLASS_IN, Rcode, TYPE_ANY, TYPE_AXFR, TYPE_IXFR, TYPE_MAILA, TYPE_MAILB } from './wire/constants.js';
 import type { OutRecord, QueryMessage, ResponseMessage } from './wire/message.js';
-import { isAtOrBelow, labelStartsOf, lowerName } from './wire/names.js';
+import { isSubdomain, labelStartsOf, lowerName } from '../zones/names.js';
 import type { ClientInfo, PoolSelector } from './pool-selector.js';
 import type { ZoneSet } from './zone-set.js';
 
@@ -196,7 +196,7 @@ class Answerer {
       if (rr.rdata.kind !== 'NS') continue;
       const host = lowerName(rr.rdata.host);
       // Glue below the cut is the only way to reach those servers: dropping it must set TC (RFC 2181 §9).
-      this.addAddresses(zone, host, isAtOrBelow(host, cut.name));
+      this.addAddresses(zone, host, isSubdomain(host, cut.name));
     }
   }
 
@@ -211,7 +211,7 @@ class Answerer {
   }
 
   private addAddresses(zone: Zone, host: string, requiredGlue: boolean): void {
-    if (this.additionalSeen.has(host) || !isAtOrBelow(host, zone.origin)) return;
+    if (this.additionalSeen.has(host) || !isSubdomain(host, zone.origin)) return;
     this.additionalSeen.add(host);
     const node = zone.nodes.get(host);
     if (!node) return;

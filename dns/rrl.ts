@@ -21,7 +21,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { ConfigError } from '../lib/errors.js';
 import { Flag, HEADER_SIZE, Rcode } from './wire/constants.js';
 import { readName } from './wire/names.js';
-import { ipv4ToBytes, ipv6ToBytes } from './wire/address.js';
+import { isV4Mapped, parseIPv4Into, parseIPv6Into, prefixHex, withoutZoneId } from '../lib/ip.js';
 
 export interface RrlOptions {
   /** Responses per second per (prefix, account). 0 turns RRL off. */
@@ -200,26 +200,15 @@ export class ResponseRateLimiter {
   }
 }
 
-/** The client's network as a key; an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as IPv4. */
-function clientPrefix(address: string, family: 4 | 6, v4Prefix: number, v6Prefix: number): string | undefined {
-  if (family === 4) return prefixKey(ipv4ToBytes(address), v4Prefix);
-  const zone = address.indexOf('%');
-  const bare = zone < 0 ? address : address.slice(0, zone);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  if (mapped?.[1]) return prefixKey(ipv4ToBytes(mapped[1]), v4Prefix);
-  return prefixKey(ipv6ToBytes(bare), v6Prefix);
-}
+/** Scratch octets for the source address; the query path is single-threaded. */
+const sourceBytes = new Uint8Array(16);
 
-/** The first `bits` of the address as hex, with the length: `c00002/24`. */
-function prefixKey(bytes: Uint8Array | undefined, bits: number): string | undefined {
-  if (!bytes) return undefined;
-  let out = '';
-  for (let i = 0; i * 8 < bits; i++) {
-    const keep = Math.min(8, bits - i * 8);
-    const v = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
-    out += v < 16 ? `0${v.toString(16)}` : v.toString(16);
-  }
-  return `${out}/${bits}`;
+/** The client's network as a key (`c00002/24`); an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) counts as IPv4. */
+function clientPrefix(address: string, family: 4 | 6, v4Prefix: number, v6Prefix: number): string | undefined {
+  if (family === 4) return parseIPv4Into(address, sourceBytes) ? `${prefixHex(sourceBytes, v4Prefix)}/${v4Prefix}` : undefined;
+  if (!parseIPv6Into(withoutZoneId(address), sourceBytes)) return undefined;
+  if (isV4Mapped(sourceBytes)) return `${prefixHex(sourceBytes, v4Prefix, 12)}/${v4Prefix}`;
+  return `${prefixHex(sourceBytes, v6Prefix)}/${v6Prefix}`;
 }
 
 /** The end offset of the (uncompressed) question name at HEADER_SIZE, or -1. */

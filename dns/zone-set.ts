@@ -4,7 +4,7 @@
  * half-applied change.
  */
 import type { Zone } from '../model/zone.js';
-import { labelStartsOf } from './wire/names.js';
+import { labelStartsOf } from '../zones/names.js';
 
 export interface ZoneSet {
   /** The zone whose origin is the longest suffix of `qnameLower` (lowercase absolute), if any. */

@@ -13,6 +13,7 @@ import type {
   Verdict,
   VerdictSink,
 } from '../model/health.js';
+import { significantlyDifferent } from '../model/health.js';
 import { healthView, nextHealthView } from './view.js';
 
 export interface MemoryHealthStoreOptions {
@@ -33,23 +34,6 @@ export interface MemoryHealthStoreOptions {
 interface Override {
   readonly kind: OverrideKind;
   readonly untilMs: number | undefined;
-}
-
-/** Latency moves that readers hear about: at least 1 ms and more than 10% of the last published value. */
-export function latencySignificantlyChanged(previous: number | undefined, next: number | undefined): boolean {
-  if (previous === undefined || next === undefined) return previous !== next;
-  const delta = Math.abs(next - previous);
-  return delta >= 1 && delta > 0.1 * Math.abs(previous);
-}
-
-function significantlyDifferent(a: TargetHealth | undefined, b: TargetHealth): boolean {
-  return (
-    a === undefined ||
-    a.state !== b.state ||
-    a.override !== b.override ||
-    a.load !== b.load ||
-    latencySignificantlyChanged(a.latencyMs, b.latencyMs)
-  );
 }
 
 function overrideState(kind: OverrideKind): TargetState {

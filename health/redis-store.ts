@@ -34,7 +34,7 @@ import { decodeMessage, decodeVerdictField, encodeMessage, encodeVerdictField, t
 import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
 import { defaultNodeId, Heartbeat, type NodeRole } from './heartbeat.js';
 import { DEFAULT_REDIS_PREFIX, healthKeys, memberKey, scopeId, type HealthKeys, type OverrideScope } from './keys.js';
-import { latencySignificantlyChanged } from './memory-store.js';
+import { significantlyDifferent } from '../model/health.js';
 import { clearOverride, loadOverrides, overrideActive, setOverride } from './overrides.js';
 import {
   closeClient,
@@ -591,7 +591,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
       if (next === undefined) continue;
       const since = previous !== undefined && previous.state === next.state ? previous.since : now;
       const health: TargetHealth = Object.freeze({ ...next, since });
-      if (previous !== undefined && !significantlyDifferent(previous, health)) continue;
+      if (previous !== undefined && !significantlyDifferent(previous, health, { reason: true })) continue;
       this.decided.set(id, health);
       changed.push(id);
     }
@@ -830,21 +830,6 @@ function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[]
 
 function sameOverride(a: OverrideRecord, b: OverrideRecord): boolean {
   return a.kind === b.kind && a.at === b.at && a.expiresAt === b.expiresAt && a.reason === b.reason && a.by === b.by;
-}
-
-/**
- * The in-memory store's rule (state, override, load, or a latency move that matters), plus the
- * reason: here it carries the vote count, which operators read from the view when checkers
- * disagree. It changes only on real events (a vote, a checker coming or going).
- */
-function significantlyDifferent(a: TargetHealth, b: TargetHealth): boolean {
-  return (
-    a.state !== b.state ||
-    a.override !== b.override ||
-    a.load !== b.load ||
-    a.reason !== b.reason ||
-    latencySignificantlyChanged(a.latencyMs, b.latencyMs)
-  );
 }
 
 function makeView(

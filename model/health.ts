@@ -78,3 +78,27 @@ export type OverrideKind = 'drain' | 'force-up' | 'force-down';
 export interface OverrideControl {
   setOverride(targetId: string, override: OverrideKind | undefined, untilMs?: number): void | Promise<void>;
 }
+
+/** Latency moves that readers hear about: at least 1 ms and more than 10% of the last published value. */
+export function latencySignificantlyChanged(previous: number | undefined, next: number | undefined): boolean {
+  if (previous === undefined || next === undefined) return previous !== next;
+  const delta = Math.abs(next - previous);
+  return delta >= 1 && delta > 0.1 * Math.abs(previous);
+}
+
+/**
+ * Whether a newly decided health is worth a change event: a new target, its state, override or
+ * load, or a latency move that matters. With `reason`, a new reason too: the Redis store carries
+ * the vote count there, which operators read when checkers disagree; it changes only on real
+ * events (a vote, a checker coming or going).
+ */
+export function significantlyDifferent(a: TargetHealth | undefined, b: TargetHealth, compare: { readonly reason?: boolean } = {}): boolean {
+  return (
+    a === undefined ||
+    a.state !== b.state ||
+    a.override !== b.override ||
+    a.load !== b.load ||
+    (compare.reason === true && a.reason !== b.reason) ||
+    latencySignificantlyChanged(a.latencyMs, b.latencyMs)
+  );
+}

@@ -151,6 +151,20 @@ export interface PoolConfig {
   readonly ttlMax?: number | undefined;
 }
 
+/** The pool settings `;@pool` starts from, and what a pool is when only several records (no `;@pool`) make it one. */
+export const DEFAULT_POOL_CONFIG: PoolConfig = {
+  policy: 'round-robin',
+  answers: 'all',
+  ttl: undefined,
+  check: undefined,
+  allDown: 'serve-all',
+  unknown: 'up',
+  quorum: 'majority',
+  stickyV4Prefix: 24,
+  stickyV6Prefix: 56,
+};
+
+
 export interface PoolMember {
   /** Canonical address text (IPv6 compressed, lowercase). */
   readonly address: string;

@@ -6,14 +6,15 @@
 import type { HealthView } from '../model/health.js';
 import { advise } from './advice.js';
 import type { DecisionUnit } from './closed-form.js';
-import { predictCv } from './closed-form.js';
+import { predictCv, predictWindowCv } from './closed-form.js';
 import type { ClientModel } from './client-model.js';
 import { DEFAULT_CLIENT_MODEL } from './client-model.js';
-import type { DemandOptions, PoolDemand } from './demand.js';
+import type { DemandOptions, PoolDemand, ResolverLoad } from './demand.js';
 import { DEFAULT_DEMAND_OPTIONS, estimatePoolDemand } from './demand.js';
 import { estimateDrain, round4 } from './drain.js';
 import type { ClosedFormRow, MemberReport, PoolReport, ReportModel, ResolverSummary, SkewMetrics, TopResolver } from './model.js';
 import type { ObservationSnapshot, PoolSnapshot } from './snapshot.js';
+import { resolverGroupOfText } from './resolver-key.js';
 import { skewMetrics, toShares } from './skew.js';
 
 export const DEFAULT_WINDOWS: readonly number[] = [10, 60, 300, 3600];
@@ -98,21 +99,53 @@ function resolverSummary(pool: PoolSnapshot, demand: PoolDemand, topCount: numbe
     if (r.demand.flags.includes('extends-ttl')) extending += r.load;
     if (r.demand.flags.includes('prefetch')) prefetch += r.load;
   }
-  const top: TopResolver[] = demand.resolvers.slice(0, topCount).map((r) => ({
-    key: r.key,
-    queries: r.queries,
-    loadShare: round4(total > 0 ? r.load / total : 0),
-    ttlEffSeconds: r.demand.ttlEffSeconds === null ? null : Math.round(r.demand.ttlEffSeconds * 1000) / 1000,
-    ratePerSecond: r.demand.ratePerSecond === null ? null : Math.round(r.demand.ratePerSecond * 1000) / 1000,
-    flags: r.demand.flags,
-    contribution: r.loadByMember.map((v, m) => {
-      const all = demand.loadByMember[m] ?? 0;
-      return round4(all > 0 ? v / all : 0);
-    }),
-  }));
+  // One row per display group (the source /24): its caches (source addresses) are estimated one
+  // by one and added up, so several resolvers of one /24 are no longer one lower-bound key.
+  const groups = new Map<string, ResolverLoad[]>();
+  for (const r of demand.resolvers) {
+    const g = resolverGroupOfText(r.key);
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  }
+  const rows = [...groups.entries()]
+    .map(([group, list]) => ({ group, list, load: list.reduce((a, r) => a + r.load, 0) }))
+    .sort((x, y) => y.load - x.load || (x.group < y.group ? -1 : 1));
+  const top: TopResolver[] = rows.slice(0, topCount).map(({ group, list, load }) => {
+    const one = list.length === 1 ? list[0]! : undefined;
+    const weighted = (pick: (r: ResolverLoad) => number | null): number | null => {
+      let w = 0;
+      let v = 0;
+      for (const r of list) {
+        const x = pick(r);
+        if (x === null) continue;
+        w += r.load || 1;
+        v += (r.load || 1) * x;
+      }
+      return w > 0 ? v / w : null;
+    };
+    const ttl = one ? one.demand.ttlEffSeconds : weighted((r) => r.demand.ttlEffSeconds);
+    const rates = list.map((r) => r.demand.ratePerSecond);
+    const rate = rates.every((x) => x === null) ? null : rates.reduce<number>((a, x) => a + (x ?? 0), 0);
+    return {
+      key: group,
+      group,
+      caches: list.length,
+      queries: list.reduce((a, r) => a + r.queries, 0),
+      loadShare: round4(total > 0 ? load / total : 0),
+      ttlEffSeconds: ttl === null ? null : Math.round(ttl * 1000) / 1000,
+      ratePerSecond: rate === null ? null : Math.round(rate * 1000) / 1000,
+      flags: [...new Set(list.flatMap((r) => r.demand.flags))],
+      contribution: (demand.loadByMember as readonly number[]).map((all, m) => {
+        const v = list.reduce((a, r) => a + (r.loadByMember[m] ?? 0), 0);
+        return round4(all > 0 ? v / all : 0);
+      }),
+    };
+  });
   return {
     seen: pool.resolvers.length + pool.rest.resolvers,
     tracked: pool.resolvers.length,
+    groups: groups.size,
     nEff: h > 0 ? round4(1 / h) : null,
     nEffByQueries: hq > 0 ? round4(1 / hq) : null,
     extendingShare: round4(total > 0 ? extending / total : 0),
@@ -171,7 +204,9 @@ export function buildPoolReport(
   options: BuildReportOptions = {},
   extras: PoolReportExtras = {},
 ): PoolReport {
-  const parts = poolReportParts(pool, measured, options.demand ?? DEFAULT_DEMAND_OPTIONS);
+  // The client model given for the report is also the one the demand estimate corrects for.
+  const demandOptions = options.demand ?? (options.client ? { ...DEFAULT_DEMAND_OPTIONS, clients: options.client } : DEFAULT_DEMAND_OPTIONS);
+  const parts = poolReportParts(pool, measured, demandOptions);
   const { demand, targets } = parts;
   const client = options.client ?? DEFAULT_CLIENT_MODEL;
   const members: MemberReport[] = pool.members.map((m, i) => ({
@@ -196,23 +231,39 @@ export function buildPoolReport(
   for (const m of extras.extraSkew ?? []) add(m);
 
   const units = extras.units ?? [...unitsOf(demand, pool.ttl), restUnit(demand, pool)];
-  const upperBound = parts.answerSize > 1.01;
   const windows = options.windows ?? DEFAULT_WINDOWS;
   const observedWhole = parts.estimatedShares ? skewMetrics('estimated', parts.estimatedShares, targets)?.cv ?? null : null;
-  const closedForm: ClosedFormRow[] = windows.map((w) => ({
-    windowSeconds: w,
-    predictedCv: round4(predictCv(targets, units, w)),
-    observedCv: extras.observedCv?.get(w) ?? null,
-    upperBound,
-  }));
+  // Observed reports: the window prediction checked against real resolvers (closed-form.ts
+  // predictWindowCv). The simulator passes its true units and keeps the note's form.
+  const windowInput =
+    extras.units === undefined && spanSeconds > 0 && demand.totalLoad > 0
+      ? {
+          targets,
+          units: [
+            ...demand.resolvers.map((r) => ({ share: r.load, epochSeconds: r.demand.meanGapSeconds ?? r.demand.ttlEffSeconds ?? pool.ttl })),
+            { share: demand.restLoad, epochSeconds: 0 },
+          ],
+          client,
+          requestRate: demand.totalLoad / spanSeconds,
+          singleMember: parts.answerSize <= 1.01,
+        }
+      : null;
+  const upperBound = windowInput === null && parts.answerSize > 1.01;
+  const row = (w: number, observedCv: number | null): ClosedFormRow => {
+    if (windowInput === null) return { windowSeconds: w, predictedCv: round4(predictCv(targets, units, w)), observedCv, upperBound };
+    const p = predictWindowCv(windowInput, w);
+    return {
+      windowSeconds: w,
+      predictedCv: round4(p.cv),
+      observedCv,
+      upperBound,
+      ...(windowInput.singleMember ? {} : { range: { lower: round4(p.lower), upper: round4(p.upper) } }),
+    };
+  };
+  const closedForm: ClosedFormRow[] = windows.map((w) => row(w, extras.observedCv?.get(w) ?? null));
   if (!extras.observedCv && spanSeconds > 0 && demand.resolvers.length > 0) {
     // The whole report is one window: its CV is the observed one for that window length.
-    const whole = {
-      windowSeconds: Math.round(spanSeconds),
-      predictedCv: round4(predictCv(targets, units, spanSeconds)),
-      observedCv: observedWhole === null ? null : round4(observedWhole),
-      upperBound,
-    };
+    const whole = row(Math.round(spanSeconds), observedWhole === null ? null : round4(observedWhole));
     const same = closedForm.findIndex((r) => r.windowSeconds === whole.windowSeconds);
     if (same >= 0) closedForm[same] = whole;
     else closedForm.push(whole);

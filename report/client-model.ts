@@ -19,6 +19,16 @@ export interface ClientClass {
   readonly lagSigma: number;
   /** A connection idle this long is closed (Chrome 300 s, Go 90 s, Node 5 s, .NET never). */
   readonly idleTimeoutSeconds: number;
+  /**
+   * How long this class's connections outlive the answer they were opened with (the report's drain
+   * and CV prediction): the mean of an exponential lifetime, or the median of a lognormal one when
+   * `connectionSigma` > 0. 0: connections follow the answer (pools per address: getaddrinfo
+   * stubs, Java). Absent: the model-wide `connectionLifetimeSeconds` (exponential), as before.
+   * Measured behind real resolvers (bench/skew, docs/report.md): stubs and Java pools drain with
+   * their answers, browsers (sockets pooled by host name) and long-lived apps with their connections.
+   */
+  readonly connectionSeconds?: number;
+  readonly connectionSigma?: number;
 }
 
 export interface ClientModel {
@@ -36,6 +46,58 @@ export interface ClientModel {
   readonly requestsPerConnection: number;
   /** Share of clients that connect to the first address (others pick at random). */
   readonly firstAddressShare: number;
+  /**
+   * Requests per second of one client (the CV prediction: how many requests one client's pinned
+   * answer carries). Default: requestsPerConnection / connectionLifetimeSeconds.
+   */
+  readonly requestRatePerClient?: number;
+  /**
+   * Share of resolver traffic behind resolvers that keep the order they were given for a whole
+   * cache entry (PowerDNS Recursor's packet cache), for answers of several members. It cannot be
+   * seen from the authoritative, so it is a prior (research note §6: 10%); the report also gives
+   * the CV with none and with all of them keeping order. Default 0.1.
+   */
+  readonly orderKeepingShare?: number;
+}
+
+/** Requests per second of one client. */
+export function clientRate(model: ClientModel): number {
+  return model.requestRatePerClient ?? model.requestsPerConnection / model.connectionLifetimeSeconds;
+}
+
+/** The connection lifetime of a class: exponential mean, or lognormal median with σ. */
+export function connectionOf(model: ClientModel, c: ClientClass): { readonly seconds: number; readonly sigma: number } {
+  if (c.connectionSeconds === undefined) return { seconds: model.connectionLifetimeSeconds, sigma: 0 };
+  return { seconds: Math.max(0, c.connectionSeconds), sigma: Math.max(0, c.connectionSigma ?? 0) };
+}
+
+/** Mean of a connection lifetime. */
+export function connectionMean(conn: { readonly seconds: number; readonly sigma: number }): number {
+  return conn.sigma > 0 ? conn.seconds * Math.exp((conn.sigma * conn.sigma) / 2) : conn.seconds;
+}
+
+/** P(lifetime > x) of a connection lifetime. */
+export function connectionSurvival(conn: { readonly seconds: number; readonly sigma: number }, x: number): number {
+  if (x <= 0) return 1;
+  if (!(conn.seconds > 0)) return 0;
+  if (conn.sigma > 0) return 1 - normalCdf((Math.log(x) - Math.log(conn.seconds)) / conn.sigma);
+  return Math.exp(-x / conn.seconds);
+}
+
+/**
+ * P(no new connection within x) for a client met at a random time (the stationary residual life:
+ * ∫_x^∞ S(a) da / E[L]); exp: e^(−x/mean).
+ */
+export function connectionResidual(conn: { readonly seconds: number; readonly sigma: number }, x: number): number {
+  if (x <= 0) return 1;
+  if (!(conn.seconds > 0)) return 0;
+  if (!(conn.sigma > 0)) return Math.exp(-x / conn.seconds);
+  // Lognormal: ∫_x^∞ S(a) da = E[L]·(1 − Φ((ln x − μ − σ²)/σ)) − x·S(x).
+  const mu = Math.log(conn.seconds);
+  const s = conn.sigma;
+  const mean = Math.exp(mu + (s * s) / 2);
+  const tail = mean * (1 - normalCdf((Math.log(x) - mu - s * s) / s)) - x * connectionSurvival(conn, x);
+  return Math.max(0, Math.min(1, tail / mean));
 }
 
 /** Defaults of research note §6 (browser 45%, stub 47%, sticky 8%; first address 0.95). */

@@ -30,7 +30,7 @@
  * unbiased for 1/λ and read the rate (n − 1)/(n − 2) high: +14% at 9 gaps.
  */
 import type { ClientModel } from './client-model.js';
-import { DEFAULT_CLIENT_MODEL } from './client-model.js';
+import { DEFAULT_CLIENT_MODEL, clientRate, connectionMean, connectionOf } from './client-model.js';
 import type { ResolverFlag } from './model.js';
 import type { PoolSnapshot } from './snapshot.js';
 import { GAP_BUCKETS, gapBucketLowMs } from './snapshot.js';
@@ -78,6 +78,31 @@ export function expiringShare(clients: ClientModel, ttlSeconds: number): number 
   return total > 0 ? Math.max(0.2, expiring / total) : 1;
 }
 
+/**
+ * Client requests per lookup that reaches the resolver, for clients whose pins run from their own
+ * lookup (`pinFrom: 'lookup'`): each client's lookups are a renewal process (every request for a
+ * stub; after its pin, lag or connection for the others), so the resolver's idle time after an
+ * expiry is exponential with the total lookup rate Σ_c N_c ℓ_c, ℓ_c = 1/(holding_c + 1/ρ). The
+ * request rate is then that rate × ρ / Σ_c φ_c ℓ_c. Measured behind real resolvers (bench/skew):
+ * with the testbed's mix (browsers 45% pinning 60 s, stubs 40%, Java 7% pinning 30 s, long-lived
+ * 8%), `expiringShare` read the rate from the stubs alone at TTL 5 and from stubs and browsers at
+ * TTL 60 and more, though browsers' 60 s run from their own lookups, not from the resolver's.
+ */
+export function lookupShare(clients: ClientModel): number {
+  const rho = clientRate(clients);
+  if (!(rho > 0)) return 1;
+  let total = 0;
+  let lookups = 0;
+  for (const c of clients.classes) {
+    total += c.share;
+    const lag = c.lagMedianSeconds > 0 ? c.lagMedianSeconds * Math.exp((c.lagSigma * c.lagSigma) / 2) : 0;
+    let hold = Math.max(0, c.pinSeconds) + lag;
+    if (hold === 0 && c.connectionSeconds !== undefined && c.connectionSeconds > 0) hold = connectionMean(connectionOf(clients, c));
+    lookups += (c.share * (hold > 0 ? 1 / (hold + 1 / rho) : rho)) / rho;
+  }
+  return total > 0 ? Math.max(0.05, lookups / total) : 1;
+}
+
 export interface ResolverDemand {
   /** Effective TTL in seconds (null without gaps). */
   readonly ttlEffSeconds: number | null;
@@ -86,6 +111,8 @@ export interface ResolverDemand {
   /** Client requests each of our answers serves (at least 1: the one that caused the query). */
   readonly loadPerAnswer: number;
   readonly flags: readonly ResolverFlag[];
+  /** Mean gap between its queries (seconds): how long one cached answer lasts; null without gaps. */
+  readonly meanGapSeconds?: number | null;
 }
 
 /** Share of the gaps that fall in buckets lying wholly below `limitMs`. */
@@ -157,12 +184,14 @@ export function estimateResolverDemand(
   }
   if (idleMs < options.minIdleMs) flags.push('saturated');
   const seen = ((1 - 2 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
-  const rate = options.clients ? seen / expiringShare(options.clients, teffMs / 1000) : seen;
+  const clients = options.clients;
+  const rate = clients ? seen / (clients.pinFrom === 'lookup' ? lookupShare(clients) : expiringShare(clients, teffMs / 1000)) : seen;
   return {
     ttlEffSeconds: teffMs / 1000,
     ratePerSecond: rate,
     loadPerAnswer: Math.max(1, (rate * meanMs) / 1000),
     flags,
+    meanGapSeconds: meanMs / 1000,
   };
 }
 

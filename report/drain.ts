@@ -7,7 +7,7 @@
  */
 import type { DecisionUnit } from './closed-form.js';
 import type { ClientClass, ClientModel } from './client-model.js';
-import { lagSurvival } from './client-model.js';
+import { connectionMean, connectionOf, connectionResidual, connectionSurvival, lagSurvival } from './client-model.js';
 import type { DrainCurve, DrainPoint, DrainReport } from './model.js';
 
 /** The times (seconds) the report quotes: 1×, 2×, 10× TTL, then 60 s, 5 min, 15 min, 1 h. */
@@ -96,11 +96,16 @@ export function drainCurve(
   const requests = new Array<number>(times.length).fill(0);
   let classTotal = 0;
   for (const c of client.classes) classTotal += c.share;
-  const m = client.connectionLifetimeSeconds;
   for (const g of groupByTtl(units)) {
     for (const c of client.classes) {
       const w = (g.share * c.share) / (classTotal || 1);
       if (w === 0) continue;
+      const conn = connectionOf(client, c);
+      if (conn.sigma > 0 && conn.seconds > 0) {
+        renewalRequests(times, g.ttl, c, client, conn, w, lookups, requests);
+        continue;
+      }
+      const m = conn.seconds;
       let carried = 0;
       let prevT = 0;
       let prevG = 1;
@@ -118,6 +123,40 @@ export function drainCurve(
     }
   }
   return { lookups, requests };
+}
+
+/**
+ * A class whose connections outlive answers with a lognormal lifetime (long-lived apps): the
+ * request at t still goes to the removed member if the connection held at the removal is still
+ * open (stationary residual life) or the last connection opened since, at s, was opened with an
+ * old answer: R(t) = S_res(t) + ∫_0^t S_L(t − s) G(s) ds / E[L], G the class's answer survival.
+ */
+function renewalRequests(
+  times: readonly number[],
+  ttl: number,
+  c: ClientClass,
+  client: ClientModel,
+  conn: { readonly seconds: number; readonly sigma: number },
+  w: number,
+  lookups: number[],
+  requests: number[],
+): void {
+  const mean = connectionMean(conn);
+  const steps = 96;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    const gt = classSurvival(t, ttl, c, client.pinFrom);
+    let opened = 0;
+    if (t > 0) {
+      const h = t / steps;
+      for (let k = 0; k < steps; k++) {
+        const s = (k + 0.5) * h;
+        opened += connectionSurvival(conn, t - s) * classSurvival(s, ttl, c, client.pinFrom) * h;
+      }
+    }
+    lookups[i]! += w * gt;
+    requests[i]! += w * Math.min(1, connectionResidual(conn, t) + opened / mean);
+  }
 }
 
 /** First time at which values drop to `level` or below (linear between grid points). */

@@ -4,6 +4,7 @@
  * and re-rendered in the browser by the same chart code. Shares are fractions (0..1); `ttl` and
  * `*Seconds` fields are seconds.
  */
+import type { PoolIdentity } from './snapshot.js';
 
 /** Which counts a set of skew metrics was computed from. */
 export type SkewBasis = 'answers' | 'estimated' | 'measured' | 'requests' | 'connections' | 'lookups';
@@ -44,8 +45,17 @@ export interface MemberReport {
 }
 
 export interface TopResolver {
-  /** Resolver key: ECS subnet or source /24 (/56 for IPv6), e.g. `198.51.100.0/24`. */
+  /**
+   * How the row is shown: the source /24 of IPv4 resolvers (`198.51.100.0/24`), else the ECS subnet
+   * or the IPv6 source /56. Each IPv4 source address in it is one cache, estimated on its own.
+   */
   readonly key: string;
+  /** How it is grouped for display: the source /24 of an IPv4 address, else the key. */
+  readonly group?: string;
+  /**
+   * Caches (source addresses) in the row, each estimated on its own and added up.
+   */
+  readonly caches?: number;
   readonly queries: number;
   /** Share of this pool's estimated client load. */
   readonly loadShare: number;
@@ -64,6 +74,8 @@ export interface ResolverSummary {
   /** Resolver keys seen (tracked + evicted or untracked). */
   readonly seen: number;
   readonly tracked: number;
+  /** Display groups (source /24s) among the tracked keys. */
+  readonly groups?: number;
   /** 1/HHI of the resolvers' estimated load shares: how many independent decision units. */
   readonly nEff: number | null;
   /** 1/HHI of the resolvers' query shares. */
@@ -85,6 +97,12 @@ export interface ClosedFormRow {
    * decision units, and the prediction is an upper bound (research note §8: 3–14× too high).
    */
   readonly upperBound: boolean;
+  /**
+   * For answers of several members: the CV if no resolver keeps the order it was given, and if
+   * every one does (PowerDNS Recursor replays one order per cache entry). The authoritative cannot
+   * see which resolvers do, so `predictedCv` assumes the client model's prior share between them.
+   */
+  readonly range?: { readonly lower: number; readonly upper: number };
 }
 
 export interface DrainPoint {
@@ -172,13 +190,7 @@ export interface SkewCorrectionReport {
   }[];
 }
 
-export interface PoolReport {
-  readonly key: string;
-  readonly name: string;
-  readonly type: 'A' | 'AAAA';
-  readonly policy: string;
-  readonly answers: number | 'all';
-  readonly ttl: number;
+export interface PoolReport extends PoolIdentity {
   /** Answers handed out for this pool in the report period. */
   readonly answersTotal: number;
   readonly members: readonly MemberReport[];

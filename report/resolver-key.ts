@@ -8,13 +8,19 @@
  * - IPv6 /56 inside 2000::/3 (all global unicast): −1 − (the 53 bits after the fixed `001`);
  * - anything else (other IPv6 space, ECS prefixes shorter than /24 or /56): a string.
  */
+import { formatIPv6, maskPrefix, parseIPv6Into } from '../lib/ip.js';
+
 export type ResolverKey = number | string;
 
 export const IPV4_KEY_PREFIX = 24;
 export const IPV6_KEY_PREFIX = 56;
 
-/** Scratch space for IPv6 parsing; the query path is single-threaded, so one buffer is enough. */
-const groups = new Uint16Array(8);
+/** Scratch octets for IPv6 parsing; the query path is single-threaded, so one buffer is enough. */
+const bytes = new Uint8Array(16);
+
+function group(k: number): number {
+  return ((bytes[2 * k] ?? 0) << 8) | (bytes[2 * k + 1] ?? 0);
+}
 
 /** The /24 of a dotted-quad IPv4 address as a 24-bit integer, or −1 if it is not one. */
 export function ipv4Prefix24(address: string, start = 0): number {
@@ -41,102 +47,49 @@ export function ipv4Prefix24(address: string, start = 0): number {
   return dots === 3 && digits > 0 ? value : -1;
 }
 
-/** Parses an IPv6 address into `groups`; false if it is not plain hex-and-colons. */
+/** Parses plain IPv6 text (no zone id) into `bytes`; false if it is not one. */
 function parseIpv6(address: string): boolean {
-  groups.fill(0);
-  const n = address.length;
-  let count = 0;
-  let gap = -1;
-  let value = 0;
-  let digits = 0;
-  let i = 0;
-  if (n >= 2 && address.charCodeAt(0) === 58 && address.charCodeAt(1) === 58) {
-    gap = 0;
-    i = 2;
-    if (n === 2) return true;
-  }
-  for (; i <= n; i++) {
-    const c = i < n ? address.charCodeAt(i) : 58;
-    if (c === 58) {
-      if (digits === 0) {
-        // "::" in the middle (the leading one was consumed above); a lone ':' is invalid.
-        if (gap !== -1 || i === n) return i === n && gap !== -1 && address.charCodeAt(n - 1) === 58;
-        gap = count;
-        continue;
-      }
-      if (count === 8) return false;
-      groups[count++] = value;
-      value = 0;
-      digits = 0;
-    } else {
-      let h: number;
-      if (c >= 48 && c <= 57) h = c - 48;
-      else if (c >= 97 && c <= 102) h = c - 87;
-      else if (c >= 65 && c <= 70) h = c - 55;
-      else return false;
-      value = value * 16 + h;
-      if (++digits > 4) return false;
-    }
-  }
-  if (gap === -1) return count === 8;
-  if (count > 7) return false;
-  // Shift the groups after "::" to the right end.
-  const tail = count - gap;
-  for (let k = 0; k < tail; k++) groups[7 - k] = groups[count - 1 - k] ?? 0;
-  for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
-  return true;
+  return parseIPv6Into(address, bytes);
 }
 
-/** Numeric key of the current `groups` cut to /56, or undefined outside 2000::/3. */
+/** Numeric key of the current `bytes` cut to /56, or undefined outside 2000::/3. */
 function ipv6GlobalKey(): number | undefined {
-  const g0 = groups[0] ?? 0;
+  const g0 = group(0);
   if (g0 >>> 13 !== 0b001) return undefined;
-  const bits = (g0 & 0x1fff) * 2 ** 40 + (groups[1] ?? 0) * 2 ** 24 + (groups[2] ?? 0) * 2 ** 8 + ((groups[3] ?? 0) >>> 8);
+  const bits = (g0 & 0x1fff) * 2 ** 40 + group(1) * 2 ** 24 + group(2) * 2 ** 8 + (group(3) >>> 8);
   return -1 - bits;
 }
 
 function maskedIpv6Text(prefix: number): string {
-  const out: number[] = [];
-  for (let k = 0; k < 8; k++) {
-    const keep = Math.max(0, Math.min(16, prefix - k * 16));
-    const mask = keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff;
-    out.push((groups[k] ?? 0) & mask);
-  }
-  return `${compressIpv6(out)}/${prefix}`;
+  return `${formatIPv6(maskPrefix(bytes, prefix))}/${prefix}`;
 }
 
-/** RFC 5952 text for eight groups (longest run of two or more zero groups becomes "::"). */
-export function compressIpv6(parts: readonly number[]): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let k = 0; k < 8; ) {
-    if (parts[k] !== 0) {
-      k++;
-      continue;
-    }
-    let end = k;
-    while (end < 8 && parts[end] === 0) end++;
-    if (end - k > bestLen && end - k >= 2) {
-      bestStart = k;
-      bestLen = end - k;
-    }
-    k = end;
-  }
-  const hex = parts.map((p) => p.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  const left = hex.slice(0, bestStart).join(':');
-  const right = hex.slice(bestStart + bestLen).join(':');
-  return `${left}::${right}`;
+/** Keys of whole IPv4 source addresses start here (2^32 + the address), above the /24 keys. */
+export const IPV4_ADDRESS_KEY_BASE = 2 ** 32;
+
+/** A dotted-quad IPv4 address as a 32-bit integer, or −1 if it is not one. */
+export function ipv4Value(address: string, start = 0): number {
+  const prefix = ipv4Prefix24(address, start);
+  if (prefix < 0) return -1;
+  const dot = address.lastIndexOf('.');
+  let last = 0;
+  for (let i = dot + 1; i < address.length; i++) last = last * 10 + (address.charCodeAt(i) - 48);
+  return prefix * 256 + last;
 }
 
-/** The resolver key for a query's source address (no ECS). */
+/**
+ * The resolver key for a query's source address (no ECS). An IPv4 source is keyed by its whole
+ * address: one cache per address (issue 11: resolvers of a farm that query from one /24 are
+ * separate caches, and folding them into one key made their estimate a lower bound). The /24 is
+ * how they are grouped for display (`resolverGroup`). IPv6 sources stay at /56.
+ */
 export function resolverKeyFromAddress(address: string): ResolverKey {
-  const v4 = ipv4Prefix24(address);
-  if (v4 >= 0) return v4;
+  const v4 = ipv4Value(address);
+  if (v4 >= 0) return IPV4_ADDRESS_KEY_BASE + v4;
   // IPv4-mapped sources from dual-stack sockets: "::ffff:192.0.2.1".
   if (address.length > 7 && address.charCodeAt(address.length - 1) !== 58 && address.startsWith('::ffff:')) {
-    const mapped = ipv4Prefix24(address, 7);
-    if (mapped >= 0) return mapped;
+    const mapped = ipv4Value(address, 7);
+    if (mapped >= 0) return IPV4_ADDRESS_KEY_BASE + mapped;
   }
   if (!parseIpv6(address)) return address;
   return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
@@ -169,9 +122,22 @@ function ipv4Text(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
 }
 
-/** Presentation text of a key: `198.51.100.0/24`, `2001:db8:0:100::/56`, or the string key. */
+/** The display group of a key: the /24 of an IPv4 source address; other keys are their own group. */
+export function resolverGroup(key: ResolverKey): string {
+  if (typeof key === 'number' && key >= IPV4_ADDRESS_KEY_BASE) return `${ipv4Text(Math.floor((key - IPV4_ADDRESS_KEY_BASE) / 256) * 256)}/${IPV4_KEY_PREFIX}`;
+  return formatResolverKey(key);
+}
+
+/** The display group of a formatted key (`192.0.2.7` → `192.0.2.0/24`). */
+export function resolverGroupOfText(text: string): string {
+  const v4 = ipv4Value(text);
+  return v4 >= 0 ? `${ipv4Text(Math.floor(v4 / 256) * 256)}/${IPV4_KEY_PREFIX}` : text;
+}
+
+/** Presentation text of a key: `198.51.100.7`, `198.51.100.0/24` (ECS), `2001:db8:0:100::/56`, or the string key. */
 export function formatResolverKey(key: ResolverKey): string {
   if (typeof key === 'string') return key;
+  if (key >= IPV4_ADDRESS_KEY_BASE) return ipv4Text(key - IPV4_ADDRESS_KEY_BASE);
   if (key >= 0) return `${ipv4Text(key * 256)}/${IPV4_KEY_PREFIX}`;
   let bits = -1 - key;
   const low = bits % 256;
@@ -181,7 +147,15 @@ export function formatResolverKey(key: ResolverKey): string {
   const g1 = bits % 65536;
   bits = (bits - g1) / 65536;
   const g0 = 0x2000 | bits;
-  return `${compressIpv6([g0, g1, g2, low << 8, 0, 0, 0, 0])}/${IPV6_KEY_PREFIX}`;
+  const out = new Uint8Array(16);
+  out[0] = g0 >> 8;
+  out[1] = g0 & 0xff;
+  out[2] = g1 >> 8;
+  out[3] = g1 & 0xff;
+  out[4] = g2 >> 8;
+  out[5] = g2 & 0xff;
+  out[6] = low;
+  return `${formatIPv6(out)}/${IPV6_KEY_PREFIX}`;
 }
 
 /** What the DNS side knows of a query's sender (dns/pool-selector.ts ClientInfo fits). */
@@ -203,12 +177,13 @@ export function resolverKeyForClient(client: ResolverSource): ResolverKey {
     const masked = prefix === 0 ? 0 : ((value >>> (32 - prefix)) << (32 - prefix)) >>> 0;
     return `${ipv4Text(masked)}/${prefix}`;
   }
-  for (let k = 0; k < 8; k++) groups[k] = ((b[2 * k] ?? 0) << 8) | (b[2 * k + 1] ?? 0);
+  bytes.fill(0);
+  bytes.set(b.subarray(0, 16));
   if (prefix >= IPV6_KEY_PREFIX) return ipv6GlobalKey() ?? maskedIpv6Text(IPV6_KEY_PREFIX);
   return maskedIpv6Text(prefix);
 }
 
 /** The eight 16-bit groups of an IPv6 address, or undefined if it is not one. */
 export function ipv6Groups(address: string): number[] | undefined {
-  return parseIpv6(address) ? Array.from(groups) : undefined;
+  return parseIpv6(address) ? Array.from({ length: 8 }, (_, k) => group(k)) : undefined;
 }

@@ -65,7 +65,8 @@ export interface RestSnapshot {
   readonly load: readonly number[];
 }
 
-export interface PoolSnapshot {
+/** What names a pool and its answering in snapshots and reports. */
+export interface PoolIdentity {
   readonly key: string;
   readonly name: string;
   /** 'A' or 'AAAA'. */
@@ -74,6 +75,9 @@ export interface PoolSnapshot {
   readonly answers: number | 'all';
   /** Seconds: the TTL the pool's answers carry. */
   readonly ttl: number;
+}
+
+export interface PoolSnapshot extends PoolIdentity {
   readonly members: readonly SnapshotMember[];
   /** Answers handed out. */
   readonly answersTotal: number;

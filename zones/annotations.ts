@@ -7,8 +7,9 @@
 import type { SourcePosition } from '../lib/errors.js';
 import { parseDurationMs } from '../lib/duration.js';
 import type { CheckKind, CheckSpec, PolicyName, AllDownMode, PoolConfig, SkewMode } from '../model/zone.js';
+import { DEFAULT_POOL_CONFIG } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
-import { parseAddress } from './address.js';
+import { parseAddress } from '../lib/ip.js';
 import { parseName, type NameOrigin } from './names.js';
 import { typeFromText } from './rdata.js';
 import { parseTtl, MAX_TTL } from './ttl.js';
@@ -404,7 +405,7 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
   const keys = collectKeys(words.slice(1), ctx, (key) => (POOL_KEYS.has(key) ? 'key' : 'unknown'));
   if (!keys) return undefined;
   const v = new Values(ctx, keys);
-  const policy = v.choice('policy', POLICIES) ?? 'round-robin';
+  const policy = v.choice('policy', POLICIES) ?? DEFAULT_POOL_CONFIG.policy;
   let answers: number | 'all' | undefined;
   const answersWord = v.word('answers');
   if (answersWord) answers = answersWord.value === 'all' ? 'all' : v.int('answers', 1, 1000);
@@ -416,13 +417,13 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
     else ttl = seconds;
   }
   const check = v.text('check', CHECK_NAME, 'a check name');
-  const allDown = v.choice('all-down', ALL_DOWN) ?? 'serve-all';
-  const unknown = v.choice('unknown', ['up', 'down'] as const) ?? 'up';
+  const allDown = v.choice('all-down', ALL_DOWN) ?? DEFAULT_POOL_CONFIG.allDown;
+  const unknown = v.choice('unknown', ['up', 'down'] as const) ?? DEFAULT_POOL_CONFIG.unknown;
   let quorum: number | 'majority' | 'all' | undefined;
   const quorumWord = v.word('quorum');
   if (quorumWord) quorum = quorumWord.value === 'majority' || quorumWord.value === 'all' ? quorumWord.value : v.int('quorum', 1, 1000);
-  const stickyV4Prefix = v.int('sticky-v4', 0, 32) ?? 24;
-  const stickyV6Prefix = v.int('sticky-v6', 0, 128) ?? 56;
+  const stickyV4Prefix = v.int('sticky-v4', 0, 32) ?? DEFAULT_POOL_CONFIG.stickyV4Prefix;
+  const stickyV6Prefix = v.int('sticky-v6', 0, 128) ?? DEFAULT_POOL_CONFIG.stickyV6Prefix;
   const skew = v.choice<SkewMode>('skew', ['off', 'correct']) ?? 'off';
   const ttlMin = poolSeconds(v, 'ttl-min', 1);
   const ttlMax = poolSeconds(v, 'ttl-max', 1);
@@ -445,7 +446,7 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
     check,
     allDown,
     unknown,
-    quorum: quorum ?? 'majority',
+    quorum: quorum ?? DEFAULT_POOL_CONFIG.quorum,
     stickyV4Prefix,
     stickyV6Prefix,
     skew,

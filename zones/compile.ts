@@ -2,25 +2,12 @@
  * A validated zone into the immutable lookup structure the DNS side answers from: nodes (with
  * empty non-terminals), RRsets with one TTL each, pools with their members, and probe targets.
  */
-import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolMember, type RRset, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
+import { DEFAULT_POOL_CONFIG, RRType, type CheckSpec, type Pool, type PoolMember, type RRset, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
 import type { ParsedZone } from './parse.js';
 import type { ParsedPool } from './annotations.js';
 import type { Validated } from './validate.js';
 import { isPooled, type RecordGroups } from './group.js';
 import { parentName } from './names.js';
-
-/** What a pool is when only several records (no `;@pool`) make it one. */
-export const DEFAULT_POOL_CONFIG: PoolConfig = {
-  policy: 'round-robin',
-  answers: 'all',
-  ttl: undefined,
-  check: undefined,
-  allDown: 'serve-all',
-  unknown: 'up',
-  quorum: 'majority',
-  stickyV4Prefix: 24,
-  stickyV6Prefix: 56,
-};
 
 /**
  * The id checkers and servers agree on for one probe target:

@@ -158,7 +158,12 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** Canonical text of one label's octets. */
+/** True for an octet that stands as itself in a label's text: printable ASCII, not special. */
+export function isPlainLabelByte(byte: number): boolean {
+  return byte >= 0x21 && byte <= 0x7e && !isSpecial(byte);
+}
+
+/** Canonical text of one label's octets (case kept): specials as `\\.`, the unprintable as `\\DDD`. */
 export function labelText(bytes: ArrayLike<number>): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
@@ -170,10 +175,10 @@ export function labelText(bytes: ArrayLike<number>): string {
   return out;
 }
 
-/** DNS names compare case-insensitively for ASCII letters only (RFC 4343). */
+/** DNS names compare case-insensitively for ASCII letters only (RFC 4343); no copy when already lowercase. */
 export function lowerName(text: string): string {
-  // Canonical text holds only printable ASCII, so toLowerCase only touches A-Z.
-  return text.toLowerCase();
+  // toLowerCase would also fold non-ASCII characters; names here only hold ASCII and escapes.
+  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
 }
 
 /** True when the `.` at index `i` of canonical text is escaped (preceded by an odd run of backslashes). */
@@ -189,6 +194,26 @@ export function isSubdomain(name: string, ancestor: string): boolean {
   if (name.length <= ancestor.length || !name.endsWith(ancestor)) return false;
   const dot = name.length - ancestor.length - 1;
   return name.charCodeAt(dot) === DOT && !isEscaped(name, dot);
+}
+
+/**
+ * Where each label of an absolute text name starts, scanning for unescaped dots
+ * (`a\\.b.c.` has two labels, starting at 0 and 5). The root `.` has none.
+ */
+export function labelStartsOf(name: string): number[] {
+  const starts: number[] = [];
+  if (name === '.' || name === '') return starts;
+  let atLabelStart = true;
+  for (let i = 0; i < name.length; i++) {
+    if (atLabelStart) {
+      starts.push(i);
+      atLabelStart = false;
+    }
+    const ch = name.charCodeAt(i);
+    if (ch === BACKSLASH) i++;
+    else if (ch === DOT) atLabelStart = true;
+  }
+  return starts;
 }
 
 /** The parent of a canonical absolute name; undefined for the root. */

@@ -14,7 +14,7 @@ import { zoneError } from './diagnostics.js';
 import { Lexer, WORD, QUOTED, ANNOTATION, EOL, EOF } from './lexer.js';
 import { originOf, parseName, type NameOrigin } from './names.js';
 import { KNOWN_TYPES, parseRdata, typeFromText, type RdataFields } from './rdata.js';
-import { parseIPv4 } from './address.js';
+import { parseIPv4 } from '../lib/ip.js';
 import { parseTtl, MAX_TTL } from './ttl.js';
 import {
   splitAnnotation,

@@ -5,7 +5,7 @@
  */
 import { RRType, type Rdata } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
-import { parseIPv4, parseIPv6, formatIPv6 } from './address.js';
+import { parseIPv4, parseIPv6, formatIPv6 } from '../lib/ip.js';
 import { labelText, parseName, type NameOrigin } from './names.js';
 import { parseTtl, MAX_TTL } from './ttl.js';
 
@@ -67,23 +67,16 @@ export function parseRdata(type: number, f: RdataFields): Rdata | undefined {
   }
   if (!f.quoted(0) && f.text(0) === '\\#') return parseGeneric(type, label, f);
   switch (type) {
-    case RRType.A: {
-      if (!fieldCount(f, label, 1, 'address')) return undefined;
-      const address = f.quoted(0) ? undefined : parseIPv4(f.text(0));
-      if (address === undefined) {
-        f.fail(0, 'ZONE_BAD_IPV4', `bad IPv4 address "${f.text(0)}" in A record`);
-        return undefined;
-      }
-      return { kind: 'A', address };
-    }
+    case RRType.A:
     case RRType.AAAA: {
       if (!fieldCount(f, label, 1, 'address')) return undefined;
-      const address = f.quoted(0) ? undefined : parseIPv6(f.text(0));
+      const v4 = type === RRType.A;
+      const address = f.quoted(0) ? undefined : (v4 ? parseIPv4 : parseIPv6)(f.text(0));
       if (address === undefined) {
-        f.fail(0, 'ZONE_BAD_IPV6', `bad IPv6 address "${f.text(0)}" in AAAA record`);
+        f.fail(0, v4 ? 'ZONE_BAD_IPV4' : 'ZONE_BAD_IPV6', `bad ${v4 ? 'IPv4' : 'IPv6'} address "${f.text(0)}" in ${label} record`);
         return undefined;
       }
-      return { kind: 'AAAA', address };
+      return v4 ? { kind: 'A', address } : { kind: 'AAAA', address };
     }
     case RRType.NS:
     case RRType.CNAME:

@@ -1,7 +1,7 @@
 /** One UDP question to a server under test, to see that it is up and answers what it should. */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { decodeMessage } from '../../dns/wire/decode.js';
+import { decodeMessage } from './dns-decode.js';
 
 function query(name: string, type: number): Buffer {
   const labels = name.replace(/\.$/, '').split('.');

@@ -46,7 +46,8 @@ export async function startCountingBackends(addresses: readonly string[], t0: ()
   try {
     for (const address of addresses) {
       const server = http.createServer((req, res) => {
-        const second = Math.max(0, Math.floor((performance.now() - t0()) / 1000));
+        const sent = Number(req.headers['x-t']);
+        const second = Math.max(0, Math.floor(Number.isFinite(sent) ? sent : (performance.now() - t0()) / 1000));
         const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
         const key = `${host}|${address}`;
         let s = counts.get(key);

@@ -77,7 +77,14 @@ export interface ClientGroupStats {
   failedLookups: number;
   requests: number;
   failedRequests: number;
+  /** Requests not sent because too many were in flight (the machine could not keep up). */
+  skipped: number;
+  /** Largest delay (ms) between a request's due time and its tick, a measure of overload. */
+  maxLagMs: number;
 }
+
+/** Requests in flight per group above which new ones are skipped (and counted). */
+export const MAX_IN_FLIGHT = 4000;
 
 function pick(shares: readonly number[], u: number): number {
   let total = 0;
@@ -133,10 +140,10 @@ class Heap {
 
 /** A running group of virtual clients for one pool; `stop()` ends it and waits for requests in flight. */
 export class ClientGroup {
-  readonly stats: ClientGroupStats = { lookups: 0, failedLookups: 0, requests: 0, failedRequests: 0 };
+  readonly stats: ClientGroupStats = { lookups: 0, failedLookups: 0, requests: 0, failedRequests: 0, skipped: 0, maxLagMs: 0 };
   private readonly heap = new Heap();
   private readonly dns: DnsClient[];
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 32 });
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private running = true;
@@ -183,6 +190,11 @@ export class ClientGroup {
       const at = c.next;
       c.next = at + this.exp(1 / this.o.ratePerClient);
       this.heap.push(c);
+      this.stats.maxLagMs = Math.max(this.stats.maxLagMs, (now - at) * 1000);
+      if (this.inFlight.size >= MAX_IN_FLIGHT) {
+        this.stats.skipped++;
+        continue;
+      }
       const p = this.act(c, at).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     }
@@ -252,7 +264,10 @@ export class ClientGroup {
           const a = await this.lookup(c);
           const first = c.conn === undefined;
           c.conn = a?.[0];
-          const life = this.lognormal(LONG_CONNECTION_MEDIAN_SECONDS, LONG_CONNECTION_SIGMA);
+          // A client met mid-life holds a connection picked by length (size-biased: a lognormal
+          // with median × e^σ²) and is somewhere inside it, so the run starts stationary.
+          const median = LONG_CONNECTION_MEDIAN_SECONDS * (first ? Math.exp(LONG_CONNECTION_SIGMA ** 2) : 1);
+          const life = this.lognormal(median, LONG_CONNECTION_SIGMA);
           c.connUntil = t + (first ? this.o.random.next() : 1) * life;
           fresh = c.conn !== undefined;
         }
@@ -265,12 +280,16 @@ export class ClientGroup {
       fresh = address !== c.last;
       c.last = address;
     }
-    await this.send(address, c.cls, fresh);
+    // Stamped when the request leaves (after any lookup), not when it was due: on a busy machine
+    // the two differ, and what the client did follows the resolver's state at send time.
+    await this.send(address, c.cls, fresh, this.o.now());
   }
 
-  private send(address: string, cls: ClientClassName, fresh: boolean): Promise<void> {
+  private send(address: string, cls: ClientClassName, fresh: boolean, t: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const headers: Record<string, string> = { host: this.o.name, 'x-class': cls };
+      // x-t: when the client sent it (seconds since t0): backends bin by it, so a busy event
+      // loop delays counting, not the second a request is counted in.
+      const headers: Record<string, string> = { host: this.o.name, 'x-class': cls, 'x-t': t.toFixed(3) };
       if (fresh) headers['x-conn'] = 'new';
       const req = http.get({ host: address, port: this.o.backendPort, path: '/', headers, agent: this.agent, timeout: 5000 }, (res) => {
         res.resume();
@@ -295,7 +314,8 @@ export class ClientGroup {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([...this.inFlight]);
+    // Bounded: whatever is still in flight after 6 s (lookups time out at 2 s, requests at 5 s) is cut.
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 6000).unref())]);
     for (const d of this.dns) d.close();
     this.agent.destroy();
   }

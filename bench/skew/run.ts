@@ -9,7 +9,7 @@
  *
  * Options: --ttl LIST, --answers LIST (pools are their product, named t<ttl>a<answers>), --pool
  * SPEC (repeatable, instead: `name:ttl=N,answers=1|all|N,keys=<pool keys>`; keys go last and may
- * hold spaces), --seed LIST, --clients N per pool (1000), --rate R requests/s per client (0.5),
+ * hold spaces), --seed LIST, --clients N per pool (300), --rate R requests/s per client (0.5),
  * --alpha A (Zipf, 1), --shares LIST (client share per resolver instead), --resolvers LIST
  * (kinds in rank order, default unbound,bind,pdns,knot,unbound,dnsmasq,unbound), --shared-24,
  * --warmup S (30), --skew S (240), --drain S (default: enough for 10×TTL and 60 s), --out DIR
@@ -30,7 +30,7 @@ const { values, positionals } = parseArgs({
     answers: { type: 'string', default: '1' },
     pool: { type: 'string', multiple: true },
     seed: { type: 'string', default: '1' },
-    clients: { type: 'string', default: '1000' },
+    clients: { type: 'string', default: '300' },
     rate: { type: 'string', default: '0.5' },
     alpha: { type: 'string', default: '1' },
     shares: { type: 'string' },
@@ -91,12 +91,11 @@ function poolsOf(clients: number, rate: number): PoolConfig[] {
 }
 
 async function main(): Promise<void> {
-  const client = testbedClientModel(DEFAULT_CLASSES);
   if (values.replay) {
     for (const file of positionals) {
       const run = JSON.parse(await readFile(file, 'utf8')) as RunData;
       console.log(`# ${file} (seed ${run.seed}${run.shared24 ? ', one /24' : ''})`);
-      console.log(renderEvaluation(run, evaluateRun(run, testbedClientModel(run.classes))));
+      console.log(renderEvaluation(run, evaluateRun(run, testbedClientModel(run.classes, run.pools[0]?.config.ratePerClient ?? 0.5))));
       console.log('');
     }
     return;
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
     ? list(values.resolvers).map((kind, i) => ({ kind: kind as ResolverKind, name: `${kind}-${i + 1}` }))
     : [...DEFAULT_RESOLVERS];
   const longest = Math.max(...pools.map((p) => Math.max(60, 10 * p.ttl)));
-  const drain = values.drain ? num(values.drain, 'drain') : longest + Math.max(1, longest / 10) + 2;
+  const drain = values.drain ? num(values.drain, 'drain') : longest + Math.max(1.5, longest / 5) + 2;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
@@ -136,7 +135,7 @@ async function main(): Promise<void> {
         process.stderr.write(`[seed ${seed}] data in ${file}\n`);
       }
       console.log(`# seed ${seed}${run.shared24 ? ' (one /24)' : ''}`);
-      console.log(renderEvaluation(run, evaluateRun(run, client)));
+      console.log(renderEvaluation(run, evaluateRun(run, testbedClientModel(run.classes, num(values.rate, 'rate')))));
       console.log('');
     }
   } finally {

@@ -167,6 +167,7 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
   let backends: CountingBackends | undefined;
   const resolvers: Resolver[] = [];
   const groups: ClientGroup[] = [];
+  let progress: NodeJS.Timeout | undefined;
   try {
     dir = await mkdtemp(path.join(os.tmpdir(), 'rondo-skewbed-'));
     const zoneFile = path.join(dir, `${SKEW_ZONE}.zone`);
@@ -209,6 +210,15 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
     const skewStart = o.warmupSeconds;
     const removeAt = o.warmupSeconds + o.skewSeconds;
     log(`clients started: warm-up ${o.warmupSeconds} s, skew ${o.skewSeconds} s, drain ${o.drainSeconds} s`);
+    progress = setInterval(() => {
+      const s = groups.map((g) => g.stats);
+      const sum = (f: (x: ClientGroupStats) => number): number => s.reduce((a, x) => a + f(x), 0);
+      log(
+        `t=${now().toFixed(0)} s: ${sum((x) => x.requests)} requests, ${sum((x) => x.failedRequests)} failed, ${sum((x) => x.skipped)} skipped, ` +
+          `${sum((x) => x.failedLookups)} failed lookups, client lag up to ${Math.round(Math.max(...s.map((x) => x.maxLagMs)))} ms`,
+      );
+    }, 30_000);
+    progress.unref();
     // Just before the removal: wait for a fresh snapshot in Redis (written every 10 s).
     await sleep(Math.max(0, (removeAt - 1) * 1000 - (performance.now() - t0)), o.signal);
     let snapshot: ObservationSnapshot | null = null;
@@ -229,13 +239,18 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
     const before = rondo.logRecords().length;
     await writeFile(zoneFile, zoneText(pools.map((p) => ({ config: p.config, members: p.members.slice(1) }))));
     process.kill(rondo.pid!, 'SIGHUP');
+    const hupAt = now();
     const deadline = performance.now() + 5000;
-    while (!rondo.logRecords().slice(before).some((r) => r.msg === 'zone loaded')) {
+    let loaded: Record<string, unknown> | undefined;
+    while (!(loaded = rondo.logRecords().slice(before).find((r) => r.msg === 'zone loaded'))) {
       if (performance.now() > deadline) throw new Error(`zone reload not logged:\n${rondo.logTail(20)}`);
       await sleep(20, o.signal);
     }
-    const removedAt = now();
-    log(`removed ${pools.map((p) => p.members[0]).join(', ')} at ${removedAt.toFixed(1)} s`);
+    // When Rondo swapped the zone, by its own clock (pino's epoch ms): on a busy machine this
+    // process may see the log line seconds later.
+    const loggedAt = typeof loaded.time === 'number' ? (loaded.time - t0EpochMs) / 1000 : now();
+    const removedAt = Math.max(hupAt, Math.min(loggedAt, now()));
+    log(`removed ${pools.map((p) => p.members[0]).join(', ')} at ${removedAt.toFixed(2)} s (SIGHUP at ${hupAt.toFixed(2)} s, seen at ${now().toFixed(2)} s)`);
     await sleep(o.drainSeconds * 1000, o.signal);
     const end = now();
     await Promise.all(groups.map((g) => g.stop()));
@@ -257,6 +272,7 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
       counts,
     };
   } finally {
+    if (progress) clearInterval(progress);
     await Promise.allSettled(groups.map((g) => g.stop()));
     await Promise.allSettled(resolvers.map((r) => r.stop()));
     await rondo?.stop().catch(() => undefined);

@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { decodeMessage } from '../../dns/wire/decode.js';
+import { decodeMessage } from '../lib/dns-decode.js';
 import { Rcode } from '../../dns/wire/constants.js';
 
 export interface VerifierTarget {

@@ -1,14 +1,14 @@
 /** `rondo check`: a dedicated checker. Probes the targets of the zone files and writes verdicts to Redis; no DNS. */
 import { Command, Option } from 'commander';
 import { collect } from '../options.js';
-import { logLevelOption, rootLogger } from '../logging.js';
+import { logFormatOption, logLevelOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { defaultNodeId, Runtime } from '../../server/runtime.js';
 import { untilStopped } from '../../server/signals.js';
 import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { AdminService } from '../../server/admin-service.js';
 import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 
-interface CheckOptions extends RedisCliOptions, HttpCliOptions {
+interface CheckOptions extends LogFormatCliOptions, RedisCliOptions, HttpCliOptions {
   zones: string[];
   logLevel: string;
   nodeId?: string;
@@ -21,11 +21,12 @@ export function checkCommand(): Command {
     .requiredOption('-z, --zones <path>', 'zone file or directory of *.zone files (repeatable)', collect(String))
     .addOption(new Option('--node-id <id>', 'name of this checker in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
-    .addOption(logLevelOption());
+    .addOption(logLevelOption())
+    .addOption(logFormatOption());
   return addHttpOptions(addRedisOptions(cmd)).action(async (opts: CheckOptions) => {
     requireRedis(opts, 'rondo check');
     const admin = adminConfig(opts);
-    const logger = rootLogger(opts.logLevel);
+    const logger = rootLogger(opts.logLevel, opts);
     const nodeId = opts.nodeId ?? defaultNodeId();
     const store = redisStore(opts, 'checker', nodeId, logger);
     const runtime = new Runtime({ zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });

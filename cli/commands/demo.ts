@@ -6,12 +6,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createRootLogger, LOG_LEVELS } from '../../lib/logger.js';
+import { logFormat, logFormatOption, type LogFormatCliOptions } from '../logging.js';
 import type { LevelWithSilent } from 'pino';
 import { Demo } from '../demo/demo.js';
 import { CTRL_C, onKeyPress } from '../demo/keys.js';
 import { parseListen, type ListenAddress } from '../options.js';
 
-interface DemoCommandOptions {
+interface DemoCommandOptions extends LogFormatCliOptions {
   listen: ListenAddress;
   controlPort: number;
   logLevel: string;
@@ -29,12 +30,15 @@ export function demoCommand(): Command {
     .description('run three local web backends behind Rondo and watch DNS answers follow their health')
     .addOption(new Option('-l, --listen <addr:port>', 'where DNS listens, UDP and TCP').argParser(parseListen).default(parseListen('127.0.0.1:5353'), '127.0.0.1:5353'))
     .option('--control-port <port>', 'port of the HTTP control endpoint on 127.0.0.1 (0: any free port)', parsePort, 0)
-    .addOption(new Option('--log-level <level>', 'level of the JSON logs').choices(LOG_LEVELS as string[]).default('warn'))
-    .option('--log-file <path>', 'write the JSON logs to this file instead of stderr')
+    .addOption(new Option('--log-level <level>', 'level of the logs').choices(LOG_LEVELS as string[]).default('warn'))
+    .option('--log-file <path>', 'write the logs to this file instead of stderr')
+    .addOption(logFormatOption())
     .action(async (opts: DemoCommandOptions) => {
       // stdout is for the human lines; logs go to stderr or a file.
       const destination = pino.destination({ dest: opts.logFile ?? 2, sync: true, mkdir: opts.logFile !== undefined });
-      const logger = createRootLogger(opts.logLevel as LevelWithSilent, destination);
+      // A log file is JSON unless pretty is asked for; stderr is pretty on a terminal.
+      const format = opts.logFile === undefined ? logFormat(opts, 2) : logFormat({ logFormat: opts.logFormat ?? 'json' });
+      const logger = createRootLogger(opts.logLevel as LevelWithSilent, destination, format);
       const demo = new Demo({ listen: opts.listen, controlPort: opts.controlPort, logger, print: (line) => console.log(line) });
       await demo.start();
       const interactive = process.stdin.isTTY === true;

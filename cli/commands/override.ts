@@ -8,15 +8,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseDuration } from '../options.js';
-import { rootLogger } from '../logging.js';
+import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { addRedisOptions, requireRedis, type RedisCliOptions } from '../redis-options.js';
 import { connectRedis, closeClient } from '../../health/redis-connection.js';
 import { healthKeys, type OverrideScope } from '../../health/keys.js';
 import { clearOverride, setOverride } from '../../health/overrides.js';
 import type { OverrideKind } from '../../model/health.js';
-import { parseAddress } from '../../zones/address.js';
+import { parseAddress } from '../../lib/ip.js';
 
-interface OverrideOptions extends RedisCliOptions {
+interface OverrideOptions extends RedisCliOptions, LogFormatCliOptions {
   for?: number;
   reason?: string;
 }
@@ -34,7 +34,7 @@ function memberScope(name: string, address: string): OverrideScope {
 
 async function apply(opts: OverrideOptions, scope: OverrideScope, kind: OverrideKind | undefined): Promise<void> {
   const connection = requireRedis(opts, 'overrides');
-  const redis = await connectRedis(connection, rootLogger('error'));
+  const redis = await connectRedis(connection, rootLogger('error', opts));
   try {
     const keys = healthKeys(opts.redisPrefix);
     const target = scope.kind === 'member' ? `${scope.pool} ${scope.address}` : scope.targetId;
@@ -53,7 +53,7 @@ async function apply(opts: OverrideOptions, scope: OverrideScope, kind: Override
 
 function withCommon(cmd: Command, expiry: boolean): Command {
   if (expiry) cmd.option('--for <duration>', 'lapse by itself after this long (e.g. 30m)', parseDuration).option('--reason <text>', 'shown in status');
-  return addRedisOptions(cmd);
+  return addLogFormatOption(addRedisOptions(cmd));
 }
 
 export function overrideCommands(): Command[] {

@@ -18,11 +18,11 @@ import { renderReportJson } from '../../report/render/json.js';
 import { renderReportTable } from '../../report/render/table.js';
 import { emptySnapshot, mergeAllSnapshots } from '../../report/snapshot.js';
 import { collect } from '../options.js';
-import { rootLogger } from '../logging.js';
+import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { addRedisOptions, redisConnection, type RedisCliOptions } from '../redis-options.js';
 import { loadZonesForTools } from './status.js';
 
-interface ReportOptions extends RedisCliOptions {
+interface ReportOptions extends RedisCliOptions, LogFormatCliOptions {
   from?: string;
   httpToken?: string;
   zones?: string[];
@@ -82,7 +82,7 @@ async function fetchReport(url: URL, token: string | undefined, timeoutMs: numbe
 async function reportFromRedis(opts: ReportOptions): Promise<ReportModel> {
   const connection = redisConnection(opts);
   if (!connection) throw new ConfigError('REPORT_SOURCE_REQUIRED', 'give --from <admin URL> or --redis <url>');
-  const logger = rootLogger('error');
+  const logger = rootLogger('error', opts);
   const zones = await loadZonesForTools(opts.zones ?? []);
   const redis = await connectRedis(connection, logger);
   try {
@@ -126,7 +126,7 @@ export function reportCommand(): Command {
     .option('--json', 'print the report model as JSON', false)
     .option('--html <file>', 'also write a self-contained HTML page (inline SVG charts, no external assets)')
     .addOption(new Option('--timeout <ms>', 'how long to wait for --from').argParser((v) => Number(v)).default(FETCH_TIMEOUT_MS).hideHelp());
-  return addRedisOptions(cmd).action(async (opts: ReportOptions) => {
+  return addLogFormatOption(addRedisOptions(cmd)).action(async (opts: ReportOptions) => {
     const fromRedis = opts.redis !== undefined || opts.redisSentinel !== undefined;
     if (opts.from !== undefined && fromRedis) throw new ConfigError('REPORT_SOURCE_CONFLICT', '--from and --redis are exclusive: read one server’s endpoint, or every server’s snapshots in Redis');
     if (opts.from === undefined && !fromRedis) throw new ConfigError('REPORT_SOURCE_REQUIRED', 'give --from <admin URL> (one server) or --redis <url> (every server sharing that Redis)');

@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { collect, formatListen, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
-import { logLevelOption, rootLogger } from '../logging.js';
+import { logFormatOption, logLevelOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { defaultNodeId, Runtime } from '../../server/runtime.js';
 import { untilStopped } from '../../server/signals.js';
 import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
@@ -13,7 +13,7 @@ import { AdminService } from '../../server/admin-service.js';
 import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 import type { RedisHealthStore } from '../../health/redis-store.js';
 
-interface ServeOptions extends RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {
+interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
@@ -32,10 +32,11 @@ export function serveCommand(): Command {
     .addOption(new Option('--node-id <id>', 'name of this process in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
-    .addOption(logLevelOption());
+    .addOption(logLevelOption())
+    .addOption(logFormatOption());
   return addHttpOptions(addTcpOptions(addRrlOptions(addRedisOptions(cmd)))).action(async (opts: ServeOptions) => {
     const admin = adminConfig(opts);
-    const logger = rootLogger(opts.logLevel);
+    const logger = rootLogger(opts.logLevel, opts);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
     const nodeId = opts.nodeId ?? defaultNodeId();
     if (opts.workers > 1 || cluster.isWorker) {

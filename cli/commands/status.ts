@@ -1,7 +1,7 @@
 /** `rondo status`: every pool and target, each checker's verdict and its age, consensus, overrides, live servers. */
 import { Command } from 'commander';
 import { collect } from '../options.js';
-import { rootLogger } from '../logging.js';
+import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
 import { addRedisOptions, requireRedis, type RedisCliOptions } from '../redis-options.js';
 import { connectRedis, closeClient } from '../../health/redis-connection.js';
 import { healthKeys } from '../../health/keys.js';
@@ -30,9 +30,9 @@ export function statusCommand(): Command {
     .description('show the shared health state: pools, targets, verdicts per checker, consensus, overrides, live nodes')
     .option('-z, --zones <path>', 'zone files or directories, to name pools and members (repeatable)', collect(String))
     .option('--json', 'print JSON for scripts', false);
-  return addRedisOptions(cmd).action(async (opts: StatusOptions) => {
+  return addLogFormatOption(addRedisOptions(cmd)).action(async (opts: StatusOptions & LogFormatCliOptions) => {
     const connection = requireRedis(opts, 'rondo status');
-    const logger = rootLogger('error');
+    const logger = rootLogger('error', opts);
     const zones = await loadZonesForTools(opts.zones ?? []);
     const redis = await connectRedis(connection, logger);
     try {

@@ -2,26 +2,7 @@
 
 export const HEADER_SIZE = 12;
 
-export const Rcode = {
-  NOERROR: 0,
-  FORMERR: 1,
-  SERVFAIL: 2,
-  NXDOMAIN: 3,
-  NOTIMP: 4,
-  REFUSED: 5,
-  /** RFC 6891 §6.1.3: extended RCODE 16, carried partly in the OPT record. */
-  BADVERS: 16,
-} as const;
-
-export const RCODE_NAMES: Readonly<Record<number, string>> = {
-  0: 'NOERROR',
-  1: 'FORMERR',
-  2: 'SERVFAIL',
-  3: 'NXDOMAIN',
-  4: 'NOTIMP',
-  5: 'REFUSED',
-  16: 'BADVERS',
-};
+export { Rcode } from '../../model/rcode.js';
 
 export const Opcode = { QUERY: 0 } as const;
 
@@ -56,6 +37,3 @@ export const MAX_UDP_PAYLOAD = 4096;
 export const OUR_UDP_PAYLOAD = 1232;
 /** RFC 1035 §4.2.2: TCP messages carry a 16-bit length. */
 export const MAX_TCP_MESSAGE = 65535;
-/** RFC 1035 §2.3.4 */
-export const MAX_LABEL_LENGTH = 63;
-export const MAX_NAME_LENGTH = 255;

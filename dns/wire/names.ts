@@ -4,7 +4,7 @@
  * Text names are absolute and use the master-file escapes: `\.` and `\\` inside a label, `\DDD`
  * for any other byte outside printable ASCII. Comparison is ASCII case-insensitive (RFC 4343).
  */
-import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from './constants.js';
+import { isPlainLabelByte, lowerName, MAX_LABEL_OCTETS as MAX_LABEL_LENGTH, MAX_NAME_OCTETS as MAX_NAME_LENGTH } from '../../zones/names.js';
 
 /** How many compression pointers a single name may follow; the backwards rule bounds it anyway. */
 const MAX_POINTER_HOPS = 127;
@@ -125,7 +125,7 @@ export function readQuestionName(buf: Buffer, offset: number): QuestionNameResul
     textStarts.push(textLength);
     for (let i = pos + 1; i <= pos + len; i++) {
       const byte = buf[i] ?? 0;
-      if (isPlain(byte)) pushCode(byte);
+      if (isPlainLabelByte(byte)) pushCode(byte);
       else {
         pushCode(0x5c);
         if (byte > 0x20 && byte < 0x7f) pushCode(byte);
@@ -156,44 +156,6 @@ export function readQuestionName(buf: Buffer, offset: number): QuestionNameResul
     textStarts,
     next,
   };
-}
-
-function isPlain(byte: number): boolean {
-  // Printable ASCII except the characters that need escaping in master files.
-  return byte > 0x20 && byte < 0x7f && byte !== 0x2e && byte !== 0x5c && byte !== 0x22 && byte !== 0x28 && byte !== 0x29 && byte !== 0x3b && byte !== 0x40 && byte !== 0x24;
-}
-
-/** One label in presentation text, case kept. */
-export function labelToText(label: Uint8Array): string {
-  let plain = true;
-  for (const byte of label) {
-    if (!isPlain(byte)) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return Buffer.from(label.buffer, label.byteOffset, label.byteLength).toString('latin1');
-  let out = '';
-  for (const byte of label) {
-    if (isPlain(byte)) out += String.fromCharCode(byte);
-    else if (byte > 0x20 && byte < 0x7f) out += '\\' + String.fromCharCode(byte);
-    else out += '\\' + byte.toString().padStart(3, '0');
-  }
-  return out;
-}
-
-/** Absolute presentation text of a list of labels; the root is `.`. */
-export function labelsToText(labels: readonly Uint8Array[]): string {
-  if (labels.length === 0) return '.';
-  let out = '';
-  for (const label of labels) out += labelToText(label) + '.';
-  return out;
-}
-
-/** ASCII-only lowercase (RFC 4343: DNS case folding touches A-Z only). */
-export function lowerName(text: string): string {
-  // toLowerCase would also fold non-ASCII characters; names here only hold ASCII and escapes.
-  return /[A-Z]/.test(text) ? text.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : text;
 }
 
 export interface ParsedTextName {
@@ -262,44 +224,4 @@ function parseTextNameUncached(text: string): ParsedTextName | undefined {
   if (total > MAX_NAME_LENGTH) return undefined;
   const lower = lowerName(text);
   return { labels, starts, lowerSuffixes: starts.map((s) => lower.slice(s)) };
-}
-
-/**
- * Where each label of an absolute text name starts, scanning for unescaped dots
- * (`a\.b.c.` has two labels, starting at 0 and 5). The root `.` has none.
- */
-export function labelStartsOf(name: string): number[] {
-  const starts: number[] = [];
-  if (name === '.' || name === '') return starts;
-  let atLabelStart = true;
-  for (let i = 0; i < name.length; i++) {
-    if (atLabelStart) {
-      starts.push(i);
-      atLabelStart = false;
-    }
-    const ch = name.charCodeAt(i);
-    if (ch === 0x5c) i++;
-    else if (ch === 0x2e) atLabelStart = true;
-  }
-  return starts;
-}
-
-/** The names from `name` up to the root, longest first (`a.b.` → `a.b.`, `b.`, `.`). */
-export function ancestorsOf(name: string): string[] {
-  const out = labelStartsOf(name).map((s) => name.slice(s));
-  out.push('.');
-  return out;
-}
-
-/** True when `name` equals `zone` or lies below it (both lowercase absolute). */
-export function isAtOrBelow(name: string, zone: string): boolean {
-  if (zone === '.') return true;
-  if (name === zone) return true;
-  if (!name.endsWith(zone) || name.length <= zone.length) return false;
-  // The character before the suffix must be a label separator that is not itself escaped.
-  const cut = name.length - zone.length;
-  if (name.charCodeAt(cut - 1) !== 0x2e) return false;
-  let backslashes = 0;
-  for (let i = cut - 2; i >= 0 && name.charCodeAt(i) === 0x5c; i--) backslashes++;
-  return backslashes % 2 === 0;
 }

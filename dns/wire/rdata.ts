@@ -4,7 +4,7 @@
  * compress names in types it was not born knowing, and RFC 2782 forbids it for SRV).
  */
 import type { Rdata } from '../../model/zone.js';
-import { ipv4ToBytes, ipv6ToBytes } from './address.js';
+import { ipv4Bytes, ipv6Bytes } from '../../lib/ip.js';
 import type { MessageWriter } from './writer.js';
 
 const textEncoder = new TextEncoder();
@@ -25,10 +25,10 @@ function cachedAddress(rdata: Rdata & { readonly address: string }, parse: (text
 export function writeRdata(w: MessageWriter, rdata: Rdata): void {
   switch (rdata.kind) {
     case 'A':
-      w.bytes(cachedAddress(rdata, ipv4ToBytes));
+      w.bytes(cachedAddress(rdata, ipv4Bytes));
       return;
     case 'AAAA':
-      w.bytes(cachedAddress(rdata, ipv6ToBytes));
+      w.bytes(cachedAddress(rdata, ipv6Bytes));
       return;
     case 'NS':
       w.name(rdata.host, true);

@@ -63,7 +63,11 @@ export function renderPoolTable(pool: PoolReport): string {
   out.push(
     formatTable(
       ['window', 'predicted CV', 'observed CV'],
-      pool.closedForm.map((c) => [secs(c.windowSeconds), `${num(c.predictedCv)}${c.upperBound ? ' (upper bound)' : ''}`, num(c.observedCv)]),
+      pool.closedForm.map((c) => [
+        secs(c.windowSeconds),
+        `${num(c.predictedCv)}${c.upperBound ? ' (upper bound)' : ''}${c.range ? ` (${num(c.range.lower)}–${num(c.range.upper)} as no / every resolver keeps order)` : ''}`,
+        num(c.observedCv),
+      ]),
     ),
   );
   const c = pool.correction;

@@ -6,7 +6,7 @@
 import { buildPlan } from '../../balance/plan.js';
 import type { SkewLedger } from '../../balance/skew-ledger.js';
 import type { HealthView, TargetHealth } from '../../model/health.js';
-import { RRType } from '../../model/zone.js';
+import { DEFAULT_POOL_CONFIG, RRType } from '../../model/zone.js';
 import type { Pool, PoolMember } from '../../model/zone.js';
 import type { SimulateParams } from './params.js';
 
@@ -43,20 +43,7 @@ export function simulatedPool(p: SimulateParams): Pool {
     name,
     display: name,
     type,
-    config: {
-      policy: p.policy,
-      answers: p.answers,
-      ttl: p.ttl,
-      check: undefined,
-      allDown: 'serve-all',
-      unknown: 'up',
-      quorum: 'majority',
-      stickyV4Prefix: 24,
-      stickyV6Prefix: 56,
-      skew: p.skew,
-      ttlMin: p.ttlMin ?? undefined,
-      ttlMax: p.ttlMax ?? undefined,
-    },
+    config: { ...DEFAULT_POOL_CONFIG, policy: p.policy, answers: p.answers, ttl: p.ttl, skew: p.skew, ttlMin: p.ttlMin ?? undefined, ttlMax: p.ttlMax ?? undefined },
     members,
     ttl: p.ttl,
   };

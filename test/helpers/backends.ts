@@ -230,13 +230,23 @@ export async function startTcpBackend(): Promise<TcpBackend> {
 
 /** A loopback port nothing listens on (bound once to pick it, then released): connects are refused. */
 export async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const port = boundPort(server);
-  server.close();
-  await once(server, 'close');
-  return port;
+  // A port free for TCP and, at this moment, for UDP too (the dns check sends a datagram there).
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const server = net.createServer();
+    server.listen(0, LOOPBACK);
+    await once(server, 'listening');
+    const port = boundPort(server);
+    const udp = dgram.createSocket('udp4');
+    const udpFree = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, LOOPBACK, () => resolve(true));
+    });
+    if (udpFree) udp.close();
+    server.close();
+    await once(server, 'close');
+    if (udpFree) return port;
+  }
+  throw new Error('no port free for both TCP and UDP in 20 attempts');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,14 +258,20 @@ export interface DnsQuerySeen {
   readonly qname: string;
   readonly qtype: number;
   readonly recursionDesired: boolean;
+  readonly transport: 'udp' | 'tcp';
 }
 
 export interface DnsResponder {
   readonly address: string;
+  /** The UDP and TCP port (the same number for both). */
   readonly port: number;
   readonly queries: DnsQuerySeen[];
-  /** rcode of the next answers (0 NOERROR, 3 NXDOMAIN, ...); `silent` drops queries unanswered. */
-  set(behaviour: { rcode?: number; silent?: boolean }): void;
+  /**
+   * rcode of the next answers (0 NOERROR, 3 NXDOMAIN, ...); `silent` drops queries unanswered;
+   * `truncate` sets TC on UDP answers (the TCP listener answers in full); `silentTcp` accepts TCP
+   * queries and never answers.
+   */
+  set(behaviour: { rcode?: number; silent?: boolean; truncate?: boolean; silentTcp?: boolean }): void;
   close(): Promise<void>;
 }
 
@@ -273,39 +289,71 @@ function readQuestion(message: Buffer): { qname: string; qtype: number; end: num
   return { qname: `${labels.join('.')}.`, qtype: message.readUInt16BE(offset), end: offset + 4 };
 }
 
-/** Answers every query with a header-only response (question echoed, no records) and a chosen rcode. */
-export async function startDnsResponder(initial: { rcode?: number; silent?: boolean } = {}): Promise<DnsResponder> {
-  const state = { rcode: 0, silent: false, ...initial };
+/**
+ * Answers every query with a header-only response (question echoed, no records) and a chosen
+ * rcode, over UDP and over TCP (two-octet length prefix, RFC 1035 §4.2.2) on the same port.
+ */
+export async function startDnsResponder(initial: { rcode?: number; silent?: boolean; truncate?: boolean; silentTcp?: boolean } = {}): Promise<DnsResponder> {
+  const state = { rcode: 0, silent: false, truncate: false, silentTcp: false, ...initial };
   const queries: DnsQuerySeen[] = [];
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (message, from) => {
-    if (message.length < 12) return;
+  const answer = (message: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
+    if (message.length < 12) return undefined;
     const question = readQuestion(message);
-    if (!question) return;
+    if (!question) return undefined;
     const id = message.readUInt16BE(0);
     const flags = message.readUInt16BE(2);
-    queries.push({ id, qname: question.qname, qtype: question.qtype, recursionDesired: (flags & 0x0100) !== 0 });
-    if (state.silent) return;
+    queries.push({ id, qname: question.qname, qtype: question.qtype, recursionDesired: (flags & 0x0100) !== 0, transport });
+    if (transport === 'udp' ? state.silent : state.silentTcp) return undefined;
     const response = Buffer.from(message.subarray(0, question.end));
-    // QR=1, AA=1, RD copied, RCODE from the behaviour; QDCOUNT=1, other counts 0.
-    response.writeUInt16BE(0x8000 | 0x0400 | (flags & 0x0100) | (state.rcode & 0x0f), 2);
+    // QR=1, AA=1, TC on UDP when truncating, RD copied, RCODE from the behaviour; QDCOUNT=1, other counts 0.
+    const tc = transport === 'udp' && state.truncate ? 0x0200 : 0;
+    response.writeUInt16BE(0x8000 | 0x0400 | tc | (flags & 0x0100) | (state.rcode & 0x0f), 2);
     response.writeUInt16BE(1, 4);
     response.writeUInt16BE(0, 6);
     response.writeUInt16BE(0, 8);
     response.writeUInt16BE(0, 10);
-    socket.send(response, from.port, from.address);
+    return response;
+  };
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (message, from) => {
+    const response = answer(message, 'udp');
+    if (response) socket.send(response, from.port, from.address);
   });
   socket.bind(0, LOOPBACK);
   await once(socket, 'listening');
+  const port = boundPort(socket);
+  const connections = new Set<net.Socket>();
+  const tcp = net.createServer((conn) => {
+    connections.add(conn);
+    conn.on('close', () => connections.delete(conn));
+    conn.on('error', () => conn.destroy());
+    let buffered = Buffer.alloc(0);
+    conn.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+        const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+        buffered = buffered.subarray(2 + message.length);
+        const response = answer(message, 'tcp');
+        if (!response) continue;
+        const length = Buffer.alloc(2);
+        length.writeUInt16BE(response.length, 0);
+        conn.write(Buffer.concat([length, response]));
+      }
+    });
+  });
+  tcp.listen(port, LOOPBACK);
+  await once(tcp, 'listening');
   return {
     address: LOOPBACK,
-    port: boundPort(socket),
+    port,
     queries,
     set: (behaviour) => Object.assign(state, behaviour),
     close: async () => {
       const closed = once(socket, 'close');
       socket.close();
-      await closed;
+      for (const conn of connections) conn.destroy();
+      const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      await Promise.all([closed, tcpClosed]);
     },
   };
 }

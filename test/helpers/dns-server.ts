@@ -2,7 +2,7 @@
 import { afterAll } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { DnsServer, type DnsServerOptions, type ListenAddress } from '../../dns/server.js';
-import { RoundRobinSelector } from '../../dns/round-robin-selector.js';
+import { RoundRobinSelector } from './round-robin-selector.js';
 import type { ZoneSet } from '../../dns/zone-set.js';
 import type { DnsTarget } from './dig.js';
 

@@ -15,7 +15,7 @@ afterAll(async () => {
   await responder?.close();
 });
 beforeEach(() => {
-  responder.set({ rcode: 0, silent: false });
+  responder.set({ rcode: 0, silent: false, truncate: false, silentTcp: false });
   responder.queries.length = 0;
 });
 
@@ -52,6 +52,25 @@ describe('dns probe', () => {
     const port = await refusedPort();
     const result = await dnsProbe.run(checkTarget('dns', { address: '127.0.0.1', port }, { timeoutMs: 1000 }), AbortSignal.timeout(1000));
     expect(result).toMatchObject({ ok: false, reason: 'ECONNREFUSED' });
+  });
+
+  it('asks again over TCP when the UDP answer is truncated, and judges the TCP answer', async () => {
+    responder.set({ truncate: true, rcode: 3 });
+    expect(await probe({ qname: 'big.example.org.', qtype: 'TXT', rcode: 'NXDOMAIN' })).toMatchObject({ ok: true });
+    expect(responder.queries.map((q) => [q.transport, q.qname, q.qtype, q.recursionDesired])).toEqual([
+      ['udp', 'big.example.org.', 16, false],
+      ['tcp', 'big.example.org.', 16, false],
+    ]);
+    responder.set({ rcode: 2 });
+    expect(await probe()).toMatchObject({ ok: false, reason: 'rcode SERVFAIL' });
+  });
+
+  it('times out when the TCP retry is never answered, within the one deadline', async () => {
+    responder.set({ truncate: true, silentTcp: true });
+    const started = performance.now();
+    expect(await probe({}, 300)).toMatchObject({ ok: false, reason: 'timeout after 300ms' });
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(responder.queries.map((q) => q.transport)).toEqual(['udp', 'tcp']);
   });
 
   it('reports an unknown qtype without sending anything', async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError } from '../../../lib/errors.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { DnsServer } from '../../../dns/server.js';
-import { RoundRobinSelector } from '../../../dns/round-robin-selector.js';
+import { RoundRobinSelector } from '../../helpers/round-robin-selector.js';
 import { buildQuery, tcpExchange } from '../../helpers/dns-client.js';
 import { dig } from '../../helpers/dig.js';
 import { fixtureZone, zoneSet } from '../../helpers/dns-zones.js';

@@ -6,9 +6,9 @@
  * answer over TCP, FORMERR, NOTIMP, dropped responses, case echo, and surviving garbage.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeMessage } from '../../../dns/wire/decode.js';
+import { decodeMessage } from '../../../bench/lib/dns-decode.js';
 import { parseQuery } from '../../../dns/wire/parse-query.js';
-import { presentMessage } from '../../../dns/wire/presentation.js';
+import { presentMessage } from '../../helpers/presentation.js';
 import { dig, expectRR, expectSection } from '../../helpers/dig.js';
 import { buildQuery, dns2Query, ecsOption, tcpExchange, tcpQuery, udpExchange, udpQuery } from '../../helpers/dns-client.js';
 import { startDnsServer } from '../../helpers/dns-server.js';

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminStatus } from '../../../admin/status.js';
 import type { ReportModel } from '../../../report/model.js';
 import type { ObservationSnapshot } from '../../../report/snapshot.js';
-import { presentMessage } from '../../../dns/wire/presentation.js';
+import { presentMessage } from '../../helpers/presentation.js';
 import { buildQuery, tcpQuery, udpExchange } from '../../helpers/dns-client.js';
 import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
 import { freeDnsPort, runRondoOk, startRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';

@@ -13,7 +13,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presentMessage } from '../../../dns/wire/presentation.js';
+import { presentMessage } from '../../helpers/presentation.js';
 import { buildQuery, tcpExchange, udpQuery } from '../../helpers/dns-client.js';
 import { freeDnsPort, startRondo, type RondoProcess } from '../../../bench/lib/rondo-process.js';
 

@@ -31,7 +31,7 @@ import { CheckScheduler, type TransitionEvent } from '../../../checks/scheduler.
 import { PlannedSelector } from '../../../dns/planned-selector.js';
 import { DnsServer } from '../../../dns/server.js';
 import { ZoneSnapshot } from '../../../dns/zone-set.js';
-import { decodeMessage } from '../../../dns/wire/decode.js';
+import { decodeMessage } from '../../../bench/lib/dns-decode.js';
 import { MemoryHealthStore } from '../../../health/memory-store.js';
 import { createRootLogger, silentLogger, type Logger } from '../../../lib/logger.js';
 import { startHangingBackend, startHttpBackend } from '../../helpers/backends.js';

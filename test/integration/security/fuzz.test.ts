@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom, type Random } from '../../../lib/random.js';
-import { decodeMessage } from '../../../dns/wire/decode.js';
+import { decodeMessage } from '../../../bench/lib/dns-decode.js';
 import { buildQuery, optRecord, wireName } from '../../helpers/dns-client.js';
 import { startDnsServer, type TestDnsServer } from '../../helpers/dns-server.js';
 import { fixtureZone, zoneSet } from '../../helpers/dns-zones.js';

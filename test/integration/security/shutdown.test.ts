@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { decodeMessage } from '../../../dns/wire/decode.js';
+import { decodeMessage } from '../../../bench/lib/dns-decode.js';
 import { buildQuery } from '../../helpers/dns-client.js';
 import { startDnsServer } from '../../helpers/dns-server.js';
 import { DNS_FIXTURES, fixtureZone, zoneSet } from '../../helpers/dns-zones.js';

@@ -1,31 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { buildQuery, encodeName, parseResponseHeader, qtypeValue, rcodeName, rcodeValue } from '../../../checks/dns-packet.js';
+import { dnsCheckQuery, qtypeValue } from '../../../checks/dns.js';
+import { rcodeName, rcodeValue } from '../../../model/rcode.js';
 import { hostHeader, loadFromJsonBody, parseLoad, sniName, statusAccepted } from '../../../checks/http-match.js';
 import { parsePingRtt, pingArgs } from '../../../checks/icmp.js';
 
-describe('dns packet', () => {
-  it('builds a one-question query (RFC 1035 §4.1)', () => {
-    const q = buildQuery(0xbeef, 'www.example.org.', 28);
+describe('dns check query and mnemonics', () => {
+  it('builds a one-question query with dns2 (RFC 1035 §4.1), RD clear', () => {
+    const q = dnsCheckQuery(0xbeef, 'www.example.org.', 28);
     expect(q.toString('hex')).toBe(
       'beef' + '0000' + '0001' + '0000' + '0000' + '0000' + '03777777076578616d706c65036f726700' + '001c' + '0001',
     );
+    expect(dnsCheckQuery(1, '.', 6).subarray(12).toString('hex')).toBe('00' + '0006' + '0001');
   });
 
-  it('encodes the root and refuses over-long labels', () => {
-    expect(encodeName('.').toString('hex')).toBe('00');
-    expect(() => encodeName(`${'a'.repeat(64)}.example.org.`)).toThrow(RangeError);
-  });
-
-  it('reads id, QR and rcode from a response header', () => {
-    const header = Buffer.from('beef8583000100000000000000', 'hex');
-    expect(parseResponseHeader(header)).toEqual({ id: 0xbeef, isResponse: true, rcode: 3 });
-    expect(parseResponseHeader(Buffer.alloc(5))).toBeUndefined();
+  it('refuses over-long labels', () => {
+    expect(() => dnsCheckQuery(1, `${'a'.repeat(64)}.example.org.`, 1)).toThrow();
   });
 
   it('maps type and rcode mnemonics', () => {
     expect([qtypeValue('a'), qtypeValue('SOA'), qtypeValue('TYPE65'), qtypeValue('nope')]).toEqual([1, 6, 65, undefined]);
     expect([rcodeValue('noerror'), rcodeValue('NXDOMAIN'), rcodeValue('5'), rcodeValue('16'), rcodeValue('x')]).toEqual([0, 3, 5, undefined, undefined]);
-    expect([rcodeName(2), rcodeName(14)]).toEqual(['SERVFAIL', 'RCODE14']);
+    expect([rcodeName(2), rcodeName(14)]).toEqual(['SERVFAIL', undefined]);
   });
 });
 

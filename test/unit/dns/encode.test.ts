@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeResponse } from '../../../dns/wire/encode.js';
 import { parseQuery } from '../../../dns/wire/parse-query.js';
-import { presentMessage } from '../../../dns/wire/presentation.js';
-import { decodeMessage } from '../../../dns/wire/decode.js';
+import { presentMessage } from '../../helpers/presentation.js';
+import { decodeMessage } from '../../../bench/lib/dns-decode.js';
 import { Rcode } from '../../../dns/wire/constants.js';
 import type { OutRecord, QueryMessage, ResponseMessage } from '../../../dns/wire/message.js';
 import type { Rdata } from '../../../model/zone.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pool } from '../../../model/zone.js';
 import { buildQuery, ecsOption, wireName, type QuerySpec } from '../../helpers/dns-client.js';
 import { zoneFromText } from '../../helpers/dns-zones.js';
-import { presentMessage } from '../../../dns/wire/presentation.js';
+import { presentMessage } from '../../helpers/presentation.js';
 import type { AnswerObserver } from '../../../dns/planned-selector.js';
 import { World } from './fast-path-world.js';
 

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { respond, type ClientInfo, type PoolSelector } from '../../../dns/respond.js';
-import { RoundRobinSelector } from '../../../dns/round-robin-selector.js';
+import { RoundRobinSelector } from '../../helpers/round-robin-selector.js';
 import { encodeResponse } from '../../../dns/wire/encode.js';
 import { parseQuery } from '../../../dns/wire/parse-query.js';
-import { presentMessage, type PresentedMessage } from '../../../dns/wire/presentation.js';
+import { presentMessage, type PresentedMessage } from '../../helpers/presentation.js';
 import type { ZoneSet } from '../../../dns/zone-set.js';
 import { buildQuery, ecsOption, type QuerySpec } from '../../helpers/dns-client.js';
 import { expectRR, expectSection } from '../../helpers/dig.js';

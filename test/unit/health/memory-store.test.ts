@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { latencySignificantlyChanged, MemoryHealthStore } from '../../../health/memory-store.js';
+import { MemoryHealthStore } from '../../../health/memory-store.js';
+import { latencySignificantlyChanged } from '../../../model/health.js';
 import type { HealthChange, Verdict } from '../../../model/health.js';
 import { manualClock } from '../../../lib/clock.js';
 

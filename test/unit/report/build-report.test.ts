@@ -106,8 +106,10 @@ describe('buildReport', () => {
     expect(pool.closedForm.map((c) => c.windowSeconds)).toEqual([10, 60, 300, 3600, 21600]);
     expect(pool.closedForm.map((c) => c.observedCv === null)).toEqual([true, true, true, true, false]);
     const minute = pool.closedForm[1]!;
-    // One resolver holds 90% of the load: CV² ≈ 3 · 0.9² / (1 + 60/30).
-    expect(minute.predictedCv).toBeGreaterThan(0.85);
+    // One resolver holds 90% of the load: the note's CV² ≈ 3 · 0.9² / (1 + 60/30) gives 0.90; the
+    // window prediction spreads each entry over the clients' older lookups (browsers pin 60 s),
+    // which lowers it (docs/report.md, bench/skew).
+    expect(minute.predictedCv).toBeGreaterThan(0.6);
     expect(minute.predictedCv).toBeLessThan(1.0);
     expect(pool.closedForm[4]!.observedCv).not.toBeNull();
     expect(pool.drain.source).toBe('estimated');

@@ -46,7 +46,7 @@ describe('Observer', () => {
     }
     o.record(p, [0, 1], R2, 5000);
     const s = o.toSnapshot(100_000).pools[0]!;
-    const r1 = s.resolvers.find((r) => r.key === '198.51.100.0/24')!;
+    const r1 = s.resolvers.find((r) => r.key === '198.51.100.1')!;
     expect(r1.queries).toBe(4);
     expect(r1.gapCount).toBe(3);
     expect(r1.gapMinMs).toBe(31_000);
@@ -57,7 +57,7 @@ describe('Observer', () => {
     expect(r1.hist[gapBucket(31_000)]).toBe(1);
     expect(r1.hist[gapBucket(33_000)]).toBe(2);
     expect(r1.hist.reduce((a, b) => a + b, 0)).toBe(3);
-    const r2 = s.resolvers.find((r) => r.key === '203.0.113.0/24')!;
+    const r2 = s.resolvers.find((r) => r.key === '203.0.113.1')!;
     expect(r2.gapCount).toBe(0);
     expect(r2.given).toEqual([0.5, 0.5, 0]);
   });
@@ -94,7 +94,7 @@ describe('Observer', () => {
     const s = o.toSnapshot(65_000).pools[0]!;
     expect(s.rest.resolvers).toBe(5);
     expect(s.rest.load).toEqual([5, 0, 0]);
-    expect(s.resolvers.map((r) => r.key).sort()).toEqual(['198.51.5.0/24', '198.51.6.0/24', '198.51.7.0/24', '198.51.8.0/24', '198.51.9.0/24']);
+    expect(s.resolvers.map((r) => r.key).sort()).toEqual(['198.51.5.1', '198.51.6.1', '198.51.7.1', '198.51.8.1', '198.51.9.1']);
   });
 
   it('evicts the least recently seen above 90% of the cap, and reuses their slots', () => {
@@ -106,8 +106,8 @@ describe('Observer', () => {
     const s = o.toSnapshot(20_000).pools[0]!;
     expect(s.rest.resolvers).toBe(2);
     expect(s.rest.queries + s.resolvers.reduce((a, r) => a + r.queries, 0)).toBe(10);
-    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.0.0/24');
-    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.1.0/24');
+    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.0.1');
+    expect(s.resolvers.map((r) => r.key)).not.toContain('198.51.1.1');
     o.record(p, [2], resolverKeyFromAddress('198.51.200.1'), 21_000);
     o.record(p, [2], resolverKeyFromAddress('198.51.201.1'), 21_000);
     expect(o.stats().tracked).toBe(10);
@@ -136,7 +136,7 @@ describe('Observer', () => {
     for (let i = 0; i < 3; i++) o.record(p, [0], R1, i * 30_000);
     o.record(p, [1], R2, 0);
     const s = o.toSnapshot(100_000, { maxResolversPerPool: 1 }).pools[0]!;
-    expect(s.resolvers.map((r) => r.key)).toEqual(['198.51.100.0/24']);
+    expect(s.resolvers.map((r) => r.key)).toEqual(['198.51.100.1']);
     expect(s.rest).toEqual({ resolvers: 1, queries: 1, load: [0, 1, 0] });
   });
 
@@ -184,7 +184,7 @@ describe('mergeSnapshots', () => {
     const m = ab.pools.find((p) => p.key === pa.key)!;
     expect(m.answersTotal).toBe(pa.answersTotal + pb.answersTotal);
     expect(m.first).toEqual(pa.first.map((v, i) => v + pb.first[i]!));
-    const r = m.resolvers.find((x) => x.key === '198.51.100.0/24')!;
+    const r = m.resolvers.find((x) => x.key === '198.51.100.1')!;
     const ra = pa.resolvers.find((x) => x.key === r.key)!;
     const rb = pb.resolvers.find((x) => x.key === r.key)!;
     expect(r.queries).toBe(ra.queries + rb.queries);

@@ -1,24 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatResolverKey,
+  IPV4_ADDRESS_KEY_BASE,
   ipv4Prefix24,
   ipv6Groups,
   resolverKeyForClient,
   resolverKeyFromAddress,
   resolverKeyFromEcs,
+  resolverGroup,
+  resolverGroupOfText,
 } from '../../../report/resolver-key.js';
 
 describe('resolver keys', () => {
-  it('cuts IPv4 sources to a numeric /24', () => {
+  it('keys IPv4 sources by their whole address (one cache each) and groups them by /24', () => {
     const key = resolverKeyFromAddress('192.0.2.77');
-    expect(key).toBe((192 << 16) | (0 << 8) | 2);
-    expect(formatResolverKey(key)).toBe('192.0.2.0/24');
-    expect(resolverKeyFromAddress('192.0.2.1')).toBe(key);
-    expect(resolverKeyFromAddress('192.0.3.1')).not.toBe(key);
+    expect(key).toBe(IPV4_ADDRESS_KEY_BASE + ((192 << 24) >>> 0) + (2 << 8) + 77);
+    expect(formatResolverKey(key)).toBe('192.0.2.77');
+    expect(resolverGroup(key)).toBe('192.0.2.0/24');
+    expect(resolverGroupOfText('192.0.2.77')).toBe('192.0.2.0/24');
+    expect(resolverKeyFromAddress('192.0.2.77')).toBe(key);
+    expect(resolverKeyFromAddress('192.0.2.1')).not.toBe(key);
+    expect(resolverGroup(resolverKeyFromAddress('192.0.2.1'))).toBe(resolverGroup(key));
+    expect(resolverKeyFromAddress('192.0.3.77')).not.toBe(key);
   });
 
   it('reads IPv4-mapped IPv6 sources as IPv4', () => {
-    expect(resolverKeyFromAddress('::ffff:192.0.2.9')).toBe(resolverKeyFromAddress('192.0.2.200'));
+    expect(resolverKeyFromAddress('::ffff:192.0.2.9')).toBe(resolverKeyFromAddress('192.0.2.9'));
   });
 
   it('refuses what is not a dotted quad', () => {
@@ -48,7 +55,7 @@ describe('resolver keys', () => {
   });
 
   it('uses the ECS subnet when the query has one', () => {
-    expect(resolverKeyFromEcs(4, '198.51.100.0', 24)).toBe(resolverKeyFromAddress('198.51.100.7'));
+    expect(formatResolverKey(resolverKeyFromEcs(4, '198.51.100.0', 24))).toBe('198.51.100.0/24');
     expect(resolverKeyFromEcs(4, '198.51.100.0', 20)).toBe('198.51.96.0/20');
     expect(formatResolverKey(resolverKeyFromEcs(6, '2001:db8:1:200::', 56))).toBe('2001:db8:1:200::/56');
     expect(resolverKeyFromEcs(6, '2001:db8:1::', 48)).toBe('2001:db8:1::/48');
@@ -59,6 +66,6 @@ describe('resolver keys', () => {
     expect(formatResolverKey(v4)).toBe('198.51.100.0/24');
     const v6 = resolverKeyForClient({ address: '203.0.113.5', ecs: { family: 2, sourcePrefix: 56, address: Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 1, 2]) } });
     expect(formatResolverKey(v6)).toBe('2001:db8:1:200::/56');
-    expect(resolverKeyForClient({ address: '203.0.113.5' })).toBe(resolverKeyFromAddress('203.0.113.99'));
+    expect(resolverKeyForClient({ address: '203.0.113.5' })).toBe(resolverKeyFromAddress('203.0.113.5'));
   });
 });

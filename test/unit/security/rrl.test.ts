@@ -10,7 +10,7 @@ import { manualClock } from '../../../lib/clock.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { ConfigError } from '../../../lib/errors.js';
 import { newStats, QueryHandler } from '../../../dns/query-handler.js';
-import { RoundRobinSelector } from '../../../dns/round-robin-selector.js';
+import { RoundRobinSelector } from '../../helpers/round-robin-selector.js';
 import { ResponseRateLimiter, type RrlOptions } from '../../../dns/rrl.js';
 import { buildQuery, type QuerySpec } from '../../helpers/dns-client.js';
 import { fixtureZone, zoneSet } from '../../helpers/dns-zones.js';

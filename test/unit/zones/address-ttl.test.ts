@@ -1,6 +1,6 @@
 /** Address and TTL syntax. */
 import { describe, expect, it } from 'vitest';
-import { parseAddress, parseIPv4, parseIPv6 } from '../../../zones/address.js';
+import { parseAddress, parseIPv4, parseIPv6 } from '../../../lib/ip.js';
 import { parseTtl } from '../../../zones/ttl.js';
 
 describe('IPv4', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { findZoneFiles, loadZoneFile, parseZoneText } from '../../../zones/load.js';
-import { describeZone } from '../../../zones/present.js';
+import { describeZone } from '../../helpers/zone-present.js';
 import { RRType } from '../../../model/zone.js';
 
 const root = path.resolve(import.meta.dirname, '../../fixtures/zones');

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { ZoneSyntaxError } from '../../../lib/errors.js';
 import type { Zone } from '../../../model/zone.js';
 import { parseZoneText, type LoadOptions, type LoadResult } from '../../../zones/load.js';
-import { formatRecord } from '../../../zones/present.js';
+import { formatRecord } from '../../helpers/zone-present.js';
 
 /** Five lines: a minimal valid apex. Records added after it start at line 6. */
 export const HEAD = [

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RRType } from '../../../model/zone.js';
-import { formatRecord } from '../../../zones/present.js';
+import { formatRecord } from '../../helpers/zone-present.js';
 import { parseZoneText } from '../../../zones/load.js';
 import { HEAD, codeLines, loadErrors, loadOk, records } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /** Presentation format, as dig prints records. */
 import { describe, expect, it } from 'vitest';
-import { formatRecord, quoteString } from '../../../zones/present.js';
+import { formatRecord, quoteString } from '../../helpers/zone-present.js';
 import { RRType, type Rdata, type ResourceRecord } from '../../../model/zone.js';
 
 function rr(type: number, rdata: Rdata, display = 'www.Example.test.'): ResourceRecord {

@@ -1,5 +1,5 @@
-import type { Pool, PoolMember } from '../model/zone.js';
-import type { ClientInfo, PoolSelector, Selection } from './pool-selector.js';
+import type { Pool, PoolMember } from '../../model/zone.js';
+import type { ClientInfo, PoolSelector, Selection } from '../../dns/pool-selector.js';
 
 /**
  * Health-blind rotation: each pool has its own counter, and every answer starts one member

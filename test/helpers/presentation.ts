@@ -3,9 +3,10 @@
  * (`www.example.test. 20 IN A 192.0.2.10`), so tests compare our answers with dig's and peers'.
  */
 import type { Rdata } from '../../model/zone.js';
-import { CLASS_IN, RCODE_NAMES } from './constants.js';
-import { decodeMessage, type DecodedMessage, type DecodedRecord } from './decode.js';
-import { formatRdata as formatZoneRdata } from '../../zones/present.js';
+import { CLASS_IN } from '../../dns/wire/constants.js';
+import { rcodeName as rcodeMnemonic } from '../../model/rcode.js';
+import { decodeMessage, type DecodedMessage, type DecodedRecord } from '../../bench/lib/dns-decode.js';
+import { formatRdata as formatZoneRdata } from './zone-present.js';
 
 const TYPE_NAMES: Readonly<Record<number, string>> = {
   1: 'A',
@@ -34,7 +35,7 @@ export function typeName(type: number): string {
 }
 
 export function rcodeName(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+  return rcodeMnemonic(rcode) ?? `RCODE${rcode}`;
 }
 
 /** Rdata as dig prints it (RFC 3597 hex in uppercase). */

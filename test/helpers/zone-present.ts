@@ -1,6 +1,6 @@
 /** Presentation format (as dig prints it) for records, and a plain summary of a compiled zone. */
-import type { Rdata, ResourceRecord, Zone } from '../model/zone.js';
-import { typeName } from './rdata.js';
+import type { Rdata, ResourceRecord, Zone } from '../../model/zone.js';
+import { typeName } from '../../zones/rdata.js';
 
 /** `www.example.test. 20 IN A 192.0.2.10` (owner in the zone's case). */
 export function formatRecord(rr: ResourceRecord): string {

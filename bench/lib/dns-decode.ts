@@ -3,9 +3,10 @@
  * use it. It is not on the query path (queries go through parse-query.ts).
  */
 import { RRType, type Rdata } from '../../model/zone.js';
-import { bytesToIpv4, bytesToIpv6 } from './address.js';
-import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from './constants.js';
-import { labelsToText, readName } from './names.js';
+import { formatIPv4 as bytesToIpv4, formatIPv6 as bytesToIpv6 } from '../../lib/ip.js';
+import { EDNS_OPTION_ECS, Flag, HEADER_SIZE, TYPE_OPT } from '../../dns/wire/constants.js';
+import { readName } from '../../dns/wire/names.js';
+import { labelText } from '../../zones/names.js';
 
 export interface DecodedRecord {
   readonly name: string;
@@ -49,6 +50,14 @@ export interface DecodedMessage {
 export type DecodeResult = { readonly ok: true; readonly message: DecodedMessage } | { readonly ok: false; readonly reason: string };
 
 class DecodeFailure extends Error {}
+
+/** Absolute presentation text of a list of wire labels, case kept; the root is `.`. */
+export function labelsToText(labels: readonly Uint8Array[]): string {
+  if (labels.length === 0) return '.';
+  let out = '';
+  for (const label of labels) out += labelText(label) + '.';
+  return out;
+}
 
 function nameAt(buf: Buffer, offset: number, end = buf.length): { text: string; next: number } {
   const r = readName(buf, offset, end);
