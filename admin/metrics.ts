@@ -64,6 +64,8 @@ export interface MetricsSource {
    * request for their counters (the DNS metrics cover these), and requests unanswered since start.
    */
   workers?(): { readonly running: number; readonly answered: number; readonly unanswered: number } | undefined;
+  /** DNSSEC online signing: signatures made, seconds spent signing, earliest expiry (epoch seconds). */
+  dnssec?(): { readonly signatures: number; readonly signingSeconds: number; readonly earliestExpiry: number | undefined; readonly zones: number } | undefined;
 }
 
 export interface AdminMetrics {
@@ -315,6 +317,41 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
         this.inc(w.unanswered);
       },
     });
+  }
+
+  if (source.dnssec) {
+    const dnssec = source.dnssec;
+    const gauge = (name: string, help: string, read: (d: NonNullable<ReturnType<typeof dnssec>>) => number | undefined, kind: 'gauge' | 'counter'): void => {
+      if (kind === 'counter') {
+        new Counter({
+          name,
+          help,
+          registers,
+          collect() {
+            const d = dnssec();
+            const v = d ? read(d) : undefined;
+            this.reset();
+            if (v !== undefined) this.inc(v);
+          },
+        });
+        return;
+      }
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const d = dnssec();
+          const v = d ? read(d) : undefined;
+          this.reset();
+          if (v !== undefined) this.set(v);
+        },
+      });
+    };
+    gauge('rondo_dnssec_signatures_total', 'DNSSEC signatures made (at load, per pool plan, per negative answer, refreshes)', (d) => d.signatures, 'counter');
+    gauge('rondo_dnssec_signing_seconds_total', 'Time spent making DNSSEC signatures', (d) => d.signingSeconds, 'counter');
+    gauge('rondo_dnssec_earliest_expiry_seconds', 'Earliest expiration of the kept DNSSEC signatures, seconds since the epoch', (d) => d.earliestExpiry, 'gauge');
+    gauge('rondo_dnssec_signed_zones', 'Zones signed online now', (d) => d.zones, 'gauge');
   }
 
   const probes = new Histogram({

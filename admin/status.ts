@@ -45,6 +45,16 @@ export interface StatusSource {
   redis?(): { readonly target: string; readonly connected: boolean } | undefined;
   /** The shared health model read from Redis (health/status.ts `readStatus`). */
   shared?(): Promise<StatusModel>;
+  /** DNSSEC: the zones signed online, their keys and states. */
+  dnssec?(): readonly SignedZoneStatusLike[];
+}
+
+/** One signed zone as /status shows it (structurally dns/sign's SignedZoneStatus). */
+export interface SignedZoneStatusLike {
+  readonly zone: string;
+  readonly keys: readonly { readonly tag: number; readonly algorithm: number; readonly role: string; readonly state: string; readonly file: string }[];
+  readonly signatures: number;
+  readonly earliestExpiry: string | undefined;
 }
 
 export interface MemberStatus {
@@ -87,6 +97,8 @@ export interface AdminStatus {
   /** The shared model from Redis; null without Redis, or when it could not be read (see sharedError). */
   readonly shared: StatusModel | null;
   readonly sharedError: string | null;
+  /** Zones signed online (with --dnssec-keys), else null. */
+  readonly dnssec: readonly SignedZoneStatusLike[] | null;
 }
 
 /** How long /status waits for the shared model from Redis before answering without it. */
@@ -176,5 +188,6 @@ export async function buildStatus(source: StatusSource, nowMs = Date.now()): Pro
     redis: source.redis?.() ?? null,
     shared,
     sharedError,
+    dnssec: source.dnssec?.() ?? null,
   };
 }

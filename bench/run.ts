@@ -33,7 +33,7 @@ import { freeDnsPort } from './lib/rondo-process.js';
 import { ensurePinned, killAllSync, pinSelf, stop, stopAll, treeCpuSeconds, versionOf, which, type Started } from './lib/proc.js';
 import type { LoadResult } from './load.js';
 import { bindPeer, gdnsdPeer, knotPeer, nsdPeer, pdnsPeer } from './peers/native.js';
-import { ceilingPeer, naivePeer, rondoPeer, rondoSkewPeer, rondoWorkersPeer } from './peers/node-servers.js';
+import { ceilingPeer, naivePeer, rondoDnssecPeer, rondoPeer, rondoSkewPeer, rondoWorkersPeer } from './peers/node-servers.js';
 import { MEMBERS, QNAME, type Peer } from './peers/types.js';
 
 const execFileAsync = promisify(execFile);
@@ -79,7 +79,7 @@ function settings(argv: readonly string[]): Settings {
 }
 
 /** The peers in table order: the references first, then Rondo, then the native servers. */
-const PEERS: readonly Peer[] = [ceilingPeer, rondoPeer, rondoSkewPeer, rondoWorkersPeer, naivePeer, knotPeer, bindPeer, nsdPeer, gdnsdPeer, pdnsPeer];
+const PEERS: readonly Peer[] = [ceilingPeer, rondoPeer, rondoSkewPeer, rondoWorkersPeer, rondoDnssecPeer, naivePeer, knotPeer, bindPeer, nsdPeer, gdnsdPeer, pdnsPeer];
 
 interface Sample {
   readonly qps: number;
@@ -165,6 +165,8 @@ function verdicts(rows: readonly Row[]): string {
   check('Rondo qps ÷ naive dns2', naiveRatio, naiveRatio >= 3.5, '≥ 3.5');
   const p99 = median(get('rondo')?.latency.map((l) => l.p99Ms) ?? []);
   check('Rondo p99 at 20k qps, ms', p99, p99 <= 0.05, '≤ 0.05');
+  const signed = c('rondo-do') / c('rondo');
+  check('Rondo DO=1 (signed) CPU/query ÷ DO=0', signed, signed <= 1.5, '≤ 1.5');
   const workers = q('rondo-w2') / q('rondo');
   check('Rondo --workers 2 qps ÷ 1 worker (both on one core)', workers, workers >= 0.95, '≥ 1 within noise (0.95)');
   return out.join('\n');
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
     }
     const live = rows.filter((r): r is Row & { server: Started; port: number } => r.server !== undefined && r.port !== undefined);
     const perf = (r: Row & { port: number }, seconds: number) =>
-      dnsperf({ port: r.port, queryFile, seconds, cpu: CLIENT_CPU, clients: s.clients, outstanding: s.outstanding });
+      dnsperf({ port: r.port, queryFile, seconds, cpu: CLIENT_CPU, clients: s.clients, outstanding: s.outstanding, dnssecOk: r.peer.dnssecOk });
 
     // Warm-up, unmeasured: JIT, caches, the fast path's first lookups.
     for (const r of live) await perf(r, 1);

@@ -8,6 +8,7 @@ import { overrideCommands } from './commands/override.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
+import { dnssecCommand } from './commands/dnssec.js';
 
 export function buildProgram(): Command {
   const program = new Command('rondo')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(dnssecCommand());
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

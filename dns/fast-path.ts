@@ -12,7 +12,7 @@
  * Strict by design: a query takes the fast path only when the full path's answer is known to be
  * exactly these bytes (test/unit/dns/fast-path-equality.test.ts compares both over a corpus):
  * - the message has the common shape fast/scan.ts accepts (plain header, one uncompressed A or
- *   AAAA question of class IN, at most a plain OPT record (DO allowed, echoed) without Client Subnet);
+ *   AAAA question of class IN, at most a plain OPT record (DO allowed, echoed; in a signed zone DO=1 answers with the signed variant: the same records and their RRSIG) without Client Subnet);
  * - the name exists in the zone that answers it, is not at or below a delegation, and has an
  *   RRset of the asked type (no CNAME, NODATA, NXDOMAIN, wildcard or referral here);
  * - a pool's plan is an answer (not the all-down NODATA/SERVFAIL), and its longest variant fits
@@ -39,6 +39,9 @@ import { findCut } from './respond.js';
 import { HEADER_SIZE, OUR_UDP_PAYLOAD, TYPE_OPT } from './wire/constants.js';
 import { readQuestionName } from './wire/names.js';
 import type { ZoneSet } from './zone-set.js';
+import type { Signer } from './sign/signer.js';
+import { SignedAnswers } from './sign/signed-answers.js';
+import type { ZoneSigner } from './sign/zone-signer.js';
 
 export interface FastPathOptions {
   /** The current zone snapshot, as the full path reads it. */
@@ -52,6 +55,8 @@ export interface FastPathOptions {
   readonly cache?: AnswerCache;
   /** Query counts by zone/qtype/rcode, shared with the full path. Default: private. */
   readonly queries?: QueryCounters;
+  /** DNSSEC: a DO=1 query for a name of a signed zone is answered from the signed variants. */
+  readonly signer?: Signer;
 }
 
 export interface FastPathStats {
@@ -74,6 +79,9 @@ const OPT_RECORD = Buffer.from([0, 0, TYPE_OPT, OUR_UDP_PAYLOAD >> 8, OUR_UDP_PA
 interface StaticEntry {
   readonly kind: 'static';
   readonly answers: EncodedAnswers;
+  readonly rrset: RRset;
+  /** The zone's signer when it is signed. */
+  readonly signer: ZoneSigner | undefined;
   /** This name's (zone, qtype, NOERROR) query counter. */
   readonly counter: QueryCell;
 }
@@ -87,6 +95,7 @@ interface PoolEntry {
   /** The state `answers` were made for; another state (a rebuilt plan) means: ask the cache again. */
   encodedFor: PoolState | undefined;
   readonly counter: QueryCell;
+  readonly signer: ZoneSigner | undefined;
 }
 
 type Entry = StaticEntry | PoolEntry | typeof FULL_PATH;
@@ -97,6 +106,7 @@ export class FastPath {
   private readonly table = new NameTable<Entry>();
   private readonly scanner = new QuestionScanner();
   private readonly queries: QueryCounters;
+  private readonly signed = new SignedAnswers();
   private snapshot: ZoneSet | undefined;
   private missing = 0;
 
@@ -126,6 +136,11 @@ export class FastPath {
     let variant = 0;
     if (entry.kind === 'static') {
       answers = entry.answers;
+      if (q.dnssecOk && entry.signer !== undefined) {
+        const signed = this.signed.forRRset(entry.rrset, entry.signer);
+        if (signed === undefined) return undefined;
+        answers = signed;
+      }
       if (questionEnd + answers.maxLength + optLength > q.limit) return undefined;
     } else {
       const selector = this.options.selector!;
@@ -142,6 +157,14 @@ export class FastPath {
       }
       if (entry.answers === undefined) return undefined; // a member the fast path cannot write
       answers = entry.answers;
+      if (q.dnssecOk && entry.signer !== undefined) {
+        // Skew correction's per-variant TTLs are signed per answer on the full path.
+        if (plan.ttls !== undefined) return undefined;
+        // DO=1: the signed variants (the RRSIGs were made when the plan was built).
+        const signed = this.signed.forPool(entry.pool, plan, entry.signer);
+        if (signed === undefined) return undefined;
+        answers = signed;
+      }
       // Checked before the pick: a variant that does not fit goes to the full path unpicked.
       if (questionEnd + answers.maxLength + optLength > q.limit) return undefined;
       const pool = entry.pool;
@@ -210,20 +233,21 @@ export class FastPath {
       }
       return FULL_PATH;
     }
-    const entry = this.entryFor(node.rrsets.get(q.qtype), this.queries.cell(zone?.origin ?? '-', q.qtype, 'NOERROR'));
+    const signer = zone ? this.options.signer?.forZone(zone) : undefined;
+    const entry = this.entryFor(node.rrsets.get(q.qtype), this.queries.cell(zone?.origin ?? '-', q.qtype, 'NOERROR'), signer);
     this.table.insert(keyCopy, q.hash, q.qtype, entry);
     return entry;
   }
 
-  private entryFor(rrset: RRset | undefined, counter: QueryCell): Entry {
+  private entryFor(rrset: RRset | undefined, counter: QueryCell, signer: ZoneSigner | undefined): Entry {
     // No RRset of this type: CNAME or NODATA, the full path's.
     if (!rrset) return FULL_PATH;
     if (rrset.pool) {
       const selector = this.options.selector;
       if (!selector) return FULL_PATH;
-      return { kind: 'pool', pool: rrset.pool, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined, counter };
+      return { kind: 'pool', pool: rrset.pool, state: selector.stateOf(rrset.pool), answers: undefined, encodedFor: undefined, counter, signer };
     }
     const answers = this.cache.forRRset(rrset);
-    return answers ? { kind: 'static', answers, counter } : FULL_PATH;
+    return answers ? { kind: 'static', answers, rrset, counter, signer } : FULL_PATH;
   }
 }

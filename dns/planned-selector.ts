@@ -90,6 +90,7 @@ export class PlannedSelector implements PoolSelector {
   private readonly ctx: MutablePickContext;
   private observer: AnswerObserver | undefined;
   private readonly now: () => number;
+  private planListener: ((state: PoolState) => void) | undefined;
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
@@ -152,6 +153,11 @@ export class PlannedSelector implements PoolSelector {
   /** Sets (or with undefined removes) the observer told about every pool answer. */
   setObserver(observer: AnswerObserver | undefined): void {
     this.observer = observer;
+  }
+
+  /** Sets (or with undefined removes) the listener told about every plan built (DNSSEC signs its variants). */
+  setPlanListener(listener: ((state: PoolState) => void) | undefined): void {
+    this.planListener = listener;
   }
 
   select(pool: Pool, client: ClientInfo): Selection {
@@ -243,6 +249,7 @@ export class PlannedSelector implements PoolSelector {
     this.states.set(pool, state);
     if (previous) previous.replaced = true;
     this.noteAllDown(pool, plan);
+    this.planListener?.(state);
     return state;
   }
 

@@ -9,9 +9,10 @@ import type { ZoneSet } from './zone-set.js';
 import { MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, Rcode } from './wire/constants.js';
 import { rcodeName as rcodeMnemonic } from '../model/rcode.js';
 import { encodeResponse } from './wire/encode.js';
-import type { ResponseContext, ResponseMessage } from './wire/message.js';
+import type { QueryMessage, ResponseContext, ResponseMessage } from './wire/message.js';
 import { parseQuery } from './wire/parse-query.js';
 import { NO_ZONE, QueryCounters } from './query-counters.js';
+import type { Signer } from './sign/signer.js';
 
 export interface DnsStats {
   /** Messages received, answered or not. */
@@ -51,6 +52,8 @@ export class QueryHandler {
     private readonly log: Logger,
     readonly stats: DnsStats,
     private readonly queries: QueryCounters = new QueryCounters(),
+    /** DNSSEC: DO=1 responses for signed zones get their signatures and proofs here. */
+    private readonly signer?: Signer,
   ) {}
 
   /** Checked per message so a runtime level change takes effect; cheap next to building the log object. */
@@ -69,6 +72,15 @@ export class QueryHandler {
       this.stats.dropped++;
       this.log.debug({ err, client: peer.address }, 'query handling failed');
       return undefined;
+    }
+  }
+
+  private signResponse(question: QueryMessage['question'], response: ResponseMessage): ResponseMessage {
+    try {
+      return this.signer?.signResponse(question, this.zones(), response) ?? response;
+    } catch (err) {
+      this.log.warn({ err, qname: question.name }, 'signing failed, SERVFAIL');
+      return errorResponse(Rcode.SERVFAIL);
     }
   }
 
@@ -93,6 +105,7 @@ export class QueryHandler {
         ? { address: peer.address, family: peer.family, transport: peer.transport, ecs: { family: ecs.family, sourcePrefix: ecs.sourcePrefix, address: ecs.address } }
         : { address: peer.address, family: peer.family, transport: peer.transport };
       response = respond(query, this.zones(), this.selector, client, (err) => this.log.debug({ err, qname: query.question.name }, 'answer failed, SERVFAIL'));
+      if (this.signer && query.edns?.dnssecOk === true) response = this.signResponse(query.question, response);
     }
     const limit = peer.transport === 'tcp' ? MAX_TCP_MESSAGE : udpLimit(ctx);
     let encoded;

@@ -17,6 +17,8 @@ export type { ZoneSet } from './zone-set.js';
 export const MAX_CNAME_CHAIN = 8;
 
 const EMPTY: readonly OutRecord[] = [];
+/** RFC 4034 §5: the DS type. */
+const TYPE_DS = 43;
 
 function bare(rcode: number): ResponseMessage {
   return { rcode, authoritative: false, answer: EMPTY, authority: EMPTY, additional: EMPTY };
@@ -81,7 +83,8 @@ class Answerer {
   /** Answers `name` (lowercase) in `zone`, showing it as `owner`; `step` counts CNAME hops. */
   resolve(zone: Zone, name: string, owner: string, qtype: number, step: number, visited: Set<string>): void {
     const cut = findCut(zone, name);
-    if (cut) {
+    // RFC 4035 §3.1.4.1: DS at a cut is the parent's data, answered here (DS or NODATA), not referred.
+    if (cut && !(qtype === TYPE_DS && cut.name === name)) {
       // A CNAME into delegated space ends the chain here: the resolver follows the referral itself.
       if (step === 0) this.referral(zone, cut);
       return;

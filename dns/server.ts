@@ -14,6 +14,7 @@ import { TcpConnection } from './tcp-connection.js';
 import { QueryCounters, type QueryCell } from './query-counters.js';
 import { listenError } from './listen-error.js';
 import type { ResponseRateLimiter } from './rrl.js';
+import type { Signer } from './sign/signer.js';
 
 export type { DnsStats } from './query-handler.js';
 
@@ -52,6 +53,8 @@ export interface DnsServerOptions {
   readonly exclusive?: boolean;
   /** Response rate limiting for UDP (rrl.ts); TCP is never limited. Off when absent. */
   readonly rrl?: ResponseRateLimiter;
+  /** DNSSEC online signing of the zones with keys (sign/signer.ts). Unsigned answers when absent. */
+  readonly signer?: Signer;
 }
 
 const BIND_ATTEMPTS_ON_PORT_ZERO = 5;
@@ -123,10 +126,10 @@ export class DnsServer {
 
   constructor(options: DnsServerOptions) {
     this.log = options.logger.child({ component: 'dns' });
-    this.handler = new QueryHandler(options.zones, options.selector, this.log, this.counters, this.queries);
+    this.handler = new QueryHandler(options.zones, options.selector, this.log, this.counters, this.queries, options.signer);
     const planned = options.selector instanceof PlannedSelector ? options.selector : undefined;
     this.fast =
-      options.fastPath === false ? undefined : new FastPath({ zones: options.zones, selector: planned, stats: this.counters, logger: this.log, queries: this.queries });
+      options.fastPath === false ? undefined : new FastPath({ zones: options.zones, selector: planned, stats: this.counters, logger: this.log, queries: this.queries, signer: options.signer });
     this.exclusive = options.exclusive ?? true;
     this.rrl = options.rrl?.enabled ? options.rrl : undefined;
     this.idleTimeoutMs = options.tcpIdleTimeoutMs ?? 10_000;

@@ -230,6 +230,7 @@ export class AdminService implements Stoppable {
         return { listen: server.addresses().map((a) => formatListen(a)), stats: server.stats(), fastPathAnswered: server.fastPathStats()?.answered };
       },
       rrl: () => (cluster ? counters?.stats.rrlStats : runtime.rrl?.stats()),
+      ...(runtime.signer ? { dnssec: () => runtime.signer?.status() ?? [] } : {}),
       ...(counters ? { workers: () => ({ count: counters.workers, answered: counters.answered }) } : {}),
       ...(redis
         ? {
@@ -291,6 +292,15 @@ export class AdminService implements Stoppable {
       },
       health: () => runtime.store.view(),
       zoneLoads: () => runtime.zoneLoads.entries(),
+      ...(runtime.signer
+        ? {
+            dnssec: () => {
+              const signer = runtime.signer;
+              if (!signer) return undefined;
+              return { signatures: signer.stats.signatures, signingSeconds: signer.stats.signingSeconds, earliestExpiry: signer.earliestExpiry(), zones: signer.status().length };
+            },
+          }
+        : {}),
       ...(redis ? { redisConnected: () => redis.store.connected } : {}),
       ...(cluster?.rrl ? { rrlStats: () => workers()?.rrlStats } : !cluster && runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
     });

@@ -22,6 +22,8 @@ import { targetQuorums, type Quorum } from '../health/consensus.js';
 import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 import { SkewDemandLoop } from './skew-demand.js';
+import { Signer, type SigningTimes } from '../dns/sign/signer.js';
+import type { DnssecKey } from '../dns/sign/keys.js';
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -41,6 +43,10 @@ export interface RuntimeOptions {
   readonly sharedListeners?: boolean;
   /** Count answers for the caching-skew report (default true when there is a DNS listener). */
   readonly observe?: boolean;
+  /** DNSSEC keys by zone (readKeyDir of `--dnssec-keys DIR`): those zones are signed online. */
+  readonly dnssecKeys?: ReadonlyMap<string, readonly DnssecKey[]>;
+  /** Signature lifetimes (tests); the signer's defaults when absent. */
+  readonly dnssecTimes?: Partial<SigningTimes>;
 }
 
 /** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
@@ -77,6 +83,10 @@ export class Runtime {
   readonly skewDemand: SkewDemandLoop;
   /** Zone loads and refusals since start, by zone. */
   readonly zoneLoads = new Map<string, ZoneLoadCounts>();
+  /** DNSSEC online signing; undefined without --dnssec-keys. */
+  readonly signer: Signer | undefined;
+  /** Resolves when the last zone load's signing finished (bench, tests). */
+  signed: Promise<void> = Promise.resolve();
   private watcher: ZoneWatcher | undefined;
   private readonly zonesByFile = new Map<string, Zone>();
   private readonly log: Logger;
@@ -90,6 +100,14 @@ export class Runtime {
     this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
     this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation });
     this.skewDemand = new SkewDemandLoop(this.selector);
+    this.signer =
+      options.dnssecKeys && options.dnssecKeys.size > 0
+        ? new Signer({ keys: options.dnssecKeys, logger: options.logger, times: options.dnssecTimes, onKeysChanged: (origin) => this.resign(origin) })
+        : undefined;
+    if (this.signer) {
+      const signer = this.signer;
+      this.selector.setPlanListener((state) => signer.onPlan(state));
+    }
     this.server =
       options.listen.length > 0
         ? new DnsServer({
@@ -97,6 +115,7 @@ export class Runtime {
             selector: this.selector,
             logger: options.logger,
             rrl: options.rrl,
+            signer: this.signer,
             exclusive: options.sharedListeners !== true,
             ...options.tcp,
           })
@@ -121,6 +140,7 @@ export class Runtime {
     await this.watcher.start();
     if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');
     await this.scheduler?.start();
+    this.signer?.start();
     await this.server?.start(this.options.listen);
     this.observation?.start();
     if (this.server) this.skewDemand.start();
@@ -138,6 +158,7 @@ export class Runtime {
   async stop(): Promise<void> {
     this.observation?.stop();
     this.skewDemand.stop();
+    this.signer?.stop();
     this.watcher?.close();
     await this.server?.close();
     await this.scheduler?.stop();
@@ -158,8 +179,26 @@ export class Runtime {
     this.countLoad(zone.origin, 'loaded');
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
-    this.registry.replace(zone);
+    this.serveZone(zone);
     this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.pools.length, reload: previous !== undefined }, 'zone loaded');
+  }
+
+  /** Puts a loaded zone in the registry: signed (apex keys added, signatures made) when it has keys. */
+  private serveZone(zone: Zone): void {
+    const signer = this.signer;
+    if (!signer || !this.server) {
+      this.registry.replace(zone);
+      return;
+    }
+    const served = signer.prepare(zone);
+    this.registry.replace(served);
+    this.signed = signer.presign(served, (pool) => this.selector.stateOf(pool)).catch((err: unknown) => this.log.error({ err, zone: zone.origin }, 'signing the zone failed'));
+  }
+
+  /** Key states changed: the zone is prepared (DNSKEY RRset) and signed again. */
+  private resign(origin: string): void {
+    const zone = this.zones().find((z) => z.origin === origin);
+    if (zone) this.serveZone(zone);
   }
 
   private onZoneError(file: string, errors: readonly ZoneSyntaxError[]): void {

@@ -17,6 +17,7 @@
  * written to Redis) runs in the primary and asks the workers for their counters over IPC when it
  * needs them (worker-stats.ts), never on the query path.
  */
+import type { DnssecKey } from '../dns/sign/keys.js';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../lib/logger.js';
 import type { ResponseRateLimiter } from '../dns/rrl.js';
@@ -52,6 +53,8 @@ export interface ClusterServeOptions {
   readonly rrl: () => ResponseRateLimiter | undefined;
   /** RFC 7766 TCP limits, per worker. */
   readonly tcp?: TcpLimits;
+  /** DNSSEC keys by zone: each worker signs (its own ECDSA signatures; all validate). */
+  readonly dnssecKeys?: ReadonlyMap<string, readonly DnssecKey[]>;
   /**
    * The primary's admin side (metrics, status, report, snapshots to Redis), wrapping the runtime
    * and the workers; called in the primary only. `describe()` is added to the ready line.
@@ -101,6 +104,7 @@ async function runWorker(options: ClusterServeOptions): Promise<void> {
     store: health,
     rrl: options.rrl(),
     tcp: options.tcp,
+    dnssecKeys: options.dnssecKeys,
     sharedListeners: true,
   });
   const onMessage = (message: unknown): void => {

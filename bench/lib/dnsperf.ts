@@ -16,6 +16,8 @@ export interface DnsperfOptions {
   readonly clients: number;
   /** Queries outstanding at most (-q). */
   readonly outstanding: number;
+  /** Set the DO bit (dnsperf -D). */
+  readonly dnssecOk?: boolean;
 }
 
 export interface DnsperfResult {
@@ -40,6 +42,8 @@ export async function dnsperf(options: DnsperfOptions): Promise<DnsperfResult> {
     // A lost query holds a slot for the timeout: keep it short so a hiccup does not stall the run.
     '-t', '1',
   ];
+  // -D: EDNS with the DO bit on every query (DNSSEC answers).
+  if (options.dnssecOk === true) args.push('-D');
   const { stdout, stderr } = await execFileAsync('taskset', args, { timeout: (options.seconds + 30) * 1000, maxBuffer: 4 * 1024 * 1024 });
   const text = stdout + stderr;
   return {

@@ -1,19 +1,24 @@
 /** Rondo itself (one process, and --workers 2), the plain node:dgram ceiling and the naive dns2 server. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { spawnPinned } from '../lib/proc.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { spawnPinned, which } from '../lib/proc.js';
 import { benchZone } from '../lib/zone.js';
-import { MEMBERS, QNAME, type Peer, type PeerContext } from './types.js';
+import { MEMBERS, QNAME, ZONE, type Peer, type PeerContext } from './types.js';
+
+const execFileAsync = promisify(execFile);
 
 function nodeScript(ctx: PeerContext, ...parts: string[]): string {
   return path.join(ctx.root, 'dist', ...parts);
 }
 
-function rondo(name: string, workers: number, poolKeys = ''): Peer {
+function rondo(name: string, workers: number, dnssec = false, poolKeys = ''): Peer {
   return {
     name,
-    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${poolKeys ? `, ${poolKeys}` : ''}`,
-    missing: () => undefined,
+    serves: `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${dnssec ? ', signed (ECDSAP256SHA256 CSK), DO=1 queries' : ''}${poolKeys ? `, ${poolKeys}` : ''}`,
+    ...(dnssec ? { dnssecOk: true } : {}),
+    missing: () => (dnssec && !which('dnssec-keygen') ? 'dnssec-keygen missing (apt-get install -y bind9-utils)' : undefined),
     version: () => `rondo 0.1.0 on node ${process.version}`,
     async start(ctx) {
       const zones = path.join(ctx.dir, 'zones');
@@ -21,6 +26,12 @@ function rondo(name: string, workers: number, poolKeys = ''): Peer {
       await writeFile(path.join(zones, 'bench.example.test.zone'), benchZone(ctx.backendPort, poolKeys));
       const args = [nodeScript(ctx, 'cli', 'index.js'), 'serve', '--zones', zones, '--listen', `127.0.0.1:${ctx.port}`, '--log-level', 'warn'];
       if (workers > 1) args.push('--workers', String(workers));
+      if (dnssec) {
+        const keys = path.join(ctx.dir, 'keys');
+        await mkdir(keys, { recursive: true });
+        await execFileAsync('dnssec-keygen', ['-q', '-K', keys, '-a', '13', '-f', 'KSK', ZONE]);
+        args.push('--dnssec-keys', keys);
+      }
       return spawnPinned(name, ctx.cpu, process.execPath, args);
     },
   };
@@ -28,12 +39,14 @@ function rondo(name: string, workers: number, poolKeys = ''): Peer {
 
 export const rondoPeer = rondo('rondo', 1);
 export const rondoWorkersPeer = rondo('rondo-w2', 2);
+/** The same pool, signed, asked with DO=1: the signed variants of the fast path. */
+export const rondoDnssecPeer = rondo('rondo-do', 1, true);
 /**
  * Skew correction on (issue 11). Every query comes from the load generator's one address: after
  * the first demand table (5 s) it is a known, busy resolver, so each answer takes the whole
  * corrected pick (gap record, expiry ring, the 10 s horizon over every member, a charge per member).
  */
-export const rondoSkewPeer = rondo('rondo-skew', 1, 'skew=correct ttl-min=1');
+export const rondoSkewPeer = rondo('rondo-skew', 1, false, 'skew=correct ttl-min=1');
 
 export const ceilingPeer: Peer = {
   name: 'dgram-ceiling',

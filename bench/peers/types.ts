@@ -26,6 +26,8 @@ export interface Peer {
   readonly name: string;
   /** What it serves: e.g. `static 4 A`, `weighted pool, http checks`. */
   readonly serves: string;
+  /** Queries carry EDNS with DO=1 (a signed server's DNSSEC answers). */
+  readonly dnssecOk?: boolean;
   /** Why it cannot run here (not installed, with the apt line), or undefined. */
   missing(): string | undefined;
   version(): string;

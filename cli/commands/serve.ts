@@ -12,6 +12,7 @@ import { serveWithWorkers } from '../../server/workers.js';
 import { AdminService } from '../../server/admin-service.js';
 import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 import type { RedisHealthStore } from '../../health/redis-store.js';
+import { readKeyDir } from '../../dns/sign/keys.js';
 
 interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {
   zones: string[];
@@ -21,6 +22,7 @@ interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptio
   nodeId?: string;
   allowIncludeOutside: boolean;
   workers: number;
+  dnssecKeys?: string;
 }
 
 export function serveCommand(): Command {
@@ -31,6 +33,7 @@ export function serveCommand(): Command {
     .option('--no-checks', 'run no health checks here: take health from Redis only (needs --redis)')
     .addOption(new Option('--node-id <id>', 'name of this process in shared state (default host:pid)').env('RONDO_NODE_ID'))
     .option('--allow-include-outside', 'let $INCLUDE read files outside the zone file directory', false)
+    .option('--dnssec-keys <dir>', 'sign the zones that have BIND key files (K<zone>.+<alg>+<tag>.key/.private) in this directory')
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption())
     .addOption(logFormatOption());
@@ -39,6 +42,8 @@ export function serveCommand(): Command {
     const logger = rootLogger(opts.logLevel, opts);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
     const nodeId = opts.nodeId ?? defaultNodeId();
+    const dnssecKeys = opts.dnssecKeys === undefined ? undefined : await readKeyDir(opts.dnssecKeys);
+    if (dnssecKeys) logger.info({ dir: opts.dnssecKeys, zones: [...dnssecKeys.keys()] }, 'DNSSEC keys read');
     if (opts.workers > 1 || cluster.isWorker) {
       const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
       // Made in the primary only (workers take health over IPC), then handed to its admin side.
@@ -55,6 +60,7 @@ export function serveCommand(): Command {
         store,
         rrl: () => rrlFromOptions(opts),
         tcp: tcpLimits(opts),
+        dnssecKeys,
         admin: (runtime, clusterSide) => new AdminService(runtime, { admin, redis: adminRedis(opts, shared), logger, cluster: clusterSide }),
       });
       return;
@@ -72,6 +78,7 @@ export function serveCommand(): Command {
       store,
       rrl,
       tcp: tcpLimits(opts),
+      dnssecKeys,
     });
     const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
     await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));

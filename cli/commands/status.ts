@@ -8,10 +8,12 @@ import { healthKeys } from '../../health/keys.js';
 import { readStatus, renderStatusTable } from '../../health/status.js';
 import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
 import type { Zone } from '../../model/zone.js';
+import { keyStatusLines } from './dnssec.js';
 
 interface StatusOptions extends RedisCliOptions {
   zones?: string[];
   json: boolean;
+  dnssecKeys?: string;
 }
 
 /** Loads the zones that parse; status is a read-only view, so a broken file is reported and skipped. */
@@ -29,8 +31,14 @@ export function statusCommand(): Command {
   const cmd = new Command('status')
     .description('show the shared health state: pools, targets, verdicts per checker, consensus, overrides, live nodes')
     .option('-z, --zones <path>', 'zone files or directories, to name pools and members (repeatable)', collect(String))
-    .option('--json', 'print JSON for scripts', false);
+    .option('--json', 'print JSON for scripts', false)
+    .option('--dnssec-keys <dir>', 'also show the zones signed with the BIND key files in this directory, and their keys\' roles and states (without --redis: only that)');
   return addLogFormatOption(addRedisOptions(cmd)).action(async (opts: StatusOptions & LogFormatCliOptions) => {
+    if (opts.dnssecKeys !== undefined) {
+      const lines = await keyStatusLines(opts.dnssecKeys);
+      console.log(opts.json ? JSON.stringify({ dnssec: lines }, null, 2) : ['DNSSEC', ...lines].join('\n'));
+      if (opts.redis === undefined && opts.redisSentinel === undefined) return;
+    }
     const connection = requireRedis(opts, 'rondo status');
     const logger = rootLogger('error', opts);
     const zones = await loadZonesForTools(opts.zones ?? []);

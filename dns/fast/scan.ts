@@ -7,7 +7,7 @@
  * Accepted: QR=0, opcode QUERY, AA=TC=Z=RA=0, RCODE 0 (RD, AD and CD may be set), QDCOUNT=1,
  * ANCOUNT=NSCOUNT=0, ARCOUNT 0 or 1; an uncompressed question name of at least one label, class
  * IN, type A or AAAA; the message ends right after the question or after one OPT record with a
- * root owner, extended RCODE 0, VERSION 0, DO=0 and no other flag, well-formed options and no
+ * root owner, extended RCODE 0, VERSION 0, no flag but DO, well-formed options and no
  * Client Subnet option (RFC 7871) among them.
  */
 import { RRType } from '../../model/zone.js';
@@ -81,8 +81,8 @@ export class QuestionScanner {
       if (opt + 11 > length) return false;
       if (message[opt] !== 0 || message[opt + 1] !== 0 || message[opt + 2] !== TYPE_OPT) return false;
       // TTL: extended RCODE, VERSION, DO|Z, Z.
-      // Only the DO bit may be set (RFC 3225): with no DNSSEC data here the answer is the same,
-      // with DO echoed in our OPT; resolvers that validate set it on nearly every query.
+      // Only the DO bit may be set (RFC 3225): echoed in our OPT; for a signed zone it selects the
+      // signed variants (sign/signed-answers.ts). Resolvers that validate set it on nearly every query.
       if ((message[opt + 5]! | message[opt + 6]! | (message[opt + 7]! & 0x7f) | message[opt + 8]!) !== 0) return false;
       dnssecOk = (message[opt + 7]! & 0x80) !== 0;
       const rdataEnd = opt + 11 + ((message[opt + 9]! << 8) | message[opt + 10]!);

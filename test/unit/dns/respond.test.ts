@@ -273,12 +273,18 @@ describe('delegations', () => {
     expectSection(r.additional, ['ns.sub.example.test. 300 IN A 192.0.2.80', 'ns.sub.example.test. 300 IN AAAA 2001:db8::80']);
   });
 
-  it('refers at the cut itself, for NS and DS alike', () => {
-    for (const type of ['NS', 'DS', 'A']) {
+  it('refers at the cut itself for NS and A; answers DS there as the parent (RFC 4035 §3.1.4.1)', () => {
+    for (const type of ['NS', 'A']) {
       const r = ask('sub.example.test.', type);
       expect(r.flags).not.toContain('aa');
       expect(r.authority).toHaveLength(2);
     }
+    // DS lives on the parent side of the cut: the parent answers it (here NODATA with its SOA).
+    const ds = ask('sub.example.test.', 'DS');
+    expect(ds.flags).toContain('aa');
+    expect(ds.rcode).toBe('NOERROR');
+    expect(ds.answer).toEqual([]);
+    expect(ds.authority.join(' ')).toContain('SOA');
   });
 
   it('refers for the glue names too (they are not authoritative data)', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const PRODUCT_DIRS = ['cli', 'server', 'model', 'dns', 'zones', 'balance', 'checks', 'health', 'report', 'admin', 'lib'];
-const CODE = /(?<!env\()'((?:ZONE|DNS|CHECK|REDIS|CLI|CONFIG|REPORT|SIMULATE|OVERRIDE|ADMIN|HEALTH|STATUS|RRL)_[A-Z0-9_]+)'/g;
+const CODE = /(?<!env\()'((?:ZONE|DNSSEC|DNS|CHECK|REDIS|CLI|CONFIG|REPORT|SIMULATE|OVERRIDE|ADMIN|HEALTH|STATUS|RRL)_[A-Z0-9_]+)'/g;
 const KEY = /^\s+((?:ZONE)_[A-Z0-9_]+):/gm;
 
 function sourceFiles(dir: string): string[] {
