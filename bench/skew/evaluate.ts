@@ -204,3 +204,41 @@ export function renderEvaluation(run: RunData, e: Evaluation): string {
   out.push(`${e.rows.length - misses}/${e.rows.length} within bounds`);
   return out.join('\n');
 }
+
+/** Mean counted and reported per (pool, row) over several runs of the same configurations. */
+export function renderMeans(runs: readonly { readonly run: RunData; readonly e: Evaluation }[]): string {
+  const groups = new Map<string, { pool: string; kind: Row['kind']; what: string; counted: number[]; reported: number[] }>();
+  for (const { e } of runs) {
+    for (const r of e.rows) {
+      const key = `${r.pool}|${r.kind}|${r.what}`;
+      const g = groups.get(key) ?? { pool: r.pool, kind: r.kind, what: r.what, counted: [], reported: [] };
+      g.counted.push(r.counted);
+      g.reported.push(r.reported);
+      groups.set(key, g);
+    }
+  }
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  const table: string[][] = [['pool', 'what', 'runs', 'counted (mean)', 'reported (mean)', 'diff', '']];
+  let misses = 0;
+  for (const g of groups.values()) {
+    const c = mean(g.counted);
+    const r = mean(g.reported);
+    const bound = g.kind === 'cv' ? BOUNDS.cv : (g.kind === 'share' ? BOUNDS.sharePoints : BOUNDS.drainPoints) / 100;
+    const ok = Math.abs(c - r) <= bound;
+    if (!ok) misses++;
+    const isCv = g.kind === 'cv';
+    table.push([
+      g.pool,
+      `${g.kind} ${g.what}`,
+      String(g.counted.length),
+      isCv ? c.toFixed(3) : pct(c),
+      isCv ? r.toFixed(3) : pct(r),
+      isCv ? `${r - c >= 0 ? '+' : ''}${(r - c).toFixed(3)}` : `${r - c >= 0 ? '+' : ''}${((r - c) * 100).toFixed(1)} pt`,
+      ok ? 'ok' : 'MISS',
+    ]);
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  const out = table.map((row) => row.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd());
+  out.push(`${groups.size - misses}/${groups.size} means within bounds`);
+  return out.join('\n');
+}

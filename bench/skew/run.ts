@@ -18,7 +18,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateRun, renderEvaluation } from './evaluate.js';
+import { evaluateRun, renderEvaluation, renderMeans, type Evaluation } from './evaluate.js';
 import type { ResolverKind } from './resolvers.js';
 import { DEFAULT_CLASSES, DEFAULT_RESOLVERS, runTestbed, type PoolConfig, type ResolverSpec, type RunData } from './testbed.js';
 import { testbedClientModel } from './client-model.js';
@@ -92,11 +92,18 @@ function poolsOf(clients: number, rate: number): PoolConfig[] {
 
 async function main(): Promise<void> {
   if (values.replay) {
+    const all: { run: RunData; e: Evaluation }[] = [];
     for (const file of positionals) {
       const run = JSON.parse(await readFile(file, 'utf8')) as RunData;
+      const e = evaluateRun(run, testbedClientModel(run.classes, run.pools[0]?.config.ratePerClient ?? 0.5));
+      all.push({ run, e });
       console.log(`# ${file} (seed ${run.seed}${run.shared24 ? ', one /24' : ''})`);
-      console.log(renderEvaluation(run, evaluateRun(run, testbedClientModel(run.classes, run.pools[0]?.config.ratePerClient ?? 0.5))));
+      console.log(renderEvaluation(run, e));
       console.log('');
+    }
+    if (all.length > 1) {
+      console.log(`# mean over ${all.length} runs`);
+      console.log(renderMeans(all));
     }
     return;
   }
