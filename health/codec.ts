@@ -20,9 +20,19 @@ export interface OverrideRecord {
   readonly by: string | undefined;
 }
 
+/**
+ * A verdict as read back from Redis or a change message, with what lets a reader judge its age
+ * without comparing clocks: `ageMs` (messages: how old it was, by its checker's own clock, when
+ * it was sent) or `rt` (hash fields: Redis's own TIME when it was written, minus that age).
+ */
+export interface StampedVerdict extends Verdict {
+  readonly ageMs?: number | undefined;
+  readonly rt?: number | undefined;
+}
+
 /** Messages on `{prefix}:changes`. Verdict messages carry the verdicts, so readers need no round trip. */
 export type ChangeMessage =
-  | { readonly kind: 'verdicts'; readonly verdicts: readonly Verdict[] }
+  | { readonly kind: 'verdicts'; readonly verdicts: readonly StampedVerdict[] }
   | { readonly kind: 'override'; readonly scope: OverrideScope; readonly override: OverrideRecord | null };
 
 const STATES: readonly TargetState[] = ['up', 'down', 'unknown'];
@@ -32,7 +42,7 @@ export function encodeVerdictField(v: Verdict): string {
   return JSON.stringify({ state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at: v.at, ttlMs: v.ttlMs });
 }
 
-export function decodeVerdictField(targetId: string, checker: string, text: string): Verdict | undefined {
+export function decodeVerdictField(targetId: string, checker: string, text: string): StampedVerdict | undefined {
   const raw = parseJson(text);
   return raw === undefined ? undefined : verdictFrom({ ...raw, targetId, checker });
 }
@@ -54,7 +64,7 @@ export function decodeMessage(text: string): ChangeMessage | undefined {
   const raw = parseJson(text);
   if (raw === undefined) return undefined;
   if (raw.kind === 'verdicts' && Array.isArray(raw.verdicts)) {
-    const verdicts: Verdict[] = [];
+    const verdicts: StampedVerdict[] = [];
     for (const item of raw.verdicts as unknown[]) {
       const v = isRecord(item) ? verdictFrom(item) : undefined;
       if (v !== undefined) verdicts.push(v);
@@ -71,8 +81,13 @@ export function decodeMessage(text: string): ChangeMessage | undefined {
   return undefined;
 }
 
-function verdictFrom(raw: Record<string, unknown>): Verdict | undefined {
-  const { targetId, checker, state, latencyMs, load, reason, at, ttlMs } = raw;
+/** A verdict for a change message: its age by the checker's clock at `now` (the checker's clock too). */
+export function announcedVerdict(v: Verdict, now: number): StampedVerdict {
+  return { ...v, ageMs: Math.max(0, now - v.at) };
+}
+
+function verdictFrom(raw: Record<string, unknown>): StampedVerdict | undefined {
+  const { targetId, checker, state, latencyMs, load, reason, at, ttlMs, ageMs, rt } = raw;
   if (typeof targetId !== 'string' || targetId === '' || typeof checker !== 'string' || checker === '') return undefined;
   if (!STATES.includes(state as TargetState)) return undefined;
   if (!isFiniteNumber(at) || !isFiniteNumber(ttlMs) || ttlMs <= 0) return undefined;
@@ -85,6 +100,8 @@ function verdictFrom(raw: Record<string, unknown>): Verdict | undefined {
     reason: typeof reason === 'string' ? reason : '',
     at,
     ttlMs,
+    ...(isFiniteNumber(ageMs) ? { ageMs } : {}),
+    ...(isFiniteNumber(rt) ? { rt } : {}),
   };
 }
 

@@ -2,8 +2,9 @@
  * Deciding one target's state from many checkers' verdicts. Pure: the time is passed in.
  *
  * Rules (the contract; docs and tests follow them):
- * 1. Only fresh verdicts count: `now < at + ttlMs` (by the reading store's clock, so checker and
- *    server clocks should agree to well under a verdict's ttl — run NTP).
+ * 1. Only fresh verdicts count: `now < at + ttlMs`, where the Redis reader has already moved `at`
+ *    onto its own clock from the verdict's age (measured by its checker's clock and Redis's TIME,
+ *    see health/redis-reader.ts), so no two machines' clocks are ever compared.
  * 2. No fresh verdict → `unknown` (the pool's `unknown=` rule applies downstream).
  * 3. Fresh `unknown` verdicts (a checker still warming up its rise/fall) abstain. The voters are
  *    the fresh `up` and `down` verdicts; N = their number.

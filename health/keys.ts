@@ -72,8 +72,16 @@ export function memberKey(pool: string, address: string): string {
   return `${name.endsWith('.') ? name : `${name}.`}/${address.toLowerCase()}`;
 }
 
-export function healthKeys(prefix: string = DEFAULT_REDIS_PREFIX): HealthKeys {
-  validateRedisPrefix(prefix);
+/**
+ * The keys under `prefix`. With `cluster` (Redis Cluster), the prefix is written as a hash tag,
+ * `{rondo}:v:…`, so every key and the change channel hash to one slot: the verdict and override
+ * scripts, pipelines and MULTIs then never span slots, and SPUBLISH goes to the shard that holds
+ * the data. `prefix` is then the tagged text, so keys built from it elsewhere (the observation
+ * snapshots) land in the same slot.
+ */
+export function healthKeys(plainPrefix: string = DEFAULT_REDIS_PREFIX, options: { readonly cluster?: boolean | undefined } = {}): HealthKeys {
+  validateRedisPrefix(plainPrefix);
+  const prefix = options.cluster === true ? `{${plainPrefix}}` : plainPrefix;
   const v = `${prefix}:v:`;
   const ot = `${prefix}:o:t:`;
   const om = `${prefix}:o:m:`;

@@ -14,7 +14,7 @@ import type {
   VerdictSink,
 } from '../model/health.js';
 import { significantlyDifferent } from '../model/health.js';
-import { healthView, nextHealthView } from './view.js';
+import { HealthViews } from './view.js';
 
 export interface MemoryHealthStoreOptions {
   readonly clock?: Clock;
@@ -56,10 +56,8 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
   private readonly log: Logger;
   private readonly verdicts = new Map<string, Verdict>();
   private readonly overrides = new Map<string, Override>();
-  /** What the current view holds. */
-  private readonly decided = new Map<string, TargetHealth>();
-  private current: HealthView = healthView(0, new Map());
-  private readonly listeners = new Set<(change: HealthChange) => void>();
+  /** What the current view holds, the view, and its subscribers. */
+  private readonly views: HealthViews;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly batchVerdicts: boolean;
   /** With batchVerdicts: targets with a verdict not applied yet, and the turn's flush. */
@@ -70,6 +68,7 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
     this.clock = options.clock ?? systemClock;
     this.batchVerdicts = options.batchVerdicts ?? false;
     this.log = (options.logger ?? silentLogger()).child({ component: 'health' });
+    this.views = new HealthViews(this.log);
     const every = options.sweepIntervalMs ?? 1000;
     if (every > 0) {
       this.timer = setInterval(() => this.sweep(), every);
@@ -128,14 +127,11 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
   }
 
   view(): HealthView {
-    return this.current;
+    return this.views.view();
   }
 
   subscribe(listener: (change: HealthChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.views.subscribe(listener);
   }
 
   /** Stops the sweep timer; verdicts not applied yet are dropped. */
@@ -152,7 +148,7 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
     const fresh = verdict !== undefined && verdict.at + verdict.ttlMs > now ? verdict : undefined;
     const stored = this.overrides.get(targetId);
     const override = stored !== undefined && (stored.untilMs === undefined || stored.untilMs > now) ? stored : undefined;
-    if (!fresh && !override && !this.decided.has(targetId)) return undefined;
+    if (!fresh && !override && !this.views.has(targetId)) return undefined;
     const base = fresh
       ? { state: fresh.state, latencyMs: fresh.latencyMs, load: fresh.load, reason: fresh.reason }
       : { state: 'unknown' as const, latencyMs: undefined, load: undefined, reason: verdict ? 'verdict expired' : 'no verdict' };
@@ -161,26 +157,15 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
   }
 
   private update(targetIds: readonly string[], now: number): void {
-    const changed: string[] = [];
     for (const id of new Set(targetIds)) {
       const next = this.decide(id, now);
       if (!next) continue;
-      const previous = this.decided.get(id);
+      const previous = this.views.get(id);
       const since = previous && previous.state === next.state ? previous.since : now;
       const health: TargetHealth = Object.freeze({ ...next, since });
       if (!significantlyDifferent(previous, health)) continue;
-      this.decided.set(id, health);
-      changed.push(id);
+      this.views.set(id, health);
     }
-    if (changed.length === 0) return;
-    this.current = nextHealthView(this.current, changed, this.decided);
-    const change: HealthChange = Object.freeze({ view: this.current, changed: Object.freeze(changed) });
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (err) {
-        this.log.error({ err }, 'health subscriber failed');
-      }
-    }
+    this.views.commit();
   }
 }

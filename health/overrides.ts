@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError, StateStoreError } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { decodeOverride, encodeMessage, encodeOverride, OVERRIDE_KINDS, type OverrideKind, type OverrideRecord } from './codec.js';
-import { scanKeys } from './redis-connection.js';
+import { announceIn, scanKeys } from './redis-connection.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 
 export type { OverrideKind, OverrideRecord };
@@ -55,7 +55,7 @@ export async function setOverride(
   const tx = redis.multi();
   if (ttlMs === undefined) tx.set(key, encodeOverride(record));
   else tx.set(key, encodeOverride(record), 'PX', ttlMs);
-  tx.publish(keys.channel, encodeMessage({ kind: 'override', scope, override: record }));
+  announceIn(tx, redis, keys.channel, encodeMessage({ kind: 'override', scope, override: record }));
   await execOrThrow(tx.exec(), `set override ${key}`);
   return record;
 }
@@ -65,26 +65,39 @@ export async function clearOverride(redis: Redis, keys: HealthKeys, scope: Overr
   const key = keys.overrideKey(scope);
   const tx = redis.multi();
   tx.del(key);
-  tx.publish(keys.channel, encodeMessage({ kind: 'override', scope, override: null }));
+  announceIn(tx, redis, keys.channel, encodeMessage({ kind: 'override', scope, override: null }));
   const results = await execOrThrow(tx.exec(), `clear override ${key}`);
   return results[0] === 1;
 }
 
-/** Every override currently stored, keyed by `scopeId`. Malformed keys are skipped. */
-export async function loadOverrides(redis: Redis, keys: HealthKeys): Promise<Map<string, StoredOverride>> {
+/**
+ * Every override currently stored, keyed by `scopeId`. Malformed keys are skipped. With `now`
+ * (the reader's clock), an expiring override's `expiresAt` is rebased on it from the key's PTTL,
+ * so when it lapses never depends on the setter's clock agreeing with the reader's.
+ */
+export async function loadOverrides(redis: Redis, keys: HealthKeys, now?: () => number): Promise<Map<string, StoredOverride>> {
   const found = await scanKeys(redis, keys.overridePattern);
   const out = new Map<string, StoredOverride>();
   for (let i = 0; i < found.length; i += 500) {
     const batch = found.slice(i, i + 500);
     const values = await redis.mget(...batch);
+    const ttls = now === undefined ? [] : await Promise.all(batch.map((key) => redis.pttl(key)));
+    const at = now?.();
     batch.forEach((key, j) => {
       const scope = keys.scopeOf(key);
       const text = values[j];
-      const record = text === null || text === undefined ? undefined : decodeOverride(text);
+      let record = text === null || text === undefined ? undefined : decodeOverride(text);
+      const ttl = ttls[j];
+      if (record?.expiresAt !== undefined && at !== undefined && ttl !== undefined && ttl >= 0) record = { ...record, expiresAt: at + ttl };
       if (scope !== undefined && record !== undefined) out.set(scopeId(scope), { scope, record });
     });
   }
   return out;
+}
+
+/** An override heard in a change message, its expiry rebased on the reader's clock (`now`). */
+export function rebaseOverride(record: OverrideRecord, now: number): OverrideRecord {
+  return record.expiresAt === undefined ? record : { ...record, expiresAt: now + Math.max(0, record.expiresAt - record.at) };
 }
 
 /** True while the override applies (Redis expires the key too; this covers the time in between). */

@@ -5,7 +5,7 @@
  * clients near the query path — a low `maxRetriesPerRequest`, no offline queue and a command
  * timeout, so a missing or hung Redis turns into a fast error instead of a growing queue.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ConfigError, StateStoreError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 
@@ -17,6 +17,13 @@ export interface SentinelAddress {
 export interface RedisConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). Exclusive with `sentinels`. */
   readonly url?: string | undefined;
+  /**
+   * Redis Cluster seed nodes (`--redis-cluster`); the client finds the rest. Exclusive with `url`
+   * and `sentinels`. Every key and the change channel carry the hash tag `{prefix}` then (one
+   * slot: the scripts, pipelines and transactions stay single-slot), and changes are announced
+   * with sharded pub/sub (SPUBLISH/SSUBSCRIBE). Credentials: `username`/`password`.
+   */
+  readonly cluster?: readonly SentinelAddress[] | undefined;
   /** Sentinel addresses; the primary is found by asking them for `name`. */
   readonly sentinels?: readonly SentinelAddress[] | undefined;
   /** The Sentinel master group name (`sentinel monitor NAME …`). Required with `sentinels`. */
@@ -65,8 +72,9 @@ export function redisClientOptions(
 ): { url: string | undefined; options: RedisOptions } {
   const hasUrl = options.url !== undefined && options.url !== '';
   const hasSentinels = options.sentinels !== undefined && options.sentinels.length > 0;
-  if (hasUrl === hasSentinels) {
-    throw new ConfigError('REDIS_CONFIG_INVALID', 'redis: give either a URL or a list of sentinels (exactly one)');
+  const hasCluster = options.cluster !== undefined && options.cluster.length > 0;
+  if ([hasUrl, hasSentinels, hasCluster].filter(Boolean).length !== 1) {
+    throw new ConfigError('REDIS_CONFIG_INVALID', 'redis: give either a URL, a list of sentinels or a list of cluster nodes (exactly one)');
   }
   const capMs = options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
   const base: RedisOptions = {
@@ -87,6 +95,7 @@ export function redisClientOptions(
         }
       : { maxRetriesPerRequest: null, enableOfflineQueue: true, autoResubscribe: true }),
   };
+  if (hasCluster) return { url: undefined, options: { ...base, username: options.username, password: options.password } };
   if (hasUrl) {
     const url = options.url as string;
     let parsed: URL;
@@ -132,16 +141,85 @@ export function createRedisClient(
   tuning: ConnectionTuning = {},
 ): Redis {
   const { url, options: clientOptions } = redisClientOptions(options, purpose, tuning);
-  const client = url === undefined ? new Redis(clientOptions) : new Redis(url, clientOptions);
+  const client = options.cluster !== undefined && options.cluster.length > 0
+    ? createClusterClient(options.cluster, clientOptions, purpose)
+    : url === undefined
+      ? new Redis(clientOptions)
+      : new Redis(url, clientOptions);
   client.on('error', (err: Error) => {
     log.debug({ err: redisErrorForLog(err), connection: purpose }, 'redis client error');
   });
   return client;
 }
 
+/**
+ * An ioredis Cluster client, typed as the single-node client the rest of the code uses: the
+ * commands Rondo sends (single-slot, thanks to the `{prefix}` hash tag) behave the same; the few
+ * places that differ (SCAN per primary, SPUBLISH/SSUBSCRIBE) ask `isCluster(client)`.
+ */
+function createClusterClient(nodes: readonly SentinelAddress[], redisOptions: RedisOptions, purpose: ConnectionPurpose): Redis {
+  const { lazyConnect: _lazy, enableOfflineQueue, retryStrategy, connectionName, ...nodeOptions } = redisOptions;
+  const options: ClusterOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: (attempt) => retryStrategy?.(attempt) ?? 200,
+    // During a failover the slot's primary is gone for a few seconds: retry (bounded) on the new one.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 100,
+    maxRedirections: 16,
+    slotsRefreshTimeout: 2000,
+    slotsRefreshInterval: 5000,
+    scaleReads: 'master',
+    shardedSubscribers: purpose === 'subscriber',
+    redisOptions: { ...nodeOptions, connectionName },
+  };
+  return new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), options) as unknown as Redis;
+}
+
+/** True for a Redis Cluster client (see createClusterClient). */
+export function isCluster(client: Redis): boolean {
+  return (client as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * Adds a change announcement to a pipeline or MULTI: classic PUBLISH on one Redis, sharded
+ * SPUBLISH on a cluster (delivered by the shard that owns the channel's slot, which the `{prefix}`
+ * hash tag makes the shard of the data; classic PUBLISH would be broadcast to every node).
+ */
+export function announceIn(pipe: { publish(channel: string, message: string): unknown; spublish(channel: string, message: string): unknown }, client: Redis, channel: string, message: string): void {
+  if (isCluster(client)) pipe.spublish(channel, message);
+  else pipe.publish(channel, message);
+}
+
+/**
+ * The client itself, or for a cluster the same client with SCAN made cluster-wide (every primary;
+ * one call returns every key), for code written against one Redis's SCAN loop.
+ */
+export interface ScanSetGet {
+  set(key: string, value: string, px: 'PX', ttlMs: number): Promise<unknown>;
+  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>;
+  mget(keys: string[]): Promise<(string | null)[]>;
+}
+
+export function withClusterScan(client: Redis): ScanSetGet {
+  if (!isCluster(client)) return client;
+  return {
+    set: (key, value, px, ttlMs) => client.set(key, value, px, ttlMs),
+    mget: (keys) => client.mget(keys),
+    scan: async (cursor, _match, pattern) => (cursor === '0' ? ['0', await scanKeys(client, pattern)] : ['0', []]),
+  };
+}
+
+/** The clients of every primary of a cluster, or the client itself. */
+export function primaries(client: Redis): Redis[] {
+  return isCluster(client) ? (client as unknown as Cluster).nodes('master') : [client];
+}
+
 /** A description of where we connect, safe for logs and status output. */
 export function describeRedisTarget(options: RedisConnectionOptions): string {
   if (options.url !== undefined && options.url !== '') return redactRedisUrl(options.url);
+  if (options.cluster !== undefined && options.cluster.length > 0) return `cluster://${options.cluster.map((s) => `${s.host}:${s.port}`).join(',')}`;
   const list = (options.sentinels ?? []).map((s) => `${s.host}:${s.port}`).join(',');
   return `sentinel://${list}/${options.name ?? ''}`;
 }
@@ -162,7 +240,7 @@ export function redactRedisUrl(url: string): string {
 }
 
 /** `host:port,host:port` (IPv6 as `[::1]:26379`) → sentinel addresses. Throws ConfigError. */
-export function parseSentinelAddresses(text: string): SentinelAddress[] {
+export function parseSentinelAddresses(text: string, what = 'sentinel'): SentinelAddress[] {
   const out: SentinelAddress[] = [];
   for (const part of text.split(',')) {
     const item = part.trim();
@@ -171,11 +249,11 @@ export function parseSentinelAddresses(text: string): SentinelAddress[] {
     const host = m?.[1] ?? m?.[2];
     const port = Number(m?.[3]);
     if (host === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ConfigError('REDIS_CONFIG_INVALID', `redis sentinel address must be host:port (got ${JSON.stringify(item)})`);
+      throw new ConfigError('REDIS_CONFIG_INVALID', `redis ${what} address must be host:port (got ${JSON.stringify(item)})`);
     }
     out.push({ host, port });
   }
-  if (out.length === 0) throw new ConfigError('REDIS_CONFIG_INVALID', 'redis sentinel list is empty');
+  if (out.length === 0) throw new ConfigError('REDIS_CONFIG_INVALID', `redis ${what} list is empty`);
   return out;
 }
 
@@ -308,13 +386,19 @@ export async function closeClient(client: Redis, timeoutMs = 1000): Promise<void
  */
 export async function scanKeys(client: Redis, pattern: string, count = 1000, maxRounds = 100_000): Promise<string[]> {
   const found = new Set<string>();
-  let cursor = '0';
-  for (let round = 0; round < maxRounds; round++) {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', count);
-    for (const key of keys) found.add(key);
-    cursor = next;
-    if (cursor === '0') return [...found];
+  let round = 0;
+  // A cluster: every primary holds its own keys (Rondo's are all in one slot, but SCAN cannot know).
+  for (const node of primaries(client)) {
+    let cursor = '0';
+    for (; round < maxRounds; round++) {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      for (const key of keys) found.add(key);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    if (cursor !== '0') break;
   }
+  if (round < maxRounds) return [...found];
   throw new StateStoreError('REDIS_SCAN_UNFINISHED', `SCAN ${pattern} did not finish within ${maxRounds} rounds`);
 }
 

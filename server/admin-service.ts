@@ -14,6 +14,7 @@ import { AdminServer, type ReportClients } from '../admin/server.js';
 import { buildStatus, type StatusZoneSource } from '../admin/status.js';
 import { readStatus } from '../health/status.js';
 import type { RedisHealthStore } from '../health/redis-store.js';
+import { withClusterScan } from '../health/redis-connection.js';
 import { buildReport, measuredLoadFromHealth } from '../report/build-report.js';
 import { DEFAULT_DEMAND_OPTIONS } from '../report/demand.js';
 import type { ReportModel } from '../report/model.js';
@@ -103,7 +104,7 @@ export class AdminService implements Stoppable {
     this.publisher =
       options.redis && snapshot
         ? new SnapshotPublisher({
-            redis: options.redis.store.redis,
+            redis: withClusterScan(options.redis.store.redis),
             prefix: options.redis.store.keys.prefix,
             nodeId: runtime.nodeId,
             snapshot: async () => (await snapshot()) ?? emptySnapshot(Date.now()),
@@ -185,7 +186,7 @@ export class AdminService implements Stoppable {
     const redis = this.options.redis;
     if (redis) {
       try {
-        snapshot = (await clusterSnapshot(redis.store.redis, redis.store.keys.prefix, own, this.runtime.nodeId)) ?? snapshot;
+        snapshot = (await clusterSnapshot(withClusterScan(redis.store.redis), redis.store.keys.prefix, own, this.runtime.nodeId)) ?? snapshot;
         if (this.redisReadFailing) this.log.info('observation snapshots read from Redis again');
         this.redisReadFailing = false;
       } catch (err) {

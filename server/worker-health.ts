@@ -9,7 +9,7 @@
  * operator overrides (HealthView.member).
  */
 import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth } from '../model/health.js';
-import { healthView } from '../health/view.js';
+import { HealthViews } from '../health/view.js';
 import { ConfigError } from '../lib/errors.js';
 import type { Zone } from '../model/zone.js';
 
@@ -33,8 +33,6 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
   const type = (value as { type?: unknown } | null)?.type;
   return type === 'rondo:hello' || type === 'rondo:ready';
 }
-
-const memberKey = (pool: string, address: string): string => `${pool} ${address}`;
 
 /** The primary's side: turns its store's view and changes into messages. */
 export class HealthBroadcaster {
@@ -91,11 +89,8 @@ export class HealthBroadcaster {
  * empty view while the primary knows better.
  */
 export class IpcHealthSource implements HealthSource {
-  private readonly targets = new Map<string, TargetHealth>();
-  /** Member overrides by `pool address`, with the pool and address kept to report them changed. */
-  private readonly members = new Map<string, { pool: string; address: string; override: OverrideKind }>();
-  private current: HealthView = healthView(0, new Map());
-  private readonly listeners = new Set<(change: HealthChange) => void>();
+  /** The primary's view as received, made into views and notified as every store does. */
+  private readonly views = new HealthViews();
   private received: (() => void) | undefined;
 
   constructor(
@@ -106,33 +101,20 @@ export class IpcHealthSource implements HealthSource {
 
   /** Feed every message from the primary here. */
   receive(message: HealthMessage): void {
-    const changed = new Set<string>();
-    const changedMembers: { pool: string; address: string }[] = [];
     if (message.full) {
-      for (const id of this.targets.keys()) changed.add(id);
-      for (const { pool, address } of this.members.values()) changedMembers.push({ pool, address });
-      this.targets.clear();
-      this.members.clear();
+      for (const id of [...this.views.targetIds()]) this.views.delete(id);
+      for (const { pool, address } of this.views.memberRefs()) this.views.setMember(pool, address, undefined);
     }
     for (const [id, health] of message.targets) {
-      if (health) this.targets.set(id, health);
-      else this.targets.delete(id);
-      changed.add(id);
+      if (health) this.views.set(id, health);
+      else this.views.delete(id);
     }
-    for (const [pool, address, override] of message.members) {
-      if (override) this.members.set(memberKey(pool, address), { pool, address, override });
-      else this.members.delete(memberKey(pool, address));
-      changedMembers.push({ pool, address });
-    }
-    const members = new Map([...this.members].map(([key, m]) => [key, m.override] as const));
-    const base = healthView(this.current.version + 1, this.targets);
-    this.current = Object.freeze({ version: base.version, get: (targetId: string) => base.get(targetId), member: (pool: string, address: string) => members.get(memberKey(pool, address)) });
+    for (const [pool, address, override] of message.members) this.views.setMember(pool, address, override ?? undefined);
+    this.views.commit();
     if (message.full) {
       this.received?.();
       this.received = undefined;
     }
-    const change: HealthChange = { view: this.current, changed: [...changed], changedMembers };
-    for (const listener of this.listeners) listener(change);
   }
 
   start(): Promise<void> {
@@ -150,20 +132,17 @@ export class IpcHealthSource implements HealthSource {
   }
 
   view(): HealthView {
-    return this.current;
+    return this.views.view();
   }
 
   subscribe(listener: (change: HealthChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.views.subscribe(listener);
   }
 
   /** Workers run no checks: verdicts are the primary's business. */
   publish(): void {}
 
   close(): void {
-    this.listeners.clear();
+    this.views.listeners.clear();
   }
 }

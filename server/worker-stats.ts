@@ -176,11 +176,38 @@ interface Pending {
   readonly done: () => void;
 }
 
-/** The primary's side: asks every live worker, sums what comes back in time. */
+/**
+ * What of a worker's stats still counts once it is gone (or while it is late): the counters, with
+ * the gauges (open TCP connections, tracked resolvers, RRL entries) at zero and no snapshot.
+ */
+function countersOnly(stats: WorkerStats): WorkerStats {
+  return {
+    dnsStats: stats.dnsStats ? { ...stats.dnsStats, tcpOpen: 0 } : undefined,
+    queryCounts: stats.queryCounts,
+    fastPathAnswered: stats.fastPathAnswered,
+    poolAnswers: stats.poolAnswers,
+    observerStats: stats.observerStats ? { tracked: 0, untrackedQueries: stats.observerStats.untrackedQueries } : undefined,
+    rrlStats: stats.rrlStats ? { ...stats.rrlStats, entries: 0 } : undefined,
+  };
+}
+
+/**
+ * The primary's side: asks every live worker, sums what comes back in time.
+ *
+ * The sums are Prometheus counters, so they never go down (issue 15): each worker's last reply is
+ * kept; a worker that dies leaves its last counters in a retired total that every later sum
+ * includes (its replacement starts from zero on top of it), and a worker that does not answer in
+ * time counts with its last counters. What a worker counted after its last reply and before it
+ * died is lost, never subtracted.
+ */
 export class WorkerStatsCollector implements WorkerStatsSource {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private unansweredCount = 0;
+  /** Each live worker's counters as of its last reply. */
+  private readonly last = new Map<number, WorkerStats>();
+  /** The counters of the workers that are gone. */
+  private retired: WorkerStats | undefined;
 
   constructor(
     private readonly workers: () => Iterable<StatsWorker>,
@@ -199,7 +226,13 @@ export class WorkerStatsCollector implements WorkerStatsSource {
         clearTimeout(timer);
         this.pending.delete(id);
         this.unansweredCount += entry.expected.size;
-        resolve({ stats: sumWorkerStats(entry.replies), workers: asked.length, answered: entry.replies.length });
+        const parts = [...entry.replies];
+        for (const workerId of entry.expected) {
+          const last = this.last.get(workerId);
+          if (last !== undefined) parts.push(countersOnly(last));
+        }
+        if (this.retired !== undefined) parts.push(this.retired);
+        resolve({ stats: sumWorkerStats(parts), workers: asked.length, answered: entry.replies.length });
       };
       const entry: Pending = { expected: new Set(asked.map((w) => w.id)), replies: [], done: finish };
       const timer = setTimeout(finish, asked.length === 0 ? 0 : this.timeoutMs);
@@ -222,11 +255,17 @@ export class WorkerStatsCollector implements WorkerStatsSource {
     const entry = this.pending.get(reply.id);
     if (!entry?.expected.delete(workerId)) return;
     entry.replies.push(reply.stats);
+    this.last.set(workerId, countersOnly(reply.stats));
     if (entry.expected.size === 0) entry.done();
   }
 
   /** A worker that exited will not answer: stop waiting for it. */
   forget(workerId: number): void {
+    const last = this.last.get(workerId);
+    if (last !== undefined) {
+      this.last.delete(workerId);
+      this.retired = countersOnly(sumWorkerStats(this.retired === undefined ? [last] : [this.retired, last]));
+    }
     for (const entry of this.pending.values()) {
       if (entry.expected.delete(workerId) && entry.expected.size === 0) entry.done();
     }

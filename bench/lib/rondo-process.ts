@@ -71,6 +71,10 @@ export interface StartRondoOptions {
   readonly ready?: string | RegExp;
   readonly deadlineMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run inside this Linux network namespace (`ip netns exec NAME node …`; needs root). */
+  readonly netns?: string;
+  /** Run `node …command` instead of the CLI (a bench stand-in that logs the same ready line). */
+  readonly command?: readonly string[];
 }
 
 const live = new Set<ManagedRondo>();
@@ -84,7 +88,7 @@ export async function startRondo(args: readonly string[], options: StartRondoOpt
   assertCliBuilt();
   const command = args[0] ?? '';
   const ready = options.ready ?? (command === 'check' ? /^checking / : /^serving on /);
-  const p = new ManagedRondo(options.name ?? command, args, options.env);
+  const p = new ManagedRondo(options.name ?? command, args, options.env, options.netns, options.command);
   try {
     await p.waitForLog(ready, options.deadlineMs ?? READY_DEADLINE_MS);
   } catch (err) {
@@ -165,10 +169,13 @@ class ManagedRondo implements RondoProcess {
   private readonly waiters = new Set<() => void>();
   private stopping: Promise<void> | undefined;
 
-  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined) {
+  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined, netns?: string, script?: readonly string[]) {
     this.name = name;
     this.args = args;
-    this.child = spawn(process.execPath, [RONDO_CLI, ...args], {
+    const nodeArgs = script ?? [RONDO_CLI, ...args];
+    // `ip netns exec` execs node in place: the child's pid is node's, so signals reach it.
+    const [command, argv] = netns === undefined ? [process.execPath, nodeArgs] : ['ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs]];
+    this.child = spawn(command, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });

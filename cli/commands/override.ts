@@ -9,9 +9,9 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { parseDuration } from '../options.js';
 import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { addRedisOptions, requireRedis, type RedisCliOptions } from '../redis-options.js';
+import { addRedisOptions, requireRedis, type RedisCliOptions, redisKeys } from '../redis-options.js';
 import { connectRedis, closeClient } from '../../health/redis-connection.js';
-import { healthKeys, type OverrideScope } from '../../health/keys.js';
+import type { OverrideScope } from '../../health/keys.js';
 import { clearOverride, setOverride } from '../../health/overrides.js';
 import type { OverrideKind } from '../../model/health.js';
 import { parseAddress } from '../../lib/ip.js';
@@ -36,7 +36,7 @@ async function apply(opts: OverrideOptions, scope: OverrideScope, kind: Override
   const connection = requireRedis(opts, 'overrides');
   const redis = await connectRedis(connection, rootLogger('error', opts));
   try {
-    const keys = healthKeys(opts.redisPrefix);
+    const keys = redisKeys(opts);
     const target = scope.kind === 'member' ? `${scope.pool} ${scope.address}` : scope.targetId;
     if (kind === undefined) {
       const had = await clearOverride(redis, keys, scope);

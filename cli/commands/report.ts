@@ -6,8 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { ConfigError, RondoError } from '../../lib/errors.js';
-import { closeClient, connectRedis } from '../../health/redis-connection.js';
-import { healthKeys } from '../../health/keys.js';
+import { closeClient, connectRedis, withClusterScan } from '../../health/redis-connection.js';
 import { readStatus } from '../../health/status.js';
 import { buildReport } from '../../report/build-report.js';
 import { DEFAULT_DEMAND_OPTIONS } from '../../report/demand.js';
@@ -19,7 +18,7 @@ import { renderReportTable } from '../../report/render/table.js';
 import { emptySnapshot, mergeAllSnapshots } from '../../report/snapshot.js';
 import { collect } from '../options.js';
 import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { addRedisOptions, redisConnection, type RedisCliOptions } from '../redis-options.js';
+import { addRedisOptions, redisConnection, type RedisCliOptions, redisKeys } from '../redis-options.js';
 import { loadZonesForTools } from './status.js';
 
 interface ReportOptions extends RedisCliOptions, LogFormatCliOptions {
@@ -86,8 +85,8 @@ async function reportFromRedis(opts: ReportOptions): Promise<ReportModel> {
   const zones = await loadZonesForTools(opts.zones ?? []);
   const redis = await connectRedis(connection, logger);
   try {
-    const keys = healthKeys(opts.redisPrefix);
-    const { snapshots, skipped } = await readSnapshots(redis, keys.prefix);
+    const keys = redisKeys(opts);
+    const { snapshots, skipped } = await readSnapshots(withClusterScan(redis), keys.prefix);
     const merged = mergeAllSnapshots(snapshots.map((s) => s.snapshot)) ?? emptySnapshot(Date.now());
     let measuredLoad: ((poolKey: string, address: string) => number | undefined) | undefined;
     if (zones.length > 0) {

@@ -2,9 +2,8 @@
 import { Command } from 'commander';
 import { collect } from '../options.js';
 import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { addRedisOptions, requireRedis, type RedisCliOptions } from '../redis-options.js';
+import { addRedisOptions, requireRedis, type RedisCliOptions, redisKeys } from '../redis-options.js';
 import { connectRedis, closeClient } from '../../health/redis-connection.js';
-import { healthKeys } from '../../health/keys.js';
 import { readStatus, renderStatusTable } from '../../health/status.js';
 import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
 import type { Zone } from '../../model/zone.js';
@@ -44,7 +43,7 @@ export function statusCommand(): Command {
     const zones = await loadZonesForTools(opts.zones ?? []);
     const redis = await connectRedis(connection, logger);
     try {
-      const model = await readStatus(redis, healthKeys(opts.redisPrefix), zones);
+      const model = await readStatus(redis, redisKeys(opts), zones);
       console.log(opts.json ? JSON.stringify(model, null, 2) : renderStatusTable(model));
     } finally {
       await closeClient(redis);

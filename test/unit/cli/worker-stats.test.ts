@@ -64,7 +64,8 @@ describe('sumWorkerStats', () => {
     const pool = sum.observerSnapshot?.pools[0];
     expect(sum.observerSnapshot?.sources).toBe(1);
     expect(pool?.answersTotal).toBe(5);
-    expect(pool?.resolvers.map((r) => r.key).sort()).toEqual(['198.51.100.0/24', '203.0.113.0/24']);
+    // Resolver rows are keyed by source address (one cache each); the /24 is only how they are shown.
+    expect(pool?.resolvers.map((r) => r.key).sort()).toEqual(['198.51.100.1', '203.0.113.1']);
   });
 
   it('sums nothing to empty counters', () => {
@@ -151,5 +152,40 @@ describe('WorkerStatsCollector', () => {
     collector.receive(1, { type: 'rondo:stats', id: old!, stats: worker([0, 0, 0], '198.51.100.1') });
     collector.receive(1, { type: 'rondo:stats', id: current!, stats: worker([1], '198.51.100.1') });
     expect((await second).stats.fastPathAnswered).toBe(1);
+  });
+});
+
+describe('WorkerStatsCollector counters across worker replacement (issue 15)', () => {
+  it('never go down: a dead worker’s counters stay in the sum, a late worker counts with its last reply', async () => {
+    vi.useFakeTimers();
+    const workers = [fakeWorker(1), fakeWorker(2)];
+    const collector = new WorkerStatsCollector(() => workers, 1000);
+    const lastRequest = (w: FakeWorker) => w.requests[w.requests.length - 1]!.id;
+    const answer = (w: FakeWorker, stats: WorkerStats) => collector.receive(w.id, { type: 'rondo:stats', id: lastRequest(w), stats });
+    const totals: { udp: number; noerror: number; fast: number; pool: number; tcpOpen: number }[] = [];
+    const scrape = async (reply: (w: FakeWorker) => WorkerStats | undefined) => {
+      const pending = collector.collect(null);
+      for (const w of workers) {
+        const stats = reply(w);
+        if (stats) answer(w, stats);
+      }
+      await vi.advanceTimersByTimeAsync(1000);
+      const s = (await pending).stats;
+      totals.push({ udp: s.dnsStats?.udp ?? 0, noerror: s.dnsStats?.rcodes.NOERROR ?? 0, fast: s.fastPathAnswered ?? 0, pool: s.poolAnswers[0]?.answersTotal ?? 0, tcpOpen: s.dnsStats?.tcpOpen ?? 0 });
+    };
+    await scrape((w) => (w.id === 1 ? worker([0, 1], '198.51.100.1') : worker([1, 1, 1, 0], '203.0.113.1')));
+    // Worker 2 dies and is replaced by worker 3, which starts from zero.
+    workers.splice(1, 1);
+    collector.forget(2);
+    workers.push(fakeWorker(3));
+    await scrape((w) => (w.id === 1 ? worker([0, 1, 0], '198.51.100.1') : worker([0], '203.0.113.1')));
+    // Worker 1 is late this time: its last counters still count.
+    await scrape((w) => (w.id === 3 ? worker([0, 1], '203.0.113.1') : undefined));
+    for (let i = 1; i < totals.length; i++) {
+      for (const key of ['udp', 'noerror', 'fast', 'pool'] as const) expect(totals[i]![key]).toBeGreaterThanOrEqual(totals[i - 1]![key]);
+    }
+    expect(totals.map((t) => t.fast)).toEqual([6, 3 + 4 + 1, 3 + 4 + 2]);
+    // Gauges are not carried over from the dead or the late: only the live repliers' open connections.
+    expect(totals.map((t) => t.tcpOpen)).toEqual([2, 2, 1]);
   });
 });

@@ -1,3 +1,4 @@
+import { healthKeys } from '../../../health/keys.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/errors.js';
 import { silentLogger } from '../../../lib/logger.js';
@@ -107,5 +108,27 @@ describe('parseSentinelAddresses', () => {
 
   it.each(['', 'host', 'host:0', 'host:99999', 'host:port'])('refuses %j', (text) => {
     expect(codeOf(() => parseSentinelAddresses(text))).toBe('REDIS_CONFIG_INVALID');
+  });
+});
+
+describe('Redis Cluster options (issue 15)', () => {
+  it('takes cluster nodes instead of a URL or sentinels, never together', () => {
+    expect(() => redisClientOptions({ cluster: [{ host: '127.0.0.1', port: 7000 }] }, 'commands')).not.toThrow();
+    expect(() => redisClientOptions({ cluster: [{ host: '127.0.0.1', port: 7000 }], url: 'redis://127.0.0.1:7000' }, 'commands')).toThrow(/exactly one/);
+    expect(describeRedisTarget({ cluster: [{ host: '127.0.0.1', port: 7000 }, { host: '::1', port: 7001 }] })).toBe('cluster://127.0.0.1:7000,::1:7001');
+    expect(parseSentinelAddresses('127.0.0.1:7000,[::1]:7001', 'cluster node')).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+    ]);
+  });
+
+  it('puts every key and the channel under the hash tag {prefix} on a cluster, and only there', () => {
+    const keys = healthKeys('rondo', { cluster: true });
+    expect(keys.verdictKey('t1')).toBe('{rondo}:v:t1');
+    expect(keys.channel).toBe('{rondo}:changes');
+    expect(keys.overrideKey({ kind: 'target', targetId: 't1' })).toBe('{rondo}:o:t:t1');
+    expect(keys.nodeKey('n1')).toBe('{rondo}:node:n1');
+    expect(keys.targetIdOf('{rondo}:v:t1')).toBe('t1');
+    expect(healthKeys('rondo').verdictKey('t1')).toBe('rondo:v:t1');
   });
 });

@@ -1,0 +1,523 @@
+/**
+ * The DNS servers' side of health shared through Redis: verdicts and overrides come in, and are
+ * decided (consensus, overrides, expiry) into views.
+ *
+ * The store's `start()` subscribes, then loads every verdict and override (warm start). Change
+ * messages carry the verdicts, so they apply without a round trip. Everything is read again after
+ * a reconnect and every `resyncIntervalMs`; staleness is swept every `sweepIntervalMs`. A resync
+ * merges (newest `at` wins per checker) and never drops a verdict that is still fresh just because
+ * Redis lacks it: after a restart that lost the data, the DNS side keeps its view until the
+ * checkers have written theirs again. `view()` never touches Redis. What is held is bounded by the
+ * live targets and checkers: a checker's verdicts go when they lapse, and a target that is not
+ * ours (not in `setTargets`) leaves the view once no verdict or override of it is left.
+ *
+ * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
+ * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
+ * loses Redis, verdict freshness is judged at that moment instead of now (the view stays exactly
+ * as it was: no dead member drifts back through `unknown`), and after Redis returns the hold lasts
+ * `reconnectGraceMs` more, time for the checkers to write their verdicts again. Overrides keep
+ * their own wall-clock expiry.
+ */
+import type { Redis } from 'ioredis';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth, TargetState, Verdict } from '../model/health.js';
+import { decodeMessage, decodeVerdictField, type OverrideRecord, type StampedVerdict } from './codec.js';
+import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
+import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
+import { significantlyDifferent } from '../model/health.js';
+import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
+import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
+import { HealthViews } from './view.js';
+
+export interface TargetQuorum {
+  readonly id: string;
+  readonly quorum: Quorum | readonly Quorum[];
+}
+
+export interface RedisHealthReaderOptions {
+  readonly client: Redis;
+  readonly subscriber: Redis;
+  readonly keys: HealthKeys;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** A verdict field this long past its expiry is deleted from its hash by readers. */
+  readonly pruneStaleAfterMs: number;
+  /** After Redis returns from an outage, milliseconds during which the verdicts held through it still count. */
+  readonly reconnectGraceMs: number;
+  /** Silence from Redis longer than this, on open connections, counts as a stall (see noteContact). */
+  readonly stallAfterMs: number;
+}
+
+interface HeldOverride {
+  readonly scope: OverrideScope;
+  readonly record: OverrideRecord;
+  /** Local sequence number of the change that set it (a resync does not undo newer messages). */
+  readonly seq: number;
+}
+
+/** Keys per pipelined read. */
+const READ_CHUNK = 500;
+
+/** Redis's own clock, epoch milliseconds (a script with a key, so a cluster runs it where the keys are). */
+const REDIS_TIME_LUA = `local t = redis.call('TIME')
+return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+interface RedisTimeCommand {
+  rondoTime(key: string): unknown;
+}
+
+/**
+ * A verdict as this reader's clock sees it: `at` moved so that its age is the one Redis (`rt`
+ * against Redis's TIME) or its checker (`ageMs`) measured. Freshness is then judged on this
+ * reader's clock alone; no two machines' clocks are ever compared. A verdict without either
+ * (from an older writer) keeps its `at`.
+ */
+function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeldVerdict {
+  let ageMs: number | undefined;
+  if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
+  else if (v.ageMs !== undefined) ageMs = v.ageMs;
+  const { ageMs: _a, rt: _r, ...verdict } = v;
+  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs, sourceAt: v.at };
+}
+
+/** A verdict as held: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
+type HeldVerdict = Verdict & { readonly sourceAt?: number };
+
+export class RedisHealthReader implements HealthSource {
+  private readonly client: Redis;
+  private readonly subscriber: Redis;
+  private readonly keys: HealthKeys;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly pruneStaleAfterMs: number;
+  private readonly reconnectGraceMs: number;
+  private readonly stallAfterMs: number;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  private readonly verdicts = new Map<string, Map<string, Verdict>>();
+  private readonly quorums = new Map<string, readonly Quorum[]>();
+  private readonly consensus = new Map<string, TargetState>();
+  private readonly views: HealthViews;
+  private readonly overrides = new Map<string, HeldOverride>();
+  private overrideSeq = 0;
+  private subscribed = false;
+  private subscribing: Promise<boolean> | undefined;
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+  private readFailing = false;
+  /** Set while the view is held through a Redis outage: freshness is judged at this time. */
+  private holdFrom: number | undefined;
+  /** When the hold ends: Infinity while Redis is away, then `reconnectGraceMs` after it is back. */
+  private holdUntil = Infinity;
+  /**
+   * The last time this reader heard from Redis (a PING reply, a resync, a change message).
+   * Verdicts are judged fresh as of then, not now: a Redis that hangs (SIGSTOP, a congested
+   * network) with its connections open must not let verdicts lapse and dead members drift back
+   * in as `unknown`, exactly as a closed connection does not.
+   */
+  private lastContact: number;
+  private pinging = false;
+
+  constructor(options: RedisHealthReaderOptions) {
+    this.client = options.client;
+    this.subscriber = options.subscriber;
+    this.keys = options.keys;
+    this.clock = options.clock;
+    this.log = options.log;
+    this.pruneStaleAfterMs = options.pruneStaleAfterMs;
+    this.reconnectGraceMs = options.reconnectGraceMs;
+    this.stallAfterMs = options.stallAfterMs;
+    this.lastContact = this.clock.now();
+    this.views = new HealthViews(this.log);
+    this.client.defineCommand('rondoTime', { numberOfKeys: 1, lua: REDIS_TIME_LUA });
+    this.subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
+    this.subscriber.on('smessage', (channel: string, text: string) => this.onMessage(channel, text));
+    if (isCluster(this.subscriber)) {
+      // A failover or a resharding moves the channel's shard: ioredis subscribes again on the new
+      // one; messages sent meanwhile are lost, so read everything again (as after a reconnect).
+      for (const event of ['+node', '-node', 'subscribersReady']) this.subscriber.on(event, () => this.requestResync());
+    }
+    this.client.on('close', () => this.onConnectionLost());
+    this.subscriber.on('close', () => this.onConnectionLost());
+  }
+
+  /** The store's start() is over (warm or not): holds, pings and resubscriptions apply from now. */
+  begin(): void {
+    if (this.state === 'new') this.state = 'running';
+  }
+
+  stop(): void {
+    this.state = 'stopped';
+  }
+
+  view(): HealthView {
+    return this.views.view();
+  }
+
+  subscribe(listener: (change: HealthChange) => void): () => void {
+    return this.views.subscribe(listener);
+  }
+
+  /** How much this reader holds (issue 7: bounded by the live targets and checkers). */
+  heldCounts(): { targets: number; verdicts: number; checkers: number } {
+    const checkers = new Set<string>();
+    let verdicts = 0;
+    for (const byChecker of this.verdicts.values()) {
+      verdicts += byChecker.size;
+      for (const checker of byChecker.keys()) checkers.add(checker);
+    }
+    return { targets: this.views.size, verdicts, checkers: checkers.size };
+  }
+
+  /** The quorum of one target (several when pools sharing it disagree: the strictest wins). */
+  setQuorum(targetId: string, quorum: Quorum | readonly Quorum[]): void {
+    this.quorums.set(targetId, normaliseQuorums(quorum));
+    this.recompute([targetId]);
+  }
+
+  /** Replaces every target's quorum (targets not listed fall back to `majority`). */
+  setTargets(targets: readonly TargetQuorum[]): void {
+    const touched = new Set(this.quorums.keys());
+    this.quorums.clear();
+    for (const t of targets) {
+      const previous = this.quorums.get(t.id) ?? [];
+      this.quorums.set(t.id, normaliseQuorums([...previous, ...normaliseQuorums(t.quorum)]));
+      touched.add(t.id);
+    }
+    this.recompute([...touched]);
+  }
+
+  /** Reads every verdict and override again (coalesced: one runs at a time, plus one after it). */
+  resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.resyncAgain = false;
+        await this.readEverything();
+      } while (this.resyncAgain && this.state !== 'stopped');
+    };
+    this.resyncing = run().finally(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  requestResync(): void {
+    if (this.client.status !== 'ready' || this.state !== 'running') return;
+    this.resync().catch(() => undefined);
+  }
+
+  /** Verdicts heard (a change message, a resync, or this process's own checks). */
+  applyVerdicts(list: readonly HeldVerdict[]): void {
+    if (list.length === 0) return;
+    const freshAt = this.freshnessTime(this.clock.now());
+    const touched = new Set<string>();
+    for (const v of list) {
+      if (!isFresh(v, freshAt)) continue;
+      let byChecker = this.verdicts.get(v.targetId);
+      if (byChecker === undefined) {
+        byChecker = new Map();
+        this.verdicts.set(v.targetId, byChecker);
+      }
+      const held: HeldVerdict | undefined = byChecker.get(v.checker);
+      if (held !== undefined && held.at > v.at) continue;
+      // The very verdict already held (a resync reading back what a message brought): nothing to
+      // decide again. This keeps a resync of 10,000 targets from re-deciding every one of them.
+      const source = (v as HeldVerdict).sourceAt;
+      if (held !== undefined && source !== undefined && held.sourceAt === source && held.state === v.state) continue;
+      byChecker.set(v.checker, v);
+      touched.add(v.targetId);
+    }
+    this.recompute([...touched]);
+  }
+
+  applyOverride(scope: OverrideScope, record: OverrideRecord | null): void {
+    const id = scopeId(scope);
+    this.overrideSeq++;
+    if (record === null) this.overrides.delete(id);
+    else this.overrides.set(id, { scope, record, seq: this.overrideSeq });
+    this.afterOverridesChanged([scope]);
+  }
+
+  /** Drops expired verdicts and overrides and decides again where that changes anything. */
+  sweep(): void {
+    const now = this.clock.now();
+    this.ping();
+    if (this.holdFrom !== undefined && now >= this.holdUntil) this.holdFrom = undefined;
+    const freshAt = this.freshnessTime(now);
+    const touched: string[] = [];
+    for (const [targetId, byChecker] of this.verdicts) {
+      let expired = false;
+      for (const [checker, v] of byChecker) {
+        if (isFresh(v, freshAt)) continue;
+        byChecker.delete(checker);
+        expired = true;
+      }
+      if (expired) touched.push(targetId);
+      if (byChecker.size === 0) this.verdicts.delete(targetId);
+    }
+    const lapsed: OverrideScope[] = [];
+    for (const [id, held] of this.overrides) {
+      if (overrideActive(held.record, now)) continue;
+      this.overrides.delete(id);
+      lapsed.push(held.scope);
+    }
+    if (lapsed.length > 0) this.afterOverridesChanged(lapsed);
+    this.recompute(touched);
+  }
+
+  // ---- Connection events (wired by the store) ------------------------------------------------
+
+  /** The command connection is (back) ready. */
+  onCommandsReady(allReady: boolean): void {
+    if (this.state !== 'running') return;
+    this.onConnectionBack(allReady);
+    this.requestResync();
+  }
+
+  /** The subscriber is (back) ready. */
+  onSubscriberReady(allReady: boolean): void {
+    this.onConnectionBack(allReady);
+    // After the first SUBSCRIBE, ioredis resubscribes by itself on every reconnect.
+    if (!this.subscribed) {
+      void this.ensureSubscribed().then((ok) => {
+        if (ok && this.state === 'running') this.requestResync();
+      });
+      return;
+    }
+    // Messages were missed while unsubscribed: read everything again.
+    if (this.state === 'running') this.requestResync();
+  }
+
+  /**
+   * SUBSCRIBE once the subscriber is ready, never queued before: a queued SUBSCRIBE can reach the
+   * server ahead of ioredis's own ready check (seen with Sentinel), which then fails in subscriber mode.
+   */
+  ensureSubscribed(): Promise<boolean> {
+    const sub = this.subscriber;
+    if (sub.status !== 'ready') return Promise.resolve(false);
+    if (this.subscribed) return Promise.resolve(true);
+    this.subscribing ??= (isCluster(sub) ? sub.ssubscribe(this.keys.channel) : sub.subscribe(this.keys.channel))
+      .then(
+        () => {
+          this.subscribed = true;
+          return true;
+        },
+        () => false,
+      )
+      .finally(() => {
+        this.subscribing = undefined;
+      });
+    return this.subscribing;
+  }
+
+  /** A connection dropped: hold the view (see the header) until Redis is back. */
+  private onConnectionLost(): void {
+    if (this.state !== 'running') return;
+    this.holdFrom ??= this.clock.now();
+    this.holdUntil = Infinity;
+  }
+
+  /** Both connections are back: the held verdicts count for `reconnectGraceMs` more. */
+  private onConnectionBack(allReady: boolean): void {
+    if (this.holdFrom === undefined || !allReady) return;
+    this.holdUntil = this.clock.now() + this.reconnectGraceMs;
+  }
+
+  // ---- Reading -------------------------------------------------------------------------------
+
+  private async readEverything(): Promise<void> {
+    if (this.client.status !== 'ready') return;
+    const startSeq = this.overrideSeq;
+    const found: Verdict[] = [];
+    const prune: [string, string[]][] = [];
+    try {
+      const keys = await scanKeys(this.client, this.keys.verdictPattern);
+      for (let i = 0; i < keys.length; i += READ_CHUNK) {
+        const batch = keys.slice(i, i + READ_CHUNK);
+        const pipe = this.client.pipeline();
+        (pipe as unknown as RedisTimeCommand).rondoTime(this.keys.channel);
+        for (const key of batch) pipe.hgetall(key);
+        const results = (await pipe.exec()) ?? [];
+        const now = this.clock.now();
+        const [timeErr, time] = results[0] ?? [null, null];
+        const redisNow = timeErr === null && typeof time === 'number' ? time : undefined;
+        batch.forEach((key, j) => {
+          const targetId = this.keys.targetIdOf(key);
+          const [err, fields] = results[j + 1] ?? [null, null];
+          if (targetId === undefined || err !== null || fields === null || typeof fields !== 'object') return;
+          const dead: string[] = [];
+          for (const [checker, text] of Object.entries(fields as Record<string, string>)) {
+            const stamped = decodeVerdictField(targetId, checker, text);
+            const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
+            if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
+            else found.push(v);
+          }
+          if (dead.length > 0) prune.push([key, dead]);
+        });
+      }
+      const overrides = await loadOverrides(this.client, this.keys, () => this.clock.now());
+      this.noteContact();
+      this.applyVerdicts(found);
+      this.replaceOverrides(overrides, startSeq);
+      if (prune.length > 0) {
+        const pipe = this.client.pipeline();
+        for (const [key, fields] of prune) pipe.hdel(key, ...fields);
+        await pipe.exec();
+      }
+      if (this.readFailing) this.log.info('health resync succeeded again');
+      this.readFailing = false;
+    } catch (err) {
+      // While the connection is down the watch has said so; report other failures once per streak.
+      if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');
+      this.readFailing = true;
+      throw err;
+    }
+  }
+
+  private onMessage(channel: string, text: string): void {
+    if (channel !== this.keys.channel || this.state === 'stopped') return;
+    this.noteContact();
+    const message = decodeMessage(text);
+    if (message === undefined) {
+      this.log.debug('ignoring malformed change message');
+      return;
+    }
+    if (message.kind === 'verdicts') {
+      const now = this.clock.now();
+      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)));
+    } else this.applyOverride(message.scope, message.override === null ? null : rebaseOverride(message.override, this.clock.now()));
+  }
+
+  /** Replaces the overrides with a snapshot, keeping those changed by messages since `startSeq`. */
+  private replaceOverrides(snapshot: ReadonlyMap<string, { scope: OverrideScope; record: OverrideRecord }>, startSeq: number): void {
+    const touched: OverrideScope[] = [];
+    for (const [id, held] of this.overrides) {
+      if (held.seq > startSeq || snapshot.has(id)) continue;
+      this.overrides.delete(id);
+      touched.push(held.scope);
+    }
+    for (const [id, item] of snapshot) {
+      const held = this.overrides.get(id);
+      if (held !== undefined && (held.seq > startSeq || sameOverride(held.record, item.record))) continue;
+      this.overrides.set(id, { scope: item.scope, record: item.record, seq: startSeq });
+      touched.push(item.scope);
+    }
+    if (touched.length > 0) this.afterOverridesChanged(touched);
+  }
+
+  private afterOverridesChanged(scopes: readonly OverrideScope[]): void {
+    const targets: string[] = [];
+    const now = this.clock.now();
+    for (const scope of scopes) {
+      if (scope.kind === 'target') {
+        targets.push(scope.targetId);
+        continue;
+      }
+      const held = this.overrides.get(scopeId(scope));
+      const kind: OverrideKind | undefined = held !== undefined && overrideActive(held.record, now) ? held.record.kind : undefined;
+      this.views.setMember(scope.pool, scope.address, kind);
+    }
+    this.recompute(targets);
+  }
+
+  /** Decides the given targets again; publishes a new view if anything that answers use changed. */
+  private recompute(targetIds: readonly string[]): void {
+    const now = this.clock.now();
+    for (const id of new Set(targetIds)) {
+      if (this.forgettable(id)) {
+        // Issue 7: a target nothing holds any more leaves the view (and the consensus memory),
+        // or every target ever seen would stay there for good, copied into every new view.
+        this.views.delete(id);
+        this.consensus.delete(id);
+        continue;
+      }
+      const next = this.decide(id, now);
+      const previous = this.views.get(id);
+      if (next === undefined) continue;
+      const since = previous !== undefined && previous.state === next.state ? previous.since : now;
+      const health: TargetHealth = Object.freeze({ ...next, since });
+      // The reason counts here: it carries the vote count, which operators read from the view.
+      if (previous !== undefined && !significantlyDifferent(previous, health, { reason: true })) continue;
+      this.views.set(id, health);
+    }
+    this.views.commit();
+  }
+
+  /**
+   * True for a target still in the view that is not one of ours (not in setTargets: a zone edit
+   * removed it, or another server's zone uses it) and has no verdict or override left: nothing
+   * can say anything about it any more. Targets we serve stay, `unknown` when nothing is fresh.
+   */
+  private forgettable(targetId: string): boolean {
+    return (
+      this.views.has(targetId) &&
+      !this.quorums.has(targetId) &&
+      !this.verdicts.has(targetId) &&
+      !this.overrides.has(scopeId({ kind: 'target', targetId }))
+    );
+  }
+
+  private decide(targetId: string, now: number): Omit<TargetHealth, 'since'> | undefined {
+    const byChecker = this.verdicts.get(targetId);
+    const held = this.overrides.get(scopeId({ kind: 'target', targetId }));
+    const override = held !== undefined && overrideActive(held.record, now) ? held.record : undefined;
+    if (byChecker === undefined && override === undefined && !this.views.has(targetId)) return undefined;
+    const quorum = this.quorums.get(targetId) ?? [DEFAULT_QUORUM];
+    const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
+    this.consensus.set(targetId, c.state);
+    if (override === undefined) return { state: c.state, latencyMs: c.latencyMs, load: c.load, reason: c.reason };
+    const state: TargetState = override.kind === 'force-up' ? 'up' : 'down';
+    const why = override.reason !== undefined && override.reason !== '' ? `: ${override.reason}` : '';
+    return { state, latencyMs: c.latencyMs, load: c.load, reason: `override ${override.kind}${why}`, override: override.kind };
+  }
+
+  /** The time verdict freshness is judged at: now, or the moment Redis was lost while the view is held. */
+  private freshnessTime(now: number): number {
+    const heard = Math.min(now, this.lastContact);
+    return this.holdFrom !== undefined && now < this.holdUntil ? Math.min(heard, this.holdFrom) : heard;
+  }
+
+  /**
+   * Redis answered. After a silence longer than `stallAfterMs` (a hung Redis whose connections
+   * stayed open), the verdicts held through it count for `reconnectGraceMs` more, as after a
+   * reconnect, so the checkers can refresh them first.
+   */
+  private noteContact(): void {
+    const now = this.clock.now();
+    if (now - this.lastContact > this.stallAfterMs && this.holdFrom === undefined && this.state === 'running') {
+      this.holdFrom = this.lastContact;
+      this.holdUntil = now + this.reconnectGraceMs;
+      this.log.info({ silentMs: now - this.lastContact }, 'redis answers again after a stall');
+    }
+    this.lastContact = Math.max(this.lastContact, now);
+  }
+
+  /** One PING at a time, so a hung Redis is noticed (no reply) and its return too (a reply). */
+  private ping(): void {
+    if (this.pinging || this.client.status !== 'ready' || this.state !== 'running') return;
+    this.pinging = true;
+    this.client
+      .ping()
+      .then(() => this.noteContact())
+      .catch(() => undefined)
+      .finally(() => {
+        this.pinging = false;
+      });
+  }
+}
+
+function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[] {
+  const list: readonly Quorum[] = Array.isArray(quorum) ? quorum : [quorum as Quorum];
+  return [...new Set(list)];
+}
+
+function sameOverride(a: OverrideRecord, b: OverrideRecord): boolean {
+  // Expiries are rebased on this reader's clock at every read, so they agree within a second.
+  const sameExpiry = a.expiresAt === undefined || b.expiresAt === undefined ? a.expiresAt === b.expiresAt : Math.abs(a.expiresAt - b.expiresAt) < 1000;
+  return a.kind === b.kind && a.at === b.at && sameExpiry && a.reason === b.reason && a.by === b.by;
+}
