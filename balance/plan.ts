@@ -12,6 +12,7 @@ import { buildSitePlan } from './sites.js';
 import type { Policy } from './policy.js';
 import { randomRotation } from './random.js';
 import { roundRobin } from './round-robin.js';
+import { skewCorrect } from './skew.js';
 import { sticky } from './sticky.js';
 import type { AnswerPlan, PlanBuilder } from './types.js';
 import { weightedRandom } from './weighted-random.js';
@@ -37,15 +38,30 @@ function downPlan(pool: Parameters<PlanBuilder>[0], kind: 'nodata' | 'servfail' 
   return kind === 'servfail' ? SERVFAIL : NODATA;
 }
 
-export const buildPlan: PlanBuilder = (pool, health) => {
+export const buildPlan: PlanBuilder = (pool, health, extras) => {
   const { answers } = pool.config;
   const maxAnswers = answers === 'all' ? Number.POSITIVE_INFINITY : Math.max(1, answers);
   // The zone validator only admits known policy names; round robin is the safe reading otherwise.
   const policy = POLICIES[pool.config.policy] ?? roundRobin;
+  // A mapped pool plans per site (the validator refuses skew=correct together with map=).
   if (pool.siteMap) return buildSitePlan(pool, health, policy, maxAnswers, (kind) => downPlan(pool, kind));
   const candidates = selectCandidates(pool, health);
   if (candidates.kind !== 'members') return downPlan(pool, candidates.kind);
-  const plan = policy({ pool, health, members: candidates.members, maxAnswers });
+  const input = { pool, health, members: candidates.members, maxAnswers };
+  if (pool.config.skew === 'correct' && extras?.skew !== undefined) {
+    const plan = skewCorrect(input, extras.skew);
+    return {
+      kind: 'answer',
+      variants: plan.variants,
+      pick: plan.pick,
+      shares: plan.shares,
+      ttls: plan.ttls,
+      resolverDependent: true,
+      clientDependent: false,
+      allDown: candidates.allDown,
+    };
+  }
+  const plan = policy(input);
   return {
     kind: 'answer',
     variants: plan.variants,

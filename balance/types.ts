@@ -10,6 +10,7 @@ import type { HealthView } from '../model/health.js';
 import type { SiteRouting } from './site-routing.js';
 
 export type { SiteRouting, SiteState, RouteOutcome } from './site-routing.js';
+import type { SkewLedger } from './skew-ledger.js';
 
 export interface PickContext {
   /** Per-pool query counter, incremented by the caller for every answer. */
@@ -25,6 +26,10 @@ export interface PickContext {
    * of the map rule it matched). The caller checks that the route answers before it picks.
    */
   readonly route?: number;
+  /** The resolver's source address (skew correction keys its demand table on it). */
+  readonly resolver?: string;
+  /** Epoch milliseconds of the query (skew correction); Date.now() when absent. */
+  readonly nowMs?: number;
 }
 
 export type AnswerPlan =
@@ -45,6 +50,13 @@ export type AnswerPlan =
       readonly shares?: readonly number[];
       /** Pools with `map=`: which variants each client route may use (balance/sites.ts). */
       readonly routing?: SiteRouting;
+      /**
+       * Seconds, per variant: the TTL the answer carries (skew correction's adaptive TTL). Absent:
+       * every variant carries the pool's TTL.
+       */
+      readonly ttls?: readonly number[];
+      /** True when pick() needs ctx.resolver and ctx.nowMs (skew correction). */
+      readonly resolverDependent?: boolean;
     }
   /** All down with `all-down=nodata`: NOERROR, no records. */
   | { readonly kind: 'nodata'; readonly allDown: true }
@@ -53,4 +65,9 @@ export type AnswerPlan =
   /** All down with `all-down=cname:TARGET`: a CNAME to the fallback host. */
   | { readonly kind: 'cname'; readonly allDown: true; readonly target: string };
 
-export type PlanBuilder = (pool: Pool, health: HealthView) => AnswerPlan;
+/** What a plan may need beyond the pool and health: the skew ledger of a `skew=correct` pool. */
+export interface PlanExtras {
+  readonly skew?: SkewLedger;
+}
+
+export type PlanBuilder = (pool: Pool, health: HealthView, extras?: PlanExtras) => AnswerPlan;

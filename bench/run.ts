@@ -33,7 +33,7 @@ import { freeDnsPort } from './lib/rondo-process.js';
 import { ensurePinned, killAllSync, pinSelf, stop, stopAll, treeCpuSeconds, versionOf, which, type Started } from './lib/proc.js';
 import type { LoadResult } from './load.js';
 import { bindPeer, gdnsdPeer, knotPeer, nsdPeer, pdnsPeer } from './peers/native.js';
-import { ceilingPeer, naivePeer, rondoDnssecPeer, rondoPeer, rondoSitesPeer, rondoWorkersPeer } from './peers/node-servers.js';
+import { ceilingPeer, naivePeer, rondoDnssecPeer, rondoPeer, rondoSitesPeer, rondoSkewPeer, rondoWorkersPeer } from './peers/node-servers.js';
 import { MEMBERS, QNAME, type Peer } from './peers/types.js';
 
 const execFileAsync = promisify(execFile);
@@ -79,7 +79,7 @@ function settings(argv: readonly string[]): Settings {
 }
 
 /** The peers in table order: the references first, then Rondo, then the native servers. */
-const PEERS: readonly Peer[] = [ceilingPeer, rondoPeer, rondoWorkersPeer, rondoDnssecPeer, rondoSitesPeer, naivePeer, knotPeer, bindPeer, nsdPeer, gdnsdPeer, pdnsPeer];
+const PEERS: readonly Peer[] = [ceilingPeer, rondoPeer, rondoSkewPeer, rondoWorkersPeer, rondoDnssecPeer, rondoSitesPeer, naivePeer, knotPeer, bindPeer, nsdPeer, gdnsdPeer, pdnsPeer];
 
 interface Sample {
   readonly qps: number;
@@ -161,6 +161,8 @@ function verdicts(rows: readonly Row[]): string {
   check('Rondo CPU/query ÷ dgram ceiling', cpuRatio, cpuRatio <= 1.3, '≤ 1.3');
   const sitesRatio = c('rondo-sites') / c('dgram-ceiling');
   check('Rondo mapped pool (sites) CPU/query ÷ dgram ceiling', sitesRatio, sitesRatio <= 1.3, '≤ 1.3');
+  const skewRatio = c('rondo-skew') / c('dgram-ceiling');
+  check('Rondo skew=correct CPU/query ÷ dgram ceiling', skewRatio, skewRatio <= 1.3, '≤ 1.3');
   const naiveRatio = q('rondo') / q('dns2-naive');
   check('Rondo qps ÷ naive dns2', naiveRatio, naiveRatio >= 3.5, '≥ 3.5');
   const p99 = median(get('rondo')?.latency.map((l) => l.p99Ms) ?? []);

@@ -36,6 +36,7 @@ type AnswerPlanOf = AnswerPlan & { kind: 'answer' };
 interface PoolAnswers {
   plan: AnswerPlanOf;
   readonly variants: readonly (readonly number[])[];
+  readonly ttls: readonly number[] | undefined;
   /** undefined: some member cannot be written here (the full path answers). */
   readonly encoded: EncodedAnswers | undefined;
 }
@@ -117,6 +118,13 @@ function pack(arena: Arena, records: readonly (Buffer | undefined)[], variants: 
   return { sections, counts, maxLength };
 }
 
+function sameTtls(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sameVariants(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -144,16 +152,33 @@ export class AnswerCache {
     const cached = this.pools.get(pool);
     if (cached) {
       if (cached.plan === plan) return cached.encoded;
-      if (sameVariants(cached.variants, plan.variants)) {
+      if (sameVariants(cached.variants, plan.variants) && sameTtls(cached.ttls, plan.ttls)) {
         cached.plan = plan;
         return cached.encoded;
       }
     }
-    const records = pool.members.map((m) => recordBytes(pool.type, pool.ttl, m.record.rdata));
-    const encoded = pack(this.arena, records, plan.variants);
+    const encoded = plan.ttls === undefined ? this.encodePool(pool, plan.variants) : this.encodeWithTtls(pool, plan.variants, plan.ttls);
     this.stats.poolEncodes++;
-    this.pools.set(pool, { plan, variants: plan.variants, encoded });
+    this.pools.set(pool, { plan, variants: plan.variants, ttls: plan.ttls, encoded });
     return encoded;
+  }
+
+  private encodePool(pool: Pool, variants: readonly (readonly number[])[]): EncodedAnswers | undefined {
+    const records = pool.members.map((m) => recordBytes(pool.type, pool.ttl, m.record.rdata));
+    return pack(this.arena, records, variants);
+  }
+
+  /** Variants with a TTL each (skew correction's TTL buckets): one record per (TTL, member). */
+  private encodeWithTtls(pool: Pool, variants: readonly (readonly number[])[], ttls: readonly number[]): EncodedAnswers | undefined {
+    const distinct = [...new Set(ttls)];
+    const size = pool.members.length;
+    const records: (Buffer | undefined)[] = [];
+    for (const ttl of distinct) for (const m of pool.members) records.push(recordBytes(pool.type, ttl, m.record.rdata));
+    const mapped = variants.map((variant, v) => {
+      const j = distinct.indexOf(ttls[v] ?? pool.ttl);
+      return variant.map((i) => (j < 0 ? -1 : j * size + i));
+    });
+    return pack(this.arena, records, mapped);
   }
 
   /** The encoded answer of a static RRset (respond.ts: every record in zone order, the RRset's TTL). */

@@ -161,6 +161,8 @@ export class FastPath {
       if (entry.answers === undefined) return undefined; // a member the fast path cannot write
       answers = entry.answers;
       if (q.dnssecOk && entry.signer !== undefined) {
+        // Skew correction's per-variant TTLs are signed per answer on the full path.
+        if (plan.ttls !== undefined) return undefined;
         // DO=1: the signed variants (the RRSIGs were made when the plan was built).
         const signed = this.signed.forPool(entry.pool, plan, entry.signer);
         if (signed === undefined) return undefined;

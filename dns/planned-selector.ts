@@ -18,6 +18,8 @@ import { clientKeyFor } from './client-key.js';
 import type { GeoLookup, SiteMap } from '../model/site-map.js';
 import { SiteRouter } from './site-router.js';
 import { SiteCounters, type SiteAnswerCell } from './site-counters.js';
+import { SkewLedger } from '../balance/skew-ledger.js';
+import type { PoolDemandTable } from '../model/demand.js';
 
 /** The per-pool query counter plan.pick() reads; one object per pool key. */
 export interface PoolCounter {
@@ -56,6 +58,8 @@ export interface PlannedSelectorOptions {
   readonly observer?: AnswerObserver;
   /** The GeoIP database for `;@map` country and continent rules (`rondo serve --geoip`). */
   readonly geo?: GeoLookup;
+  /** Epoch milliseconds for observations and skew correction (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface PlannedSelectorStats {
@@ -83,6 +87,8 @@ interface MutablePickContext {
   random: Random;
   clientKey: string;
   route: number;
+  resolver: string;
+  nowMs: number;
 }
 
 export class PlannedSelector implements PoolSelector {
@@ -100,6 +106,9 @@ export class PlannedSelector implements PoolSelector {
   /** Pools of compactly compiled zones, found on demand (by name for member overrides). */
   private lazyIndexes: readonly PoolIndex[] = [];
   private readonly allDownPools = new Set<string>();
+  /** Per pool key, for `skew=correct` pools: what skew correction keeps across plan rebuilds. */
+  private readonly ledgers = new Map<string, SkewLedger>();
+  private readonly now: () => number;
   private readonly random: Random;
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
@@ -109,7 +118,8 @@ export class PlannedSelector implements PoolSelector {
 
   constructor(private readonly options: PlannedSelectorOptions) {
     this.random = options.random ?? systemRandom;
-    this.ctx = { seq: 0, random: this.random, clientKey: '', route: 0 };
+    this.ctx = { seq: 0, random: this.random, clientKey: '', route: 0, resolver: '', nowMs: 0 };
+    this.now = options.now ?? Date.now;
     this.observer = options.observer;
     this.log = options.logger.child({ component: 'balance' });
     this.unsubscribe = options.health.subscribe((change) => this.onHealthChange(change));
@@ -138,6 +148,8 @@ export class PlannedSelector implements PoolSelector {
     // Sites' first states, so the first change after a load is seen as one.
     const view = this.options.health.view();
     for (const list of byName.values()) for (const pool of list) if (pool.siteMap) this.sites.noteStates(pool, view, this.log);
+    // Skew ledgers of pools no longer served go (a handful: only skew=correct pools have one).
+    for (const key of this.ledgers.keys()) if (!keys.has(key) && !alsoServed?.(key)) this.ledgers.delete(key);
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
     if (!alsoServed) {
       for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
@@ -160,6 +172,28 @@ export class PlannedSelector implements PoolSelector {
   }
 
   private counterSweeps = 0;
+
+  /** The skew ledger of a `skew=correct` pool (made on first use), else undefined. */
+  ledgerFor(pool: Pool): SkewLedger | undefined {
+    if (pool.config.skew !== 'correct') return undefined;
+    let ledger = this.ledgers.get(pool.key);
+    if (!ledger) {
+      ledger = new SkewLedger(pool.key, { nowMs: this.now() });
+      ledger.configure(pool);
+      this.ledgers.set(pool.key, ledger);
+    }
+    return ledger;
+  }
+
+  /** The ledgers of the `skew=correct` pools answered so far, by pool key (for the demand loop and status). */
+  skewLedgers(): ReadonlyMap<string, SkewLedger> {
+    return this.ledgers;
+  }
+
+  /** Hands a pool its demand table (server/ makes it from the ledger's gaps through report/). */
+  setDemand(table: PoolDemandTable): void {
+    this.ledgers.get(table.poolKey)?.setDemand(table);
+  }
 
   /**
    * Tell the selector which zones are served now (after every zone load). A compactly compiled
@@ -263,11 +297,14 @@ export class PlannedSelector implements PoolSelector {
       const cell = cells[route];
       if (cell !== undefined) cell.count++;
     }
-    const index = plan.pick(ctx as PickContext);
     const observer = this.observer;
+    const nowMs = observer !== undefined || plan.resolverDependent === true ? this.now() : 0;
+    ctx.resolver = clientAddress;
+    ctx.nowMs = nowMs;
+    const index = plan.pick(ctx as PickContext);
     if (observer !== undefined) {
       const variant = plan.variants[index];
-      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, Date.now());
+      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, nowMs);
     }
     return index;
   }
@@ -307,7 +344,8 @@ export class PlannedSelector implements PoolSelector {
   }
 
   private rebuild(pool: Pool, view: HealthView): PoolState {
-    const plan = this.options.buildPlan(pool, view);
+    const skew = this.ledgerFor(pool);
+    const plan = this.options.buildPlan(pool, view, skew ? { skew } : undefined);
     this.stats.planBuilds++;
     const selections: Selection[] =
       plan.kind === 'nodata'
@@ -316,10 +354,11 @@ export class PlannedSelector implements PoolSelector {
           ? [SERVFAIL]
           : plan.kind === 'cname'
             ? [{ kind: 'cname', target: plan.target }]
-            : plan.variants.map((variant) => ({
-                kind: 'answer' as const,
-                members: variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined),
-              }));
+            : plan.variants.map((variant, v) => {
+                const members = variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined);
+                const ttl = plan.ttls?.[v];
+                return ttl === undefined ? { kind: 'answer' as const, members } : { kind: 'answer' as const, members, ttl };
+              });
     const previous = this.states.get(pool);
     const base = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
     const routing = plan.kind === 'answer' ? plan.routing : undefined;

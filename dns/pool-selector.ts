@@ -16,7 +16,7 @@ export interface ClientInfo {
 
 export type Selection =
   /** Answer these members, in this order. `ecsScope`: the prefix length the choice depended on. */
-  | { readonly kind: 'answer'; readonly members: readonly PoolMember[]; readonly ecsScope?: number }
+  | { readonly kind: 'answer'; readonly members: readonly PoolMember[]; readonly ecsScope?: number; /** Seconds; default the pool's TTL. */ readonly ttl?: number }
   /** NOERROR with no records (and the SOA for negative caching). */
   | { readonly kind: 'nodata'; readonly ecsScope?: number }
   | { readonly kind: 'servfail' }

@@ -194,7 +194,9 @@ class Answerer {
       this.negative(zone);
       return false;
     }
-    for (const member of selection.members) this.answer.push({ owner, type: pool.type, ttl: pool.ttl, rdata: member.record.rdata });
+    const ttl = selection.ttl ?? pool.ttl;
+    for (const member of selection.members) this.answer.push({ owner, type: pool.type, ttl, rdata: member.record.rdata });
+    if (selection.ecsScope !== undefined) this.ecsScope = Math.max(this.ecsScope ?? 0, selection.ecsScope);
     return true;
   }
 

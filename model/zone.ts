@@ -128,6 +128,9 @@ export type PolicyName =
 /** `cname`: answer a CNAME to PoolConfig.cnameTarget (`all-down=cname:TARGET`). */
 export type AllDownMode = 'serve-all' | 'serve-backup' | 'nodata' | 'servfail' | 'cname';
 
+/** `skew=`: `off` (default) answers by the policy alone; `correct` corrects caching skew (balance/skew.ts). */
+export type SkewMode = 'off' | 'correct';
+
 export interface PoolConfig {
   readonly policy: PolicyName;
   /** Records per answer; `all` = every selected member. Default: 1 for weighted/weighted-random, all otherwise. */
@@ -150,6 +153,12 @@ export interface PoolConfig {
   readonly siteThreshold?: number;
   /** `all-down=cname:TARGET`: the CNAME target, absolute, case as written. */
   readonly cnameTarget?: string;
+  /** Caching-skew correction; absent means `off`. */
+  readonly skew?: SkewMode;
+  /** Seconds: the shortest TTL skew correction gives a busy resolver (`ttl-min=`, default 1). */
+  readonly ttlMin?: number | undefined;
+  /** Seconds: the longest TTL skew correction gives (`ttl-max=`, default the pool's TTL). */
+  readonly ttlMax?: number | undefined;
 }
 
 /** The pool settings `;@pool` starts from, and what a pool is when only several records (no `;@pool`) make it one. */

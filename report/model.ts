@@ -183,6 +183,30 @@ export interface Advice {
   readonly text: string;
 }
 
+/** A `skew=correct` pool's correction (report/skew-correction.ts). */
+export interface SkewCorrectionReport {
+  readonly resolversTracked: number;
+  /** Resolvers with a demand estimate; the others get plain rotation. */
+  readonly resolversEstimated: number;
+  /** Σ λ̂ over them: client requests per second the correction steers. */
+  readonly steeredRatePerSecond: number;
+  readonly correctedAnswers: number;
+  readonly rotatedAnswers: number;
+  /** TTL buckets (seconds) and how many estimated resolvers each holds. */
+  readonly buckets: readonly { readonly ttl: number; readonly resolvers: number }[];
+  readonly windows: readonly {
+    readonly windowSeconds: number;
+    /** Finished windows counted. */
+    readonly windows: number;
+    /** RMS CV across members of the load the correction charged (its own count). */
+    readonly withCorrection: number | null;
+    /** The closed form for the same resolvers under plain rotation at the pool TTL (the estimate with it off). */
+    readonly rotationEstimate: number | null;
+    /** True when answers carry several members: the estimate is then an upper bound. */
+    readonly upperBound: boolean;
+  }[];
+}
+
 export interface PoolReport extends PoolIdentity {
   /** Answers handed out for this pool in the report period. */
   readonly answersTotal: number;
@@ -196,6 +220,8 @@ export interface PoolReport extends PoolIdentity {
   readonly advice: readonly Advice[];
   /** Pools with `map=`: the same figures per site. */
   readonly sites?: readonly SiteReport[];
+  /** Present for `skew=correct` pools (served by this process, or simulated). */
+  readonly correction?: SkewCorrectionReport;
 }
 
 export interface ReportModel {

@@ -22,6 +22,12 @@ import { simulatedPlan, simulatedPool } from './simulate/pool.js';
 import type { Population } from './simulate/population.js';
 import { aliasDraw, aliasTable, buildPopulation, REORDER_PER_RESPONSE } from './simulate/population.js';
 import { ResolverCaches } from './simulate/resolver.js';
+import { SkewLedger } from '../balance/skew-ledger.js';
+import { demandTable } from './skew-demand.js';
+import { skewCorrectionReport } from './skew-correction.js';
+
+/** How often the simulated server rebuilds skew correction's demand table (server/skew-demand.ts: 5 s). */
+const SKEW_DEMAND_INTERVAL_SECONDS = 5;
 
 export type { SimulateInput, SimulateParams } from './simulate/params.js';
 export { DEFAULT_SIMULATE_PARAMS, POPULATION_PRESETS, resolveSimulateParams } from './simulate/params.js';
@@ -57,7 +63,8 @@ export interface SimulationResult {
 /** A short label of what differs from the defaults that matter most. */
 export function describeParams(p: SimulateParams): string {
   const weights = p.weights.length > 0 ? ` weights=${p.weights.join(',')}` : '';
-  return `${p.policy} answers=${p.answers} ttl=${p.ttl}s${weights} resolvers=${p.resolvers} α=${p.zipfAlpha} seed=${p.seed}`;
+  const skew = p.skew === 'correct' ? ` skew=correct${p.ttlMin !== null ? ` ttl-min=${p.ttlMin}s` : ''}${p.ttlMax !== null ? ` ttl-max=${p.ttlMax}s` : ''}` : '';
+  return `${p.policy} answers=${p.answers} ttl=${p.ttl}s${skew}${weights} resolvers=${p.resolvers} α=${p.zipfAlpha} seed=${p.seed}`;
 }
 
 /** The decision units the closed form should use, known exactly from the population. */
@@ -90,9 +97,17 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
     pool.members.map((m) => ({ weight: m.weight, backup: m.backup, priority: m.priority })),
   );
   const variants: (readonly number[])[] = [];
-  let plan = simulatedPlan(pool, new Set());
+  const variantTtls: number[] = [];
+  const skew = p.skew === 'correct' ? new SkewLedger(pool.key, { nowMs: 0 }) : undefined;
+  let plan = simulatedPlan(pool, new Set(), skew);
   let base = 0;
-  variants.push(...plan.variants);
+  const addVariants = (): void => {
+    plan.variants.forEach((v, i) => {
+      variants.push(v);
+      variantTtls.push(plan.ttls?.[i] ?? p.ttl);
+    });
+  };
+  addVariants();
 
   const removeAt = p.warmupSeconds + p.durationSeconds;
   const removing = p.removeMember !== null && p.drainSeconds > 0;
@@ -101,20 +116,33 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
 
   const observer = new Observer({ maxResolvers: pop.caches + 1, startMs: p.warmupSeconds * 1000 });
   const poolIndex = observer.registerPool(pool);
-  const ctx = { seq: 0, random, clientKey: '' };
+  const ctx = { seq: 0, random, clientKey: '', resolver: '', nowMs: 0 };
   let measuring = false;
   const ask = (q: number, t: number): number => {
     ctx.seq++;
+    ctx.resolver = pop.cacheKey[q]!;
+    ctx.nowMs = t * 1000;
     const id = base + plan.pick(ctx);
     counters.queries[Math.floor(t)]!++;
     if (measuring) observer.record(poolIndex, variants[id]!, pop.cacheKey[q]!, t * 1000);
     return id;
   };
-  const resolvers = new ResolverCaches(pop, p, random, ask, (id) => variants[id]!.length);
+  const resolvers = new ResolverCaches(
+    pop,
+    p,
+    random,
+    ask,
+    (id) => variants[id]!.length,
+    skew ? (id) => variantTtls[id] : undefined,
+  );
   resolvers.prefill(() => {
     ctx.seq = Math.floor(random.next() * 1e9);
+    ctx.resolver = '';
+    ctx.nowMs = 0;
     return base + plan.pick(ctx);
   });
+  // Skew correction's loop, as server/skew-demand.ts runs it: a fresh demand table every 5 s.
+  let nextDemand = SKEW_DEMAND_INTERVAL_SECONDS;
   const clients = new Clients(pop, p, random, resolvers, variants);
 
   // Drain probes: client state read at fixed offsets after the removal.
@@ -135,13 +163,17 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
   for (;;) {
     t -= Math.log(1 - random.next()) / rate;
     if (!measuring && t >= p.warmupSeconds && t < removeAt) measuring = true;
+    if (skew && t >= nextDemand) {
+      skew.setDemand(demandTable(pool.key, skew.gaps(), skew.referenceTtl, t * 1000));
+      nextDemand += SKEW_DEMAND_INTERVAL_SECONDS;
+    }
     if (removing && !removed && t >= removeAt) {
       const member = p.removeMember!;
       reference = clients.probe(member, removeAt, weightOf, targets[member] ?? 0);
       measuring = false;
-      plan = simulatedPlan(pool, new Set([member]));
+      plan = simulatedPlan(pool, new Set([member]), skew);
       base = variants.length;
-      variants.push(...plan.variants);
+      addVariants();
       if (p.removal === 'dead') clients.dead[member] = 1;
       removed = true;
     }
@@ -237,10 +269,11 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
   }
   for (let r = 0; r < p.resolvers; r++) if (pop.resolverExtends[r] === 1) extending += pop.resolverShares[r]!;
   const failed = counters.sum(counters.failed, 0, counters.seconds);
+  const correction = skew ? skewCorrectionReport(skew.stats(), skew.demand, { ttl: p.ttl, answers: p.answers, targets }) : undefined;
   return {
     label: describeParams(p),
     params: p,
-    pool: { ...report, key: `simulated: ${describeParams(p)}` },
+    pool: { ...report, key: `simulated: ${describeParams(p)}`, ...(correction ? { correction } : {}) },
     truth: {
       nEff: round4(1 / h),
       topResolverShare: round4(top),

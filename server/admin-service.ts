@@ -19,6 +19,8 @@ import { withClusterScan } from '../health/redis-connection.js';
 import { buildReport, measuredLoadFromHealth } from '../report/build-report.js';
 import { DEFAULT_DEMAND_OPTIONS } from '../report/demand.js';
 import type { ReportModel } from '../report/model.js';
+import { skewCorrectionReport } from '../report/skew-correction.js';
+import type { SkewLedger } from '../balance/skew-ledger.js';
 import { clusterSnapshot, REDIS_RESOLVERS_PER_POOL, SnapshotPublisher } from '../report/redis-transport.js';
 import { emptySnapshot, type ObservationSnapshot } from '../report/snapshot.js';
 import type { Zone } from '../model/zone.js';
@@ -200,7 +202,9 @@ export class AdminService implements Stoppable {
       ...(clients === 'none' ? { demand: { ...DEFAULT_DEMAND_OPTIONS, clients: null } } : {}),
     });
     if (clients === 'none') notes.push('Estimated as if clients kept no answers of their own (clients=none).');
-    return notes.length > 0 ? { ...model, notes: [...model.notes, ...notes] } : model;
+    const corrected = withSkewCorrection(model, this.runtime.selector.skewLedgers());
+    // With --workers the ledgers live in the workers: the primary shows no correction section.
+    return notes.length > 0 ? { ...corrected, notes: [...corrected.notes, ...notes] } : corrected;
   }
 
   async status(): Promise<unknown> {
@@ -315,4 +319,17 @@ export class AdminService implements Stoppable {
       ...(cluster?.rrl ? { rrlStats: () => workers()?.rrlStats } : !cluster && runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
     });
   }
+}
+
+/** Adds the skew-correction section of each `skew=correct` pool this process answers. */
+function withSkewCorrection(model: ReportModel, ledgers: ReadonlyMap<string, SkewLedger>): ReportModel {
+  if (ledgers.size === 0) return model;
+  return {
+    ...model,
+    pools: model.pools.map((p) => {
+      const ledger = ledgers.get(p.key);
+      if (!ledger) return p;
+      return { ...p, correction: skewCorrectionReport(ledger.stats(), ledger.demand, { ttl: p.ttl, answers: p.answers, targets: p.members.map((m) => m.targetShare) }) };
+    }),
+  };
 }

@@ -21,6 +21,7 @@ import type { HealthSource, VerdictSink } from '../model/health.js';
 import { targetQuorums, type Quorum } from '../health/consensus.js';
 import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
+import { SkewDemandLoop } from './skew-demand.js';
 import { Signer, type SigningTimes } from '../dns/sign/signer.js';
 import type { DnssecKey } from '../dns/sign/keys.js';
 import type { GeoLookup } from '../model/site-map.js';
@@ -87,6 +88,8 @@ export class Runtime {
   readonly nodeId: string;
   /** The skew report's answer counters; undefined without a DNS listener or with observe: false. */
   readonly observation: AnswerObservation | undefined;
+  /** Rebuilds the demand tables of `skew=correct` pools every few seconds. */
+  readonly skewDemand: SkewDemandLoop;
   /** Zone loads and refusals since start, by zone. */
   readonly zoneLoads = new Map<string, ZoneLoadCounts>();
   /** DNSSEC online signing; undefined without --dnssec-keys. */
@@ -107,6 +110,7 @@ export class Runtime {
     this.store = options.store ?? new MemoryHealthStore({ logger: options.logger, batchVerdicts: true });
     this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
     this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation, geo: options.geo });
+    this.skewDemand = new SkewDemandLoop(this.selector);
     this.signer =
       options.dnssecKeys && options.dnssecKeys.size > 0
         ? new Signer({ keys: options.dnssecKeys, logger: options.logger, times: options.dnssecTimes, onKeysChanged: (origin) => this.resign(origin) })
@@ -152,6 +156,7 @@ export class Runtime {
     this.signer?.start();
     await this.server?.start(this.options.listen);
     this.observation?.start();
+    if (this.server) this.skewDemand.start();
   }
 
   /** Zone worker threads that died during a compile since start (each restarted; see ZoneCompiler). */
@@ -175,6 +180,7 @@ export class Runtime {
 
   async stop(): Promise<void> {
     this.observation?.stop();
+    this.skewDemand.stop();
     this.signer?.stop();
     this.watcher?.close();
     await this.server?.close();

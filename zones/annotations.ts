@@ -6,7 +6,7 @@
  */
 import type { SourcePosition } from '../lib/errors.js';
 import { parseDurationMs } from '../lib/duration.js';
-import type { CheckKind, CheckSpec, PolicyName, AllDownMode, PoolConfig } from '../model/zone.js';
+import type { CheckKind, CheckSpec, PolicyName, AllDownMode, PoolConfig, SkewMode } from '../model/zone.js';
 import { DEFAULT_POOL_CONFIG } from '../model/zone.js';
 import type { ZoneCode } from './codes.js';
 import { parseAddress } from '../lib/ip.js';
@@ -78,7 +78,9 @@ const CHECK_KEYS: Record<CheckKind, readonly string[]> = {
 const CHECK_FLAGS = new Set(['insecure']);
 const ALL_CHECK_KEYS = new Set([...COMMON_CHECK_KEYS, ...HTTP_CHECK_KEYS, 'insecure', 'qname', 'qtype', 'rcode']);
 
-const POOL_KEYS = new Set(['policy', 'answers', 'ttl', 'check', 'all-down', 'unknown', 'quorum', 'sticky-v4', 'sticky-v6', 'map', 'site-threshold']);
+const POOL_KEYS = new Set(['policy', 'answers', 'ttl', 'check', 'all-down', 'unknown', 'quorum', 'sticky-v4', 'sticky-v6', 'map', 'site-threshold', 'skew', 'ttl-min', 'ttl-max']);
+/** Policies skew correction can stand in for: their target shares are equal or the weights. */
+export const SKEW_POLICIES: readonly PolicyName[] = ['round-robin', 'weighted'];
 const MEMBER_KEYS = new Set(['weight', 'priority', 'check', 'probe', 'port', 'site']);
 const MEMBER_FLAGS = new Set(['backup']);
 
@@ -444,6 +446,23 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
   if (quorumWord) quorum = quorumWord.value === 'majority' || quorumWord.value === 'all' ? quorumWord.value : v.int('quorum', 1, 1000);
   const stickyV4Prefix = v.int('sticky-v4', 0, 32) ?? DEFAULT_POOL_CONFIG.stickyV4Prefix;
   const stickyV6Prefix = v.int('sticky-v6', 0, 128) ?? DEFAULT_POOL_CONFIG.stickyV6Prefix;
+  const skew = v.choice<SkewMode>('skew', ['off', 'correct']) ?? 'off';
+  const ttlMin = poolSeconds(v, 'ttl-min', 1);
+  const ttlMax = poolSeconds(v, 'ttl-max', 1);
+  if (v.ok && skew === 'correct' && !SKEW_POLICIES.includes(policy)) {
+    v.reject('skew', `skew=correct works with policy=${SKEW_POLICIES.join(' or policy=')} (got policy=${policy})`);
+  }
+  if (v.ok && skew === 'correct' && map !== undefined) {
+    v.reject('skew', 'skew=correct does not combine with map= (a mapped pool answers each client from its own site)');
+  }
+  if (v.ok && skew !== 'correct') {
+    if (ttlMin !== undefined) v.reject('ttl-min', 'ttl-min only applies with skew=correct');
+    else if (ttlMax !== undefined) v.reject('ttl-max', 'ttl-max only applies with skew=correct');
+  }
+  if (v.ok && ttlMin !== undefined) {
+    const max = ttlMax ?? ttl;
+    if (max !== undefined && ttlMin > max) v.reject('ttl-min', `ttl-min must not exceed ${ttlMax !== undefined ? 'ttl-max' : 'ttl'} (got ${ttlMin}s > ${max}s)`);
+  }
   if (!v.ok) return undefined;
   const config: PoolConfig = {
     policy,
@@ -457,8 +476,23 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
     stickyV6Prefix,
     ...(map !== undefined ? { map, siteThreshold: siteThreshold ?? 0.5 } : siteThreshold !== undefined ? { siteThreshold } : {}),
     ...(cnameTarget !== undefined ? { cnameTarget } : {}),
+    skew,
+    ttlMin,
+    ttlMax,
   };
   return { name: owner.name, display: owner.display, config, source: position(ctx, ownerWord.column), keys: positions(ctx, keys) };
+}
+
+/** A pool TTL bound in seconds (`5`, `5s`, `1m`), at least `min`; undefined when absent or bad (reported). */
+function poolSeconds(v: Values, key: string, min: number): number | undefined {
+  const w = v.word(key);
+  if (w?.value === undefined) return undefined;
+  const seconds = parseTtl(w.value);
+  if (seconds < min || seconds > MAX_TTL) {
+    v.reject(key, `${key} must be seconds or a duration such as 2s or 1m, ${min}-${MAX_TTL} (got "${w.value}")`);
+    return undefined;
+  }
+  return seconds;
 }
 
 /** The `;@ ...` at the end of an A/AAAA record. */

@@ -10,11 +10,11 @@ export function soaAndNs(): string[] {
 }
 
 /** The zone file: Rondo's annotations live in comments, so every RFC 1035 server reads it. */
-export function benchZone(backendPort: number): string {
+export function benchZone(backendPort: number, poolKeys = ''): string {
   return [
     ...soaAndNs(),
     `;@check web http port=${backendPort} path=/ interval=1s timeout=500ms rise=1 fall=2`,
-    ';@pool www policy=weighted answers=all check=web',
+    `;@pool www policy=weighted answers=all check=web${poolKeys ? ` ${poolKeys}` : ''}`,
     ...MEMBERS.map((address, i) => `www ${TTL} IN A ${address} ;@ weight=${WEIGHTS[i] ?? 1}`),
     '',
   ].join('\n');

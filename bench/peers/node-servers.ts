@@ -13,19 +13,19 @@ function nodeScript(ctx: PeerContext, ...parts: string[]): string {
   return path.join(ctx.root, 'dist', ...parts);
 }
 
-function rondo(name: string, workers: number, dnssec = false, sites = false): Peer {
+function rondo(name: string, workers: number, dnssec = false, sites = false, poolKeys = ''): Peer {
   return {
     name,
     serves: sites
       ? 'the same pool with map= (1,001 net: prefixes), clients steered by source address to a site'
-      : `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${dnssec ? ', signed (ECDSAP256SHA256 CSK), DO=1 queries' : ''}`,
+      : `weighted pool of 4, answers=all, http checks every 1 s${workers > 1 ? `, ${workers} workers` : ''}${dnssec ? ', signed (ECDSAP256SHA256 CSK), DO=1 queries' : ''}${poolKeys ? `, ${poolKeys}` : ''}`,
     ...(dnssec ? { dnssecOk: true } : {}),
     missing: () => (dnssec && !which('dnssec-keygen') ? 'dnssec-keygen missing (apt-get install -y bind9-utils)' : undefined),
     version: () => `rondo 0.1.0 on node ${process.version}`,
     async start(ctx) {
       const zones = path.join(ctx.dir, 'zones');
       await mkdir(zones, { recursive: true });
-      await writeFile(path.join(zones, 'bench.example.test.zone'), sites ? benchSitesZone(ctx.backendPort) : benchZone(ctx.backendPort));
+      await writeFile(path.join(zones, 'bench.example.test.zone'), sites ? benchSitesZone(ctx.backendPort) : benchZone(ctx.backendPort, poolKeys));
       const args = [nodeScript(ctx, 'cli', 'index.js'), 'serve', '--zones', zones, '--listen', `127.0.0.1:${ctx.port}`, '--log-level', 'warn'];
       if (workers > 1) args.push('--workers', String(workers));
       if (dnssec) {
@@ -45,6 +45,12 @@ export const rondoWorkersPeer = rondo('rondo-w2', 2);
 export const rondoDnssecPeer = rondo('rondo-do', 1, true);
 /** Issue 12: a mapped pool (sites), answered on the fast path through the map's prefix table. */
 export const rondoSitesPeer = rondo('rondo-sites', 1, false, true);
+/**
+ * Skew correction on (issue 11). Every query comes from the load generator's one address: after
+ * the first demand table (5 s) it is a known, busy resolver, so each answer takes the whole
+ * corrected pick (gap record, expiry ring, the 10 s horizon over every member, a charge per member).
+ */
+export const rondoSkewPeer = rondo('rondo-skew', 1, false, false, 'skew=correct ttl-min=1');
 
 export const ceilingPeer: Peer = {
   name: 'dgram-ceiling',

@@ -231,6 +231,14 @@ export function rondoPoolSection(pool: PoolReport): string {
     out.push('<tr><td>' + rondoEscape(rondoSeconds(c.windowSeconds)) + '</td><td>' + c.predictedCv.toFixed(3) + (c.upperBound ? ' (upper bound)' : '') + (c.range ? ' (' + c.range.lower.toFixed(3) + '–' + c.range.upper.toFixed(3) + ' as no / every resolver keeps order)' : '') + '</td><td>' + (c.observedCv === null ? '–' : c.observedCv.toFixed(3)) + '</td></tr>');
   }
   out.push('</tbody></table>');
+  const sc = pool.correction;
+  if (sc) {
+    out.push('<table class="skew-correction"><thead><tr><th>skew=correct</th><th>CV with correction (charged)</th><th>CV estimate with it off</th></tr></thead><tbody>');
+    for (const w of sc.windows) {
+      out.push('<tr><td>' + rondoEscape(rondoSeconds(w.windowSeconds)) + '</td><td>' + (w.withCorrection === null ? '–' : w.withCorrection.toFixed(3) + ' (' + rondoEscape(w.windows) + ' windows)') + '</td><td>' + (w.rotationEstimate === null ? '–' : w.rotationEstimate.toFixed(3)) + (w.upperBound ? ' (upper bound)' : '') + '</td></tr>');
+    }
+    out.push('</tbody></table><p class="skew-summary">' + rondoEscape(sc.resolversEstimated) + ' of ' + rondoEscape(sc.resolversTracked) + ' resolvers estimated, ' + rondoEscape(sc.correctedAnswers) + ' answers corrected, ' + rondoEscape(sc.rotatedAnswers) + ' rotated; TTLs ' + rondoEscape(sc.buckets.map(function (b) { return b.ttl + ' s: ' + b.resolvers; }).join(', ')) + '.</p>');
+  }
   out.push('<table><thead><tr><th>after removal</th><th>lookups</th><th>requests</th></tr></thead><tbody>');
   for (const d of pool.drain.marks) {
     out.push('<tr><td>' + rondoEscape(d.label) + '</td><td>' + rondoPercent(d.lookups) + '</td><td>' + rondoPercent(d.requests) + '</td></tr>');

@@ -79,6 +79,17 @@ export function renderPoolTable(pool: PoolReport): string {
       ]),
     ),
   );
+  const c = pool.correction;
+  if (c) {
+    out.push('');
+    out.push(`skew=correct: ${c.resolversEstimated} of ${c.resolversTracked} resolvers estimated (${num(c.steeredRatePerSecond, 1)} requests/s steered), ${c.correctedAnswers} answers corrected, ${c.rotatedAnswers} rotated; TTLs ${c.buckets.map((b) => `${b.ttl} s: ${b.resolvers}`).join(', ')}`);
+    out.push(
+      formatTable(
+        ['window', 'CV with correction (charged)', 'CV estimate with it off'],
+        c.windows.map((w) => [secs(w.windowSeconds), w.withCorrection === null ? '-' : `${num(w.withCorrection)} (${w.windows} windows)`, `${num(w.rotationEstimate)}${w.upperBound ? ' (upper bound)' : ''}`]),
+      ),
+    );
+  }
   out.push('');
   const d = pool.drain;
   out.push(`drain (${d.source}${d.member ? `, ${d.member} removed` : ''}): 90% after ${secs(d.drained90Seconds)}, 99% after ${secs(d.drained99Seconds)}`);

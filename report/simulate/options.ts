@@ -28,6 +28,9 @@ export const SIMULATE_OPTIONS: readonly SimulateOption[] = [
   { flag: 'policy', value: 'NAME', description: `selection policy (${SIM_POLICIES.join(', ')}), run by balance/plan.ts`, default: 'round-robin', source: 'config' },
   { flag: 'answers', value: 'N|all', description: 'records per answer', default: 'all', source: 'note §6' },
   { flag: 'ttl', value: 'DURATION', description: 'TTL our answers carry', default: '30s', source: 'note §6' },
+  { flag: 'skew', value: 'off|correct', description: 'skew correction (balance/skew.ts) on the pool', default: 'off', source: 'config' },
+  { flag: 'ttl-min', value: 'DURATION', description: 'shortest TTL skew correction gives', default: '1s', source: 'config' },
+  { flag: 'ttl-max', value: 'DURATION', description: 'longest TTL skew correction gives', default: 'the TTL', source: 'config' },
   { flag: 'warmup', value: 'DURATION', description: 'simulated time before measuring', default: '10m', source: '—' },
   { flag: 'duration', value: 'DURATION', description: 'measured period (skew windows)', default: '1h', source: '—' },
   { flag: 'drain', value: 'DURATION', description: 'time followed after removing a member (0 = no removal)', default: '1h', source: '—' },
@@ -164,6 +167,18 @@ export function parseSimulateOptions(args: Readonly<Record<string, unknown>>): S
         break;
       case 'ttl':
         out.ttl = seconds(f, v);
+        break;
+      case 'skew': {
+        const t = text(v);
+        if (t !== 'off' && t !== 'correct') bad(f, 'must be off or correct', v);
+        out.skew = t;
+        break;
+      }
+      case 'ttl-min':
+        out.ttlMin = seconds(f, v);
+        break;
+      case 'ttl-max':
+        out.ttlMax = seconds(f, v);
         break;
       case 'warmup':
         out.warmupSeconds = seconds(f, v);

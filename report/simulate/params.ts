@@ -36,6 +36,11 @@ export interface SimulateParams {
   readonly answers: number | 'all';
   /** Seconds: the TTL our answers carry. */
   readonly ttl: number;
+  /** `skew=` of the pool: `correct` runs skew correction (balance/skew.ts) with the policy's targets. */
+  readonly skew: 'off' | 'correct';
+  /** `ttl-min=` / `ttl-max=` (seconds) for skew correction; null: 1 s and the TTL. */
+  readonly ttlMin: number | null;
+  readonly ttlMax: number | null;
   // Time.
   readonly warmupSeconds: number;
   /** Length of the measured period (skew windows). */
@@ -84,6 +89,9 @@ export const DEFAULT_SIMULATE_PARAMS: SimulateParams = {
   family: 4,
   policy: 'round-robin',
   answers: 'all',
+  skew: 'off',
+  ttlMin: null,
+  ttlMax: null,
   ttl: 30,
   warmupSeconds: 600,
   durationSeconds: 3600,
@@ -156,6 +164,10 @@ export function resolveSimulateParams(input: SimulateInput = {}): SimulateParams
   if (!SIM_POLICIES.includes(p.policy)) fail('policy', `must be one of ${SIM_POLICIES.join(', ')}`, p.policy);
   if (p.answers !== 'all') checkNumber('answers', p.answers, 1, 256, true);
   checkNumber('ttl', p.ttl, 0, 604_800);
+  if (p.skew !== 'off' && p.skew !== 'correct') fail('skew', 'must be off or correct', p.skew);
+  if (p.skew === 'correct' && p.policy !== 'round-robin' && p.policy !== 'weighted') fail('skew', 'correct works with policy round-robin or weighted', p.policy);
+  if (p.ttlMin !== null) checkNumber('ttlMin', p.ttlMin, 1, 604_800, true);
+  if (p.ttlMax !== null) checkNumber('ttlMax', p.ttlMax, 1, 604_800, true);
   checkNumber('warmupSeconds', p.warmupSeconds, 0, 86_400);
   checkNumber('durationSeconds', p.durationSeconds, 1, 7 * 86_400);
   checkNumber('drainSeconds', p.drainSeconds, 0, 7 * 86_400);

@@ -4,6 +4,7 @@
  * health view; member indices stay stable across the removal.
  */
 import { buildPlan } from '../../balance/plan.js';
+import type { SkewLedger } from '../../balance/skew-ledger.js';
 import type { HealthView, TargetHealth } from '../../model/health.js';
 import { DEFAULT_POOL_CONFIG, RRType } from '../../model/zone.js';
 import type { Pool, PoolMember } from '../../model/zone.js';
@@ -42,7 +43,7 @@ export function simulatedPool(p: SimulateParams): Pool {
     name,
     display: name,
     type,
-    config: { ...DEFAULT_POOL_CONFIG, policy: p.policy, answers: p.answers, ttl: p.ttl },
+    config: { ...DEFAULT_POOL_CONFIG, policy: p.policy, answers: p.answers, ttl: p.ttl, skew: p.skew, ttlMin: p.ttlMin ?? undefined, ttlMax: p.ttlMax ?? undefined },
     members,
     ttl: p.ttl,
   };
@@ -58,12 +59,14 @@ export function healthWithDown(down: ReadonlySet<number>): HealthView {
 export interface SimPlan {
   /** Member lists in answer order. */
   readonly variants: readonly (readonly number[])[];
-  readonly pick: (ctx: { seq: number; random: { next(): number }; clientKey: string }) => number;
+  /** Seconds per variant (skew correction's TTL buckets); undefined: the pool's TTL. */
+  readonly ttls: readonly number[] | undefined;
+  readonly pick: (ctx: { seq: number; random: { next(): number }; clientKey: string; resolver?: string; nowMs?: number }) => number;
 }
 
 /** The plan for the pool with `down` members removed; throws if the policy gives no answer. */
-export function simulatedPlan(pool: Pool, down: ReadonlySet<number>): SimPlan {
-  const plan = buildPlan(pool, healthWithDown(down));
+export function simulatedPlan(pool: Pool, down: ReadonlySet<number>, skew?: SkewLedger): SimPlan {
+  const plan = buildPlan(pool, healthWithDown(down), skew ? { skew } : undefined);
   if (plan.kind !== 'answer') throw new Error(`simulated pool gave ${plan.kind}`);
-  return { variants: plan.variants, pick: (ctx) => plan.pick(ctx) };
+  return { variants: plan.variants, ttls: plan.ttls, pick: (ctx) => plan.pick(ctx) };
 }

@@ -30,6 +30,8 @@ export interface Population {
   readonly cacheResolver: Int32Array;
   readonly cacheShare: Float64Array;
   readonly cacheTtl: Float64Array;
+  /** Per cache: the shortest TTL it keeps an answer (its floor or clamp; 0 for none). */
+  readonly cacheMinTtl: Float64Array;
   readonly cacheReorder: Uint8Array;
   readonly cachePrefetch: Uint8Array;
   /** Per cache: its clients are clientStart[c] … clientStart[c + 1] − 1. */
@@ -102,6 +104,7 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
   const prefetchOf = assignByTraffic(shares, [1 - p.prefetchShare, p.prefetchShare / 2, p.prefetchShare / 2], random);
 
   const resolverTtl = new Float64Array(R);
+  const resolverMinTtl = new Float64Array(R);
   const resolverExtends = new Uint8Array(R);
   for (let i = 0; i < R; i++) {
     const e = extendOf[i]!;
@@ -109,6 +112,7 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
     const floor = f === 0 ? 0 : (p.ttlFloors[f - 1]?.seconds ?? 0);
     const clamp = e === 0 ? 0 : (p.ttlExtendTo[e - 1]?.seconds ?? 0);
     resolverTtl[i] = Math.max(p.ttl, floor, clamp);
+    resolverMinTtl[i] = Math.max(floor, clamp);
     resolverExtends[i] = clamp > p.ttl ? 1 : 0;
   }
 
@@ -117,6 +121,7 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
   const cacheResolver = new Int32Array(caches);
   const cacheShare = new Float64Array(caches);
   const cacheTtl = new Float64Array(caches);
+  const cacheMinTtl = new Float64Array(caches);
   const cacheReorder = new Uint8Array(caches);
   const cachePrefetch = new Uint8Array(caches);
   const cacheKey: string[] = [];
@@ -130,6 +135,7 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
       cacheResolver[c] = i;
       cacheShare[c] = shares[i]! / n;
       cacheTtl[c] = resolverTtl[i]!;
+      cacheMinTtl[c] = resolverMinTtl[i]!;
       cacheReorder[c] = reorderOf[i]!;
       cachePrefetch[c] = prefetchOf[i]!;
       cacheKey.push(n > 1 ? `resolver-${i + 1}#${k + 1}` : `resolver-${i + 1}`);
@@ -172,6 +178,7 @@ export function buildPopulation(p: SimulateParams, random: Random): Population {
     cacheResolver,
     cacheShare,
     cacheTtl,
+    cacheMinTtl,
     cacheReorder,
     cachePrefetch,
     clientStart,

@@ -16,6 +16,8 @@ export class ResolverCaches {
   readonly fetched: Float64Array;
   readonly expiry: Float64Array;
   readonly offset: Int32Array;
+  /** The effective TTL of the entry held (the variant's TTL, raised to the cache's floor). */
+  readonly entryTtl: Float64Array;
 
   /** Result of the last lookup(): variant id, rotation, when the authoritative issued it, expiry. */
   outVariant = -1;
@@ -29,7 +31,10 @@ export class ResolverCaches {
     private readonly random: Random,
     private readonly ask: AskAuthoritative,
     private readonly variantLength: (id: number) => number,
+    /** Seconds the variant's answer carries; undefined: our TTL (cacheTtl applies). */
+    private readonly variantTtl?: (id: number) => number | undefined,
   ) {
+    this.entryTtl = new Float64Array(pop.caches);
     this.variant = new Int32Array(pop.caches).fill(-1);
     this.fetched = new Float64Array(pop.caches);
     this.expiry = new Float64Array(pop.caches);
@@ -42,9 +47,10 @@ export class ResolverCaches {
    */
   prefill(answer: (cache: number) => number): void {
     for (let q = 0; q < this.pop.caches; q++) {
-      const ttl = this.pop.cacheTtl[q]!;
-      if (!(ttl > 0)) continue;
       const id = answer(q);
+      const ttl = this.ttlOf(q, id);
+      this.entryTtl[q] = ttl;
+      if (!(ttl > 0)) continue;
       this.variant[q] = id;
       this.fetched[q] = -this.random.next() * ttl;
       this.expiry[q] = this.fetched[q]! + ttl;
@@ -52,11 +58,19 @@ export class ResolverCaches {
     }
   }
 
+  /** Effective TTL of variant `id` at cache q: its TTL raised to the cache's floor or clamp. */
+  private ttlOf(q: number, id: number): number {
+    const own = this.variantTtl?.(id);
+    return own === undefined ? this.pop.cacheTtl[q]! : Math.max(own, this.pop.cacheMinTtl[q]!);
+  }
+
   private refresh(q: number, t: number): void {
     const id = this.ask(q, t);
+    const ttl = this.ttlOf(q, id);
     this.variant[q] = id;
     this.fetched[q] = t;
-    this.expiry[q] = t + this.pop.cacheTtl[q]!;
+    this.entryTtl[q] = ttl;
+    this.expiry[q] = t + ttl;
     // A frozen order is drawn once per entry (PowerDNS shuffles, then replays the packet).
     this.offset[q] = Math.floor(this.random.next() * this.variantLength(id));
   }
@@ -64,10 +78,10 @@ export class ResolverCaches {
   private prefetchDue(q: number, t: number): boolean {
     const mode = this.pop.cachePrefetch[q]!;
     if (mode === PREFETCH_BIND) {
-      const ttl = this.pop.cacheTtl[q]!;
+      const ttl = this.entryTtl[q]!;
       return ttl >= this.params.bindPrefetchMinTtl && this.expiry[q]! - t <= this.params.bindPrefetchSeconds;
     }
-    if (mode === PREFETCH_UNBOUND) return this.expiry[q]! - t <= this.params.unboundPrefetchFraction * this.pop.cacheTtl[q]!;
+    if (mode === PREFETCH_UNBOUND) return this.expiry[q]! - t <= this.params.unboundPrefetchFraction * this.entryTtl[q]!;
     return false;
   }
 

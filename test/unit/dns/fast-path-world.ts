@@ -15,6 +15,7 @@ import { seededRandom } from '../../../lib/random.js';
 import { MemoryHealthStore } from '../../../health/memory-store.js';
 import type { TargetState } from '../../../model/health.js';
 import type { Zone } from '../../../model/zone.js';
+import { SkewDemandLoop } from '../../../server/skew-demand.js';
 
 export const CLOCK_START = 1_800_000_000_000;
 
@@ -34,6 +35,7 @@ export class World {
       buildPlan,
       logger: silentLogger(),
       random: seededRandom(options.seed ?? 7),
+      now: () => this.clock.now(),
       ...(options.observer ? { observer: options.observer } : {}),
     });
     this.selector.setPools(zones.flatMap((z) => z.pools));
@@ -50,6 +52,11 @@ export class World {
   /** UDP: the fast path first, then the full path, as dns/server.ts does. */
   ask(message: Buffer, address = '198.51.100.7', family: 4 | 6 = 4): Buffer | undefined {
     return this.fast?.answer(message, address, family) ?? this.handler.handle(message, { address, family, transport: 'udp' });
+  }
+
+  /** Skew correction's loop (server/skew-demand.ts): fresh demand tables from the ledgers. */
+  updateDemand(): void {
+    new SkewDemandLoop(this.selector).update(this.clock.now());
   }
 
   /** One checker's verdict, fresh for a long time. */

@@ -178,6 +178,7 @@ describe(';@pool', () => {
       quorum: 'majority',
       stickyV4Prefix: 24,
       stickyV6Prefix: 56,
+      skew: 'off',
     });
   });
 
@@ -206,6 +207,7 @@ describe(';@pool', () => {
       quorum: 'all',
       stickyV4Prefix: 16,
       stickyV6Prefix: 48,
+      skew: 'off',
     });
     expect(p.ttl).toBe(60);
   });

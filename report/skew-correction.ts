@@ -1,0 +1,39 @@
+/**
+ * What the report shows of a `skew=correct` pool (docs/report.md "Skew correction"): the effect of
+ * the correction as skew correction itself counted it (the CV across members of the load it
+ * charged, per 10 s and 60 s window) beside the estimate with it off (the closed form, §5, for
+ * the same resolvers and demand answered by plain rotation at the pool's TTL), and what it acts
+ * on (resolvers with an estimate, TTL buckets).
+ */
+import type { SkewLedgerStats } from '../balance/skew-ledger.js';
+import type { PoolDemandTable } from '../model/demand.js';
+import { predictCv } from './closed-form.js';
+import type { SkewCorrectionReport } from './model.js';
+
+export function skewCorrectionReport(
+  stats: SkewLedgerStats,
+  table: PoolDemandTable | undefined,
+  pool: { readonly ttl: number; readonly answers: number | 'all'; readonly targets: readonly number[] },
+): SkewCorrectionReport {
+  const entries = table?.entries ?? [];
+  const units = entries.map((e) => ({ share: e.ratePerSecond, ttlSeconds: pool.ttl + e.extraHoldSeconds }));
+  return {
+    resolversTracked: stats.tracked,
+    resolversEstimated: stats.estimated,
+    steeredRatePerSecond: round(stats.steeredRate),
+    correctedAnswers: stats.corrected,
+    rotatedAnswers: stats.rotated,
+    buckets: stats.buckets,
+    windows: stats.chargedCv.map((w) => ({
+      windowSeconds: w.windowSeconds,
+      windows: w.windows,
+      withCorrection: w.cvRms === null ? null : round(w.cvRms),
+      rotationEstimate: units.length > 0 ? round(predictCv(pool.targets, units, w.windowSeconds)) : null,
+      upperBound: pool.answers === 'all' || pool.answers > 1,
+    })),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
