@@ -23,6 +23,23 @@ import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 import { Signer, type SigningTimes } from '../dns/sign/signer.js';
 import type { DnssecKey } from '../dns/sign/keys.js';
+import type { ParsedZone } from '../zones/parse.js';
+import type { LoadResult } from '../zones/load.js';
+import { compileWithOverlay } from '../zones/overlay.js';
+import { overlayIsEmpty, type ZoneOverlay } from '../model/membership.js';
+
+/**
+ * The API's overlay on the zone files (server/membership.ts): read before the server listens,
+ * applied each time a zone compiles, and re-applied when it changes.
+ */
+export interface OverlaySource {
+  /** Reads every overlay of these zones; resolves before the checks start and the listeners open. */
+  start(runtime: Runtime, origins: readonly string[]): Promise<void>;
+  overlay(origin: string): ZoneOverlay | undefined;
+  /** A zone appeared, went, or moved: the origins served now. */
+  zonesChanged?(origins: readonly string[]): void;
+  stop(): Promise<void>;
+}
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -46,6 +63,8 @@ export interface RuntimeOptions {
   readonly dnssecKeys?: ReadonlyMap<string, readonly DnssecKey[]>;
   /** Signature lifetimes (tests); the signer's defaults when absent. */
   readonly dnssecTimes?: Partial<SigningTimes>;
+  /** Dynamic membership (the write API's overlay); none: zone files only. */
+  readonly membership?: OverlaySource;
 }
 
 /** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
@@ -86,6 +105,10 @@ export class Runtime {
   signed: Promise<void> = Promise.resolve();
   private watcher: ZoneWatcher | undefined;
   private readonly zonesByFile = new Map<string, Zone>();
+  /** Each zone file's last good parse, to apply the overlay again without reading the file. */
+  private readonly parsedByFile = new Map<string, { parsed: ParsedZone; fileZone: Zone }>();
+  /** Zones whose overlay could not be applied (they are served from the file alone). */
+  readonly overlayRefused = new Map<string, string>();
   private readonly log: Logger;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -130,11 +153,16 @@ export class Runtime {
       files,
       logger: this.log,
       loadOptions: { allowIncludeOutside: this.options.allowIncludeOutside ?? false },
-      onZone: (zone, file) => this.onZone(zone, file),
+      onZone: (zone, file, parsed) => this.onZone(zone, file, parsed),
       onError: (file, errors) => this.onZoneError(file, errors),
     });
     await this.watcher.start();
     if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');
+    if (this.options.membership) {
+      // The overlay is read (Redis, or the state file) and applied before anything is answered.
+      await this.options.membership.start(this, this.zones().map((z) => z.origin));
+      for (const z of this.zones()) this.refreshOverlay(z.origin);
+    }
     await this.scheduler?.start();
     this.signer?.start();
     await this.server?.start(this.options.listen);
@@ -156,12 +184,73 @@ export class Runtime {
     this.watcher?.close();
     await this.server?.close();
     await this.scheduler?.stop();
+    await this.options.membership?.stop();
     this.selector.close();
     if (this.store.stop) await this.store.stop();
     else this.store.close?.();
   }
 
-  private onZone(zone: Zone, file: string): void {
+  /** The zone file's compiled zone and parse for an origin (without the overlay). */
+  fileZone(origin: string): { parsed: ParsedZone; fileZone: Zone } | undefined {
+    for (const [file, z] of this.zonesByFile) if (z.origin === origin) return this.parsedByFile.get(file);
+    return undefined;
+  }
+
+  /** The zone compiled with this overlay, without installing it (the write API validates with it). */
+  tryOverlay(origin: string, overlay: ZoneOverlay): LoadResult | undefined {
+    const base = this.fileZone(origin);
+    if (!base) return undefined;
+    if (overlayIsEmpty(overlay)) return { ok: true, zone: base.fileZone, warnings: [] };
+    return compileWithOverlay(base.parsed, overlay, origin);
+  }
+
+  /**
+   * Applies the current overlay of a zone again (the API changed it, or another server announced
+   * a change): recompiles from the kept parse, installs the result, and probes added members at once.
+   */
+  refreshOverlay(origin: string, compiled?: Zone): void {
+    for (const [file, z] of this.zonesByFile) {
+      if (z.origin !== origin) continue;
+      const base = this.parsedByFile.get(file);
+      if (!base) return;
+      // `compiled`: the write API compiled this very overlay to check it (tryOverlay); no second compile.
+      const zone = compiled ?? this.withOverlay(base.fileZone, base.parsed);
+      if (compiled) this.overlayRefused.delete(origin);
+      if (zone === z) return;
+      this.zonesByFile.set(file, zone);
+      const before = new Set(z.targets.map((t) => t.id));
+      this.applyPools(new Set(zone.targets.map((t) => t.id).filter((id) => !before.has(id))));
+      this.serveZone(zone);
+      return;
+    }
+  }
+
+  private withOverlay(fileZone: Zone, parsed: ParsedZone): Zone {
+    const overlay = this.options.membership?.overlay(fileZone.origin);
+    if (overlayIsEmpty(overlay) || !overlay) {
+      this.overlayRefused.delete(fileZone.origin);
+      return fileZone;
+    }
+    const result = compileWithOverlay(parsed, overlay, fileZone.origin);
+    if (result.ok) {
+      this.overlayRefused.delete(fileZone.origin);
+      return result.zone;
+    }
+    const first = result.errors[0];
+    this.overlayRefused.set(fileZone.origin, first?.message ?? 'refused');
+    this.log.error(
+      { zone: fileZone.origin, version: overlay.version, errors: result.errors.map((e) => `${e.code} ${e.message}`) },
+      'the API overlay does not fit this zone file; serving the file alone until it does',
+    );
+    return fileZone;
+  }
+
+  private onZone(fileZone: Zone, file: string, parsed?: ParsedZone): void {
+    let zone = fileZone;
+    if (parsed && this.options.membership) {
+      this.parsedByFile.set(file, { parsed, fileZone });
+      zone = this.withOverlay(fileZone, parsed);
+    }
     const previous = this.zonesByFile.get(file);
     for (const [otherFile, other] of this.zonesByFile) {
       if (otherFile !== file && other.origin === zone.origin) {
@@ -174,6 +263,7 @@ export class Runtime {
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
     this.serveZone(zone);
+    if (!previous || previous.origin !== zone.origin) this.options.membership?.zonesChanged?.(this.zones().map((z) => z.origin));
     this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.pools.length, reload: previous !== undefined }, 'zone loaded');
   }
 
@@ -211,7 +301,7 @@ export class Runtime {
   }
 
   /** Tells the selector, the store and the scheduler what the served zones contain now. */
-  private applyPools(): void {
+  private applyPools(probeNow?: ReadonlySet<string>): void {
     const zones = this.zones();
     const pools = zones.flatMap((z) => z.pools);
     this.selector.setPools(pools);
@@ -219,6 +309,6 @@ export class Runtime {
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
     this.store.setTargets?.(targetQuorums(zones));
-    this.scheduler?.setTargets([...targets.values()]);
+    this.scheduler?.setTargets([...targets.values()], probeNow);
   }
 }

@@ -25,7 +25,7 @@ export interface LoadOptions {
  * messages name them), so a watcher can follow them.
  */
 export type LoadResult =
-  | { ok: true; zone: Zone; warnings: ZoneSyntaxError[]; files?: readonly string[] }
+  | { ok: true; zone: Zone; warnings: ZoneSyntaxError[]; files?: readonly string[]; parsed?: ParsedZone }
   | { ok: false; errors: ZoneSyntaxError[]; files?: readonly string[] };
 
 /** Reads, parses, validates and compiles one zone file. */
@@ -66,17 +66,18 @@ export function includeReader(rootRealDir: string, allowOutside: boolean, read: 
 /** Synchronous: parses, validates and compiles zone text (tests, tools, the watcher). */
 export function parseZoneText(text: string, file: string, options: LoadOptions & { readInclude?: (path: string) => string } = {}): LoadResult {
   const parsed = parseZone(text, file, options);
-  return finish(parsed);
+  return compileParsed(parsed);
 }
 
-function finish(parsed: ParsedZone): LoadResult {
+/** Validates and compiles a parse (the file's, or the file's with the API's overlay applied); `parsed` rides along when it loads. */
+export function compileParsed(parsed: ParsedZone): LoadResult {
   const groups = groupRecords(parsed.records);
   const v = validateZone(parsed, groups);
   const errors = [...parsed.errors, ...v.errors];
   const files = parsed.files;
   if (errors.length > 0) return { ok: false, errors: sortByPosition(errors, files, parsed.includeAnchors), files };
   const zone = compileZone(parsed, groups, v);
-  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files, parsed.includeAnchors), files };
+  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files, parsed.includeAnchors), files, parsed };
 }
 
 /** Directories become their `*.zone` files (sorted); files are kept; duplicates dropped. */

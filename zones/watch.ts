@@ -15,13 +15,14 @@ import type { ZoneSyntaxError } from '../lib/errors.js';
 import type { Zone } from '../model/zone.js';
 import { includeReader, parseZoneText, type LoadOptions, type LoadResult } from './load.js';
 import { zoneError } from './diagnostics.js';
+import type { ParsedZone } from './parse.js';
 
 export interface ZoneWatcherOptions {
   /** Top zone files (as findZoneFiles returns them). */
   readonly files: readonly string[];
   readonly logger: Logger;
   /** A zone (re)loaded cleanly: serve it from now on. */
-  readonly onZone: (zone: Zone, file: string) => void;
+  readonly onZone: (zone: Zone, file: string, parsed?: ParsedZone) => void;
   /** A zone failed to load: keep serving the previous version (if any). */
   readonly onError: (file: string, errors: readonly ZoneSyntaxError[]) => void;
   readonly loadOptions?: LoadOptions;
@@ -252,7 +253,7 @@ export class ZoneWatcher extends EventEmitter {
       z.zone = zone;
       this.log.info({ file: z.file, zone: zone.origin, records: zone.size, pools: zone.pools.length, warnings: result.warnings.length, durationMs }, 'zone loaded');
       for (const w of result.warnings) this.log.warn({ file: w.file, line: w.line, column: w.column, code: w.code, detail: w.detail }, 'zone warning');
-      this.deliver(() => this.options.onZone(zone, z.file));
+      this.deliver(() => this.options.onZone(zone, z.file, result.parsed));
       this.emit('zone', zone, z.file);
       return 'loaded';
     }
