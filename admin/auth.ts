@@ -6,6 +6,10 @@
  *
  * A browser cannot add an Authorization header to the dashboard's own polling, so `/?token=…`
  * trades the token for an HttpOnly, SameSite=Strict cookie once and redirects to `/`.
+ *
+ * Writes (the `/api/v1` write API) are stricter: they always need the token, even on loopback, in
+ * the Authorization header (never the cookie, so a page in a browser cannot make them). The token
+ * may carry a name for the audit log: `--http-token NAME:SECRET`; a bare SECRET is named `default`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -31,7 +35,12 @@ export function isLoopbackAddress(host: string): boolean {
 export interface AdminAuth {
   /** The token requests must carry, or undefined when none is needed. */
   readonly token: string | undefined;
+  /** The token's name in the audit log (`default` unless given as NAME:SECRET). */
+  readonly tokenName?: string | undefined;
 }
+
+export const DEFAULT_TOKEN_NAME = 'default';
+const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * The auth rule for a bind address. Throws ConfigError ADMIN_TOKEN_REQUIRED for a non-loopback
@@ -39,7 +48,18 @@ export interface AdminAuth {
  * header cannot carry. The message never contains the token.
  */
 export function adminAuth(host: string, token: string | undefined): AdminAuth {
-  const given = token === undefined || token === '' ? undefined : token;
+  let tokenName = DEFAULT_TOKEN_NAME;
+  let secret = token;
+  // The secret cannot contain ':' (b64token), so NAME:SECRET is unambiguous.
+  const colon = token?.indexOf(':') ?? -1;
+  if (token !== undefined && colon >= 0) {
+    tokenName = token.slice(0, colon);
+    secret = token.slice(colon + 1);
+    if (!TOKEN_NAME.test(tokenName)) {
+      throw new ConfigError('ADMIN_TOKEN_INVALID', '--http-token NAME:SECRET: the name must be 1-64 characters from A-Z a-z 0-9 _ . -');
+    }
+  }
+  const given = secret === undefined || secret === '' ? undefined : secret;
   if (given === undefined) {
     if (!isLoopbackAddress(host)) {
       throw new ConfigError(
@@ -56,7 +76,7 @@ export function adminAuth(host: string, token: string | undefined): AdminAuth {
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(given)) {
     throw new ConfigError('ADMIN_TOKEN_INVALID', '--http-token may only contain A-Z a-z 0-9 - . _ ~ + / and trailing = (RFC 6750 b64token)');
   }
-  return { token: given };
+  return { token: given, tokenName };
 }
 
 function digest(value: string): Buffer {
@@ -93,4 +113,13 @@ export function authorized(auth: AdminAuth, headers: { readonly authorization?: 
   const byHeader = tokenMatches(bearerToken(headers.authorization), auth.token);
   const byCookie = tokenMatches(cookieToken(headers.cookie), auth.token);
   return byHeader || byCookie;
+}
+
+/**
+ * Who may write: the token's name when the Authorization header carries the token, else undefined
+ * (also when no token is configured at all: writes always need one).
+ */
+export function writer(auth: AdminAuth, authorization: string | undefined): string | undefined {
+  if (auth.token === undefined) return undefined;
+  return tokenMatches(bearerToken(authorization), auth.token) ? (auth.tokenName ?? DEFAULT_TOKEN_NAME) : undefined;
 }

@@ -74,6 +74,20 @@ export interface MetricsSource {
   siteChanges?(): readonly { readonly pool: string; readonly site: string; readonly to: string; readonly count: number }[];
   /** Each site's state now: its up share of weight against its threshold. */
   siteStates?(): readonly { readonly pool: string; readonly site: string; readonly up: boolean; readonly upShare: number; readonly threshold: number }[];
+  /** Write-API and webhook changes since start (the audit log's counts), by who, action and result. */
+  membershipChanges?(): Iterable<MembershipChangeCount>;
+  /** Members the API added, per zone (what the overlay holds now). */
+  membershipMembers?(): Iterable<readonly [zone: string, members: number]>;
+}
+
+export interface MembershipChangeCount {
+  /** The token name, `externaldns`, or `redis` for changes announced by another server. */
+  readonly by: string;
+  /** e.g. `put-member`, `delete-pool`, `externaldns-apply`. */
+  readonly action: string;
+  /** `applied`, `refused` (bad input), `conflict`, `failed` (store unavailable). */
+  readonly result: string;
+  readonly count: number;
 }
 
 export interface AdminMetrics {
@@ -156,6 +170,33 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
     scalar('rondo_dns_tcp_rejected_total', 'TCP connections closed on accept (limit reached or shutting down)', (s) => s.tcpRejected, 'counter');
     scalar('rondo_dns_tcp_idle_closed_total', 'TCP connections closed for sending no complete query in time', (s) => s.tcpIdleClosed, 'counter');
     scalar('rondo_dns_tcp_connections', 'TCP connections open now', (s) => s.tcpOpen, 'gauge');
+  }
+
+  if (source.membershipChanges) {
+    const read = source.membershipChanges.bind(source);
+    new Counter({
+      name: 'rondo_membership_changes_total',
+      help: 'Changes asked of the write API and the ExternalDNS webhook, by token name, action and result (applied, refused, conflict, failed)',
+      labelNames: ['by', 'action', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of read()) this.inc({ by: c.by, action: c.action, result: c.result }, c.count);
+      },
+    });
+  }
+  if (source.membershipMembers) {
+    const read = source.membershipMembers.bind(source);
+    new Gauge({
+      name: 'rondo_membership_members',
+      help: 'Pool members added through the API (the overlay on the zone files), by zone',
+      labelNames: ['zone'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [zone, n] of read()) this.set({ zone }, n);
+      },
+    });
   }
 
   if (source.queryCounts) {

@@ -1,7 +1,8 @@
 /**
  * The admin HTTP listener (node:http): `/metrics` (Prometheus text), `/status` and `/report`
  * (JSON), `/` (the report dashboard: one self-contained page that polls `/report`; no external
- * assets), `/healthz`. Read-only: GET and HEAD only. Loopback by default; elsewhere every route
+ * assets), `/healthz`: GET and HEAD only. The write API under `/api/v1/` (api/members.ts) takes PUT
+ * and DELETE, and always needs the token. Loopback by default; elsewhere every route
  * needs the bearer token (auth.ts). Nothing here runs on the DNS query path.
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +13,9 @@ import type { ReportModel } from '../report/model.js';
 import { renderReportJson } from '../report/render/json.js';
 import { renderReportPage } from '../report/render/html.js';
 import { type AdminAuth, authorized, TOKEN_COOKIE, tokenMatches } from './auth.js';
+import { API_PREFIX, handleMembersApi } from './api/members.js';
+import { AuditTrail } from './api/audit.js';
+import type { MembershipApi } from './api/types.js';
 
 /** What the routes serve; the CLI wires these to the runtime. */
 export interface AdminRoutes {
@@ -35,6 +39,10 @@ export interface AdminServerOptions {
   readonly reportCacheMs?: number;
   /** How often the dashboard polls `/report`, ms. Default 5000. */
   readonly pollIntervalMs?: number;
+  /** The write API under /api/v1/ (dynamic membership); absent: those routes answer 501. */
+  readonly membership?: MembershipApi | undefined;
+  /** Where write requests are logged and counted; one is made when absent. */
+  readonly audit?: AuditTrail | undefined;
 }
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -65,9 +73,11 @@ export class AdminServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly reportCache = new Map<ReportClients, { atMs: number; model: Promise<ReportModel> }>();
   private bound: { host: string; port: number } | undefined;
+  readonly audit: AuditTrail;
 
   constructor(private readonly options: AdminServerOptions) {
     this.log = options.logger.child({ component: 'admin' });
+    this.audit = options.audit ?? new AuditTrail(options.logger);
     this.server = http.createServer({ requestTimeout: 15_000, headersTimeout: 10_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.warn({ err, path: pathOf(req) }, 'admin request failed');
@@ -118,6 +128,11 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const head = req.method === 'HEAD';
+    if ((req.url ?? '').startsWith(API_PREFIX)) {
+      const apiUrl = new URL(req.url ?? '/', 'http://admin.invalid');
+      await handleMembersApi(req, res, apiUrl, { auth: this.options.auth, api: this.options.membership, audit: this.audit, logger: this.log });
+      return;
+    }
     if (req.method !== 'GET' && !head) {
       res.setHeader('Allow', 'GET, HEAD');
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false);

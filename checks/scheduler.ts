@@ -117,9 +117,10 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   /**
    * Replaces the set of targets (zone load or reload). Targets whose id is kept keep their state
    * and timer and take the new spec from their next round; new ones start at a jittered offset;
-   * removed ones stop, their in-flight probe aborted and its result dropped.
+   * removed ones stop, their in-flight probe aborted and its result dropped. New targets named in
+   * `probeNow` (members added through the API) are probed at once instead of at a jittered offset.
    */
-  setTargets(targets: readonly Target[]): void {
+  setTargets(targets: readonly Target[], probeNow?: ReadonlySet<string>): void {
     const next = new Map(targets.map((t) => [t.id, t] as const));
     for (const [id, entry] of this.entries) {
       if (!next.has(id)) this.remove(entry);
@@ -143,7 +144,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
       this.entries.set(target.id, entry);
       if (this.running) {
         this.preflightLater(target.check.kind);
-        this.scheduleFirst(entry);
+        if (probeNow?.has(target.id)) this.schedule(entry, 0);
+        else this.scheduleFirst(entry);
       }
     }
   }

@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
 import { dnssecCommand } from './commands/dnssec.js';
+import { memberCommand } from './commands/member.js';
 
 export function buildProgram(): Command {
   const program = new Command('rondo')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(zoneCommand());
   program.addCommand(statusCommand());
   for (const cmd of overrideCommands()) program.addCommand(cmd);
+  program.addCommand(memberCommand());
   program.addCommand(demoCommand());
   program.addCommand(reportCommand());
   program.addCommand(simulateCommand());

@@ -30,6 +30,8 @@ import type { Runtime } from './runtime.js';
 import type { Stoppable } from './signals.js';
 import type { ClusterSide } from './workers.js';
 import type { CollectedStats, WorkerStats } from './worker-stats.js';
+import { AuditTrail } from '../admin/api/audit.js';
+import type { MembershipService } from './membership.js';
 
 export const RONDO_VERSION = '0.1.0';
 
@@ -57,6 +59,10 @@ export interface AdminServiceOptions {
   readonly reportCacheMs?: number;
   /** `rondo serve --workers N`: the primary's runtime and workers; the DNS counters are the workers'. */
   readonly cluster?: ClusterSide;
+  /** Dynamic membership (the write API under /api/v1/); the runtime must have it as its overlay source. */
+  readonly membership?: MembershipService | undefined;
+  /** Extra listeners started after the runtime and stopped before it (the ExternalDNS webhook). */
+  readonly extras?: readonly { start(): Promise<unknown>; close(): Promise<void>; describe?(): string }[];
 }
 
 function serial(zone: Zone): number | undefined {
@@ -77,12 +83,15 @@ export class AdminService implements Stoppable {
   private redisReadFailing = false;
   /** The workers' counters from the last gathering (cluster only), read by the metrics. */
   private workerCounters: CollectedStats | undefined;
+  /** Write-API and webhook requests: logged and counted. */
+  readonly audit: AuditTrail;
 
   constructor(
     readonly runtime: Runtime,
     private readonly options: AdminServiceOptions,
   ) {
     this.log = options.logger.child({ component: 'admin' });
+    this.audit = new AuditTrail(options.logger);
     this.metrics = this.createMetrics();
     const admin = options.admin;
     this.server = admin
@@ -93,6 +102,8 @@ export class AdminService implements Stoppable {
           logger: options.logger,
           ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
           ...(options.reportCacheMs !== undefined ? { reportCacheMs: options.reportCacheMs } : {}),
+          membership: options.membership,
+          audit: this.audit,
           routes: {
             metrics: () => this.renderMetrics(),
             metricsContentType: this.metrics.contentType,
@@ -127,9 +138,11 @@ export class AdminService implements Stoppable {
     await this.lifecycle.start();
     this.publisher?.start();
     await this.server?.start();
+    for (const extra of this.options.extras ?? []) await extra.start();
   }
 
   async stop(): Promise<void> {
+    for (const extra of this.options.extras ?? []) await extra.close();
     await this.server?.close();
     await this.publisher?.stop();
     await this.lifecycle.stop();
@@ -166,7 +179,7 @@ export class AdminService implements Stoppable {
   /** A line for the ready log: where the admin side listens. */
   describe(): string {
     const a = this.server?.address();
-    return a ? `admin on http://${formatListen(a)}` : '';
+    return [a ? `admin on http://${formatListen(a)}` : '', ...(this.options.extras ?? []).map((e) => e.describe?.() ?? '')].filter((x) => x !== '').join('; ');
   }
 
   /** The report: this server's observations, merged with every other server's from Redis. */
@@ -315,6 +328,8 @@ export class AdminService implements Stoppable {
         : {}),
       siteChanges: () => runtime.selector.sites.changeCounts(),
       siteStates: () => currentSiteStates(runtime),
+      membershipChanges: () => this.audit.changes(),
+      ...(this.options.membership ? { membershipMembers: () => this.options.membership?.memberCounts() ?? [] } : {}),
       ...(redis ? { redisConnected: () => redis.store.connected } : {}),
       ...(cluster?.rrl ? { rrlStats: () => workers()?.rrlStats } : !cluster && runtime.rrl ? { rrlStats: () => runtime.rrl?.stats() } : {}),
     });

@@ -26,6 +26,23 @@ import { Signer, type SigningTimes } from '../dns/sign/signer.js';
 import type { DnssecKey } from '../dns/sign/keys.js';
 import type { GeoLookup } from '../model/site-map.js';
 import { geoRequirement } from './site-maps.js';
+import type { ParsedZone } from '../zones/parse.js';
+import type { LoadResult } from '../zones/load.js';
+import { compileWithOverlay } from '../zones/overlay.js';
+import { overlayIsEmpty, type ZoneOverlay } from '../model/membership.js';
+
+/**
+ * The API's overlay on the zone files (server/membership.ts): read before the server listens,
+ * applied each time a zone compiles, and re-applied when it changes.
+ */
+export interface OverlaySource {
+  /** Reads every overlay of these zones; resolves before the checks start and the listeners open. */
+  start(runtime: Runtime, origins: readonly string[]): Promise<void>;
+  overlay(origin: string): ZoneOverlay | undefined;
+  /** A zone appeared, went, or moved: the origins served now. */
+  zonesChanged?(origins: readonly string[]): void;
+  stop(): Promise<void>;
+}
 
 export interface RuntimeOptions {
   readonly zonePaths: readonly string[];
@@ -56,6 +73,8 @@ export interface RuntimeOptions {
    * Default: when this runtime answers DNS (a dedicated checker needs no database).
    */
   readonly requireGeo?: boolean;
+  /** Dynamic membership (the write API's overlay); none: zone files only. */
+  readonly membership?: OverlaySource;
 }
 
 /** Zone loads per zone (origin, or the file while no version of it loaded), for metrics. */
@@ -98,6 +117,10 @@ export class Runtime {
   signed: Promise<void> = Promise.resolve();
   private watcher: ZoneWatcher | undefined;
   private readonly zonesByFile = new Map<string, Zone>();
+  /** Each zone file's last good parse, to apply the overlay again without reading the file. */
+  private readonly parsedByFile = new Map<string, { parse: () => ParsedZone | undefined; fileZone: Zone }>();
+  /** Zones whose overlay could not be applied (they are served from the file alone). */
+  readonly overlayRefused = new Map<string, string>();
   private readonly log: Logger;
   /** Zones refused for country/continent map rules without --geoip: a start-up error. */
   private readonly geoRefused: string[] = [];
@@ -145,13 +168,18 @@ export class Runtime {
       files,
       logger: this.log,
       loadOptions: { allowIncludeOutside: this.options.allowIncludeOutside ?? false },
-      onZone: (zone, file) => this.onZone(zone, file),
+      onZone: (zone, file, parse) => this.onZone(zone, file, parse),
       onError: (file, errors) => this.onZoneError(file, errors),
     });
     await this.watcher.start();
     const needsGeo = this.geoRefused[0];
     if (needsGeo !== undefined) throw new ConfigError('CONFIG_GEOIP_REQUIRED', needsGeo);
     if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');
+    if (this.options.membership) {
+      // The overlay is read (Redis, or the state file) and applied before anything is answered.
+      await this.options.membership.start(this, this.zones().map((z) => z.origin));
+      for (const z of this.zones()) this.refreshOverlay(z.origin);
+    }
     await this.scheduler?.start();
     this.signer?.start();
     await this.server?.start(this.options.listen);
@@ -185,12 +213,81 @@ export class Runtime {
     this.watcher?.close();
     await this.server?.close();
     await this.scheduler?.stop();
+    await this.options.membership?.stop();
     this.selector.close();
     if (this.store.stop) await this.store.stop();
     else this.store.close?.();
   }
 
-  private onZone(zone: Zone, file: string): void {
+  /** The zone file's compiled zone and parse for an origin (without the overlay). */
+  fileZone(origin: string): { parsed: ParsedZone; fileZone: Zone } | undefined {
+    for (const [file, z] of this.zonesByFile) {
+      if (z.origin !== origin) continue;
+      const base = this.parsedByFile.get(file);
+      const parsed = base?.parse();
+      return base && parsed ? { parsed, fileZone: base.fileZone } : undefined;
+    }
+    return undefined;
+  }
+
+  /** The zone compiled with this overlay, without installing it (the write API validates with it). */
+  tryOverlay(origin: string, overlay: ZoneOverlay): LoadResult | undefined {
+    const base = this.fileZone(origin);
+    if (!base) return undefined;
+    if (overlayIsEmpty(overlay)) return { ok: true, zone: base.fileZone, warnings: [] };
+    return compileWithOverlay(base.parsed, overlay, origin);
+  }
+
+  /**
+   * Applies the current overlay of a zone again (the API changed it, or another server announced
+   * a change): recompiles from the kept parse, installs the result, and probes added members at once.
+   */
+  refreshOverlay(origin: string, compiled?: Zone): void {
+    for (const [file, z] of this.zonesByFile) {
+      if (z.origin !== origin) continue;
+      const base = this.parsedByFile.get(file);
+      if (!base) return;
+      // `compiled`: the write API compiled this very overlay to check it (tryOverlay); no second compile.
+      const zone = compiled ?? this.withOverlay(base.fileZone, base.parse);
+      if (compiled) this.overlayRefused.delete(origin);
+      if (zone === z) return;
+      this.zonesByFile.set(file, zone);
+      const before = new Set(z.targets.map((t) => t.id));
+      this.applyPools(new Set(zone.targets.map((t) => t.id).filter((id) => !before.has(id))));
+      this.serveZone(zone);
+      return;
+    }
+  }
+
+  /** The zone with its overlay; the file is parsed again (on this thread) only when an overlay exists. */
+  private withOverlay(fileZone: Zone, parse: () => ParsedZone | undefined): Zone {
+    const overlay = this.options.membership?.overlay(fileZone.origin);
+    if (overlayIsEmpty(overlay) || !overlay) {
+      this.overlayRefused.delete(fileZone.origin);
+      return fileZone;
+    }
+    const parsed = parse();
+    if (!parsed) return fileZone;
+    const result = compileWithOverlay(parsed, overlay, fileZone.origin);
+    if (result.ok) {
+      this.overlayRefused.delete(fileZone.origin);
+      return result.zone;
+    }
+    const first = result.errors[0];
+    this.overlayRefused.set(fileZone.origin, first?.message ?? 'refused');
+    this.log.error(
+      { zone: fileZone.origin, version: overlay.version, errors: result.errors.map((e) => `${e.code} ${e.message}`) },
+      'the API overlay does not fit this zone file; serving the file alone until it does',
+    );
+    return fileZone;
+  }
+
+  private onZone(fileZone: Zone, file: string, parse?: () => ParsedZone | undefined): void {
+    let zone = fileZone;
+    if (parse && this.options.membership) {
+      this.parsedByFile.set(file, { parse, fileZone });
+      zone = this.withOverlay(fileZone, parse);
+    }
     const previous = this.zonesByFile.get(file);
     const requireGeo = this.options.requireGeo ?? this.options.listen.length > 0;
     const geoProblem = this.options.geo || !requireGeo ? undefined : geoRequirement(zone);
@@ -211,6 +308,7 @@ export class Runtime {
     if (previous && previous.origin !== zone.origin) this.registry.remove(previous.origin);
     this.applyPools();
     this.serveZone(zone);
+    if (!previous || previous.origin !== zone.origin) this.options.membership?.zonesChanged?.(this.zones().map((z) => z.origin));
     this.log.info({ zone: zone.origin, file, records: zone.size, pools: zone.poolIndex?.count ?? zone.pools.length, reload: previous !== undefined }, 'zone loaded');
   }
 
@@ -248,7 +346,7 @@ export class Runtime {
   }
 
   /** Tells the selector, the store and the scheduler what the served zones contain now. */
-  private applyPools(): void {
+  private applyPools(probeNow?: ReadonlySet<string>): void {
     const zones = this.zones();
     this.selector.setZones(zones);
     // Compactly compiled zones register their pools with the observer on first answer.
@@ -259,6 +357,6 @@ export class Runtime {
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
     this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
-    this.scheduler?.setTargets([...targets.values()]);
+    this.scheduler?.setTargets([...targets.values()], probeNow);
   }
 }

@@ -2,7 +2,7 @@
  * The zone loader other rooms call: text → parse → validate → compile, all or nothing. A zone
  * with any error is refused as a whole, so a caller keeps serving its last good version.
  */
-import { readFile, readdir, stat, realpath } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { RondoError, type ZoneSyntaxError } from '../lib/errors.js';
@@ -25,21 +25,26 @@ export interface LoadOptions {
  * messages name them), so a watcher can follow them.
  */
 export type LoadResult =
-  | { ok: true; zone: Zone; warnings: ZoneSyntaxError[]; files?: readonly string[] }
+  | { ok: true; zone: Zone; warnings: ZoneSyntaxError[]; files?: readonly string[]; parsed?: ParsedZone }
   | { ok: false; errors: ZoneSyntaxError[]; files?: readonly string[] };
 
-/** Reads, parses, validates and compiles one zone file. */
+/** Reads, parses, validates and compiles one zone file (tests and tools; the server compiles in its zone worker). */
 export async function loadZoneFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  return parseZoneFileSync(file, options);
+}
+
+/** Reads, parses, validates and compiles one zone file on the calling thread (the write API's overlay needs the parse). */
+export function parseZoneFileSync(file: string, options: LoadOptions = {}): LoadResult {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? String(err);
     return { ok: false, errors: [zoneError('ZONE_UNREADABLE', `cannot read zone file (${why})`, { file, line: 1, column: 1 })], files: [file] };
   }
   let root: string;
   try {
-    root = path.dirname(await realpath(file));
+    root = path.dirname(realpathSync(file));
   } catch {
     root = path.dirname(path.resolve(file));
   }
@@ -66,17 +71,18 @@ export function includeReader(rootRealDir: string, allowOutside: boolean, read: 
 /** Synchronous: parses, validates and compiles zone text (tests, tools, the watcher). */
 export function parseZoneText(text: string, file: string, options: LoadOptions & { readInclude?: (path: string) => string } = {}): LoadResult {
   const parsed = parseZone(text, file, options);
-  return finish(parsed);
+  return compileParsed(parsed);
 }
 
-function finish(parsed: ParsedZone): LoadResult {
+/** Validates and compiles a parse (the file's, or the file's with the API's overlay applied); `parsed` rides along when it loads. */
+export function compileParsed(parsed: ParsedZone): LoadResult {
   const groups = groupRecords(parsed.records);
   const v = validateZone(parsed, groups);
   const errors = [...parsed.errors, ...v.errors];
   const files = parsed.files;
   if (errors.length > 0) return { ok: false, errors: sortByPosition(errors, files, parsed.includeAnchors), files };
   const zone = compileZone(parsed, groups, v);
-  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files, parsed.includeAnchors), files };
+  return { ok: true, zone, warnings: sortByPosition([...parsed.warnings, ...v.warnings], files, parsed.includeAnchors), files, parsed };
 }
 
 /** Directories become their `*.zone` files (sorted); files are kept; duplicates dropped. */

@@ -12,17 +12,21 @@ import * as path from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import type { Zone } from '../model/zone.js';
-import type { LoadOptions } from './load.js';
+import { parseZoneFileSync, type LoadOptions } from './load.js';
 import { fromPlain } from './compile-files.js';
 import { CompactZone, compactBytes } from './compact.js';
 import { ZoneCompiler } from './zone-compiler.js';
+import type { ParsedZone } from './parse.js';
 
 export interface ZoneWatcherOptions {
   /** Top zone files (as findZoneFiles returns them). */
   readonly files: readonly string[];
   readonly logger: Logger;
-  /** A zone (re)loaded cleanly: serve it from now on. */
-  readonly onZone: (zone: Zone, file: string) => void;
+  /**
+   * A zone (re)loaded cleanly: serve it from now on. `parse` reads and parses this version's file
+   * again on the calling thread (memoised), for callers that need the parse itself.
+   */
+  readonly onZone: (zone: Zone, file: string, parse?: () => ParsedZone | undefined) => void;
   /** A zone failed to load: keep serving the previous version (if any). */
   readonly onError: (file: string, errors: readonly ZoneSyntaxError[]) => void;
   readonly loadOptions?: LoadOptions;
@@ -238,7 +242,19 @@ export class ZoneWatcher extends EventEmitter {
         'zone loaded',
       );
       for (const w of warnings) this.log.warn({ file: w.file, line: w.line, column: w.column, code: w.code, detail: w.detail }, 'zone warning');
-      this.deliver(() => this.options.onZone(zone, z.file));
+      // The parse itself stays in the worker; a caller that needs it (the write API's overlay) parses
+      // again on demand, once per version, and only for the zones it changes.
+      let parsed: ParsedZone | null | undefined;
+      const file = z.file;
+      const loadOptions = this.options.loadOptions;
+      const parse = (): ParsedZone | undefined => {
+        if (parsed === undefined) {
+          const result = parseZoneFileSync(file, loadOptions);
+          parsed = result.ok ? (result.parsed ?? null) : null;
+        }
+        return parsed ?? undefined;
+      };
+      this.deliver(() => this.options.onZone(zone, z.file, parse));
       this.emit('zone', zone, z.file);
       return 'loaded';
     }

@@ -7,6 +7,8 @@ import { untilStopped } from '../../server/signals.js';
 import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
 import { AdminService } from '../../server/admin-service.js';
 import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
+import { RedisMembershipStore } from '../../health/membership-store.js';
+import { MembershipService } from '../../server/membership.js';
 
 interface CheckOptions extends LogFormatCliOptions, RedisCliOptions, HttpCliOptions {
   zones: string[];
@@ -29,7 +31,9 @@ export function checkCommand(): Command {
     const logger = rootLogger(opts.logLevel, opts);
     const nodeId = opts.nodeId ?? defaultNodeId();
     const store = redisStore(opts, 'checker', nodeId, logger);
-    const runtime = new Runtime({ zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });
+    // Members added through the API are probed too: the overlay comes from Redis (read-only here).
+    const membership = new MembershipService({ store: new RedisMembershipStore({ connection: requireRedis(opts, 'rondo check'), prefix: opts.redisPrefix, logger, nodeId }), logger });
+    const runtime = new Runtime({ membership, zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });
     const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
     await untilStopped(service, logger, () => [`checking ${runtime.scheduler?.targetCount ?? 0} targets`, service.describe()].filter((s) => s !== '').join('; '));
   });

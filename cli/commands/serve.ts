@@ -14,8 +14,12 @@ import { AdminService } from '../../server/admin-service.js';
 import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
 import type { RedisHealthStore } from '../../health/redis-store.js';
 import { readKeyDir } from '../../dns/sign/keys.js';
+import { ConfigError } from '../../lib/errors.js';
+import { addMembershipOptions, membershipService, type MembershipCliOptions } from '../membership-options.js';
+import { ExternalDnsServer } from '../../server/externaldns.js';
+import { checkWebhookHost } from '../../admin/api/externaldns.js';
 
-interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions {
+interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions, MembershipCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
@@ -40,7 +44,7 @@ export function serveCommand(): Command {
     .option('--workers <n>', 'DNS worker processes sharing the listen sockets; health stays in one primary process', parsePositiveInt, 1)
     .addOption(logLevelOption())
     .addOption(logFormatOption());
-  return addHttpOptions(addTcpOptions(addRrlOptions(addRedisOptions(cmd)))).action(async (opts: ServeOptions) => {
+  return addMembershipOptions(addHttpOptions(addTcpOptions(addRrlOptions(addRedisOptions(cmd))))).action(async (opts: ServeOptions) => {
     const admin = adminConfig(opts);
     const logger = rootLogger(opts.logLevel, opts);
     const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
@@ -49,6 +53,9 @@ export function serveCommand(): Command {
     if (dnssecKeys) logger.info({ dir: opts.dnssecKeys, zones: [...dnssecKeys.keys()] }, 'DNSSEC keys read');
     const geo = opts.geoip === undefined ? undefined : await loadGeoIp(opts.geoip);
     if (geo) logger.info({ geoip: geo.description }, 'GeoIP database loaded');
+    if ((opts.workers > 1 || cluster.isWorker) && opts.externaldns) {
+      throw new ConfigError('CONFIG_EXTERNALDNS_WORKERS', '--externaldns needs a single process: leave out --workers (the write API and the webhook are not available with workers)');
+    }
     if (opts.workers > 1 || cluster.isWorker) {
       const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
       // Made in the primary only (workers take health over IPC), then handed to its admin side.
@@ -74,7 +81,10 @@ export function serveCommand(): Command {
     const rrl = rrlFromOptions(opts);
     const store = redisStore(opts, opts.checks ? 'both' : 'dns', nodeId, logger);
     if (!store && !opts.checks) logger.warn('--no-checks without --redis: no health information at all, every member is answered by its pool\'s unknown rule');
+    if (opts.externaldns) checkWebhookHost(opts.externaldns.host);
+    const membership = membershipService(opts, nodeId, logger);
     const runtime = new Runtime({
+      membership,
       zonePaths: opts.zones,
       listen,
       checks: opts.checks,
@@ -87,7 +97,12 @@ export function serveCommand(): Command {
       dnssecKeys,
       geo,
     });
-    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
+    const audit = { current: undefined as AdminService | undefined };
+    const webhook = opts.externaldns
+      ? new ExternalDnsServer({ listen: opts.externaldns, membership, logger, audit: (entry) => audit.current?.audit.record(entry) })
+      : undefined;
+    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger, membership, extras: webhook ? [webhook] : [] });
+    audit.current = service;
     await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));
   });
 }

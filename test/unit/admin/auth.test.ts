@@ -1,6 +1,6 @@
 /** Admin HTTP auth (issue 7): loopback by default, a bearer token anywhere else, compared in constant time. */
 import { describe, expect, it } from 'vitest';
-import { adminAuth, authorized, bearerToken, cookieToken, isLoopbackAddress, tokenMatches, TOKEN_COOKIE } from '../../../admin/auth.js';
+import { adminAuth, authorized, bearerToken, cookieToken, isLoopbackAddress, tokenMatches, TOKEN_COOKIE, writer } from '../../../admin/auth.js';
 import { ConfigError } from '../../../lib/errors.js';
 
 const TOKEN = 'a-good-token-0123456789';
@@ -38,7 +38,7 @@ describe('admin auth rule', () => {
   it('needs no token on loopback, and enforces one when given', () => {
     expect(adminAuth('127.0.0.1', undefined)).toEqual({ token: undefined });
     expect(adminAuth('::1', '')).toEqual({ token: undefined });
-    expect(adminAuth('127.0.0.1', TOKEN)).toEqual({ token: TOKEN });
+    expect(adminAuth('127.0.0.1', TOKEN)).toEqual({ token: TOKEN, tokenName: 'default' });
   });
 
   it('refuses a non-loopback address without a token', () => {
@@ -47,7 +47,7 @@ describe('admin auth rule', () => {
       expect(err.code).toBe('ADMIN_TOKEN_REQUIRED');
       expect(err.message).toContain('--http-token');
     }
-    expect(adminAuth('192.0.2.1', TOKEN)).toEqual({ token: TOKEN });
+    expect(adminAuth('192.0.2.1', TOKEN)).toEqual({ token: TOKEN, tokenName: 'default' });
   });
 
   it('refuses short tokens and tokens a header cannot carry, without echoing them', () => {
@@ -89,5 +89,21 @@ describe('presented credentials', () => {
     expect(authorized(auth, { cookie: `${TOKEN_COOKIE}=${TOKEN}` })).toBe(true);
     expect(authorized(auth, { cookie: `${TOKEN_COOKIE}=nope` })).toBe(false);
     expect(authorized({ token: undefined }, {})).toBe(true);
+  });
+});
+
+describe('named tokens and writes (issue 16)', () => {
+  it('NAME:SECRET names the token for the audit log; a bare secret is "default"', () => {
+    expect(adminAuth('127.0.0.1', `ops:${TOKEN}`)).toEqual({ token: TOKEN, tokenName: 'ops' });
+    expect(() => adminAuth('127.0.0.1', `bad name:${TOKEN}`)).toThrow(ConfigError);
+    expect(() => adminAuth('127.0.0.1', 'ops:short')).toThrow(ConfigError);
+  });
+
+  it('writes need the token in the Authorization header, even on loopback', () => {
+    expect(writer(adminAuth('127.0.0.1', undefined), `Bearer ${TOKEN}`)).toBeUndefined();
+    const auth = adminAuth('127.0.0.1', `ops:${TOKEN}`);
+    expect(writer(auth, `Bearer ${TOKEN}`)).toBe('ops');
+    expect(writer(auth, 'Bearer not-the-token-at-all')).toBeUndefined();
+    expect(writer(auth, undefined)).toBeUndefined();
   });
 });
