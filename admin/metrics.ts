@@ -111,6 +111,24 @@ const STATE_VALUE = { up: 1, down: 0, unknown: -1 } as const;
 export function createMetrics(source: MetricsSource, options: CreateMetricsOptions = {}): AdminMetrics {
   const registry = new Registry();
   const registers = [registry];
+  /** A metric read at scrape time: reset, then one value per label set that `rows` yields. */
+  const scraped = (kind: 'counter' | 'gauge', name: string, help: string, labelNames: readonly string[], rows: () => Iterable<readonly [Record<string, string>, number]>): void => {
+    const config = {
+      name,
+      help,
+      labelNames,
+      registers,
+      collect(this: Counter | Gauge) {
+        this.reset();
+        for (const [labels, value] of rows()) {
+          if (this instanceof Counter) this.inc(labels, value);
+          else this.set(labels, value);
+        }
+      },
+    };
+    if (kind === 'counter') new Counter(config);
+    else new Gauge(config);
+  };
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
   new Gauge({
@@ -174,43 +192,16 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
 
   if (source.membershipChanges) {
     const read = source.membershipChanges.bind(source);
-    new Counter({
-      name: 'rondo_membership_changes_total',
-      help: 'Changes asked of the write API and the ExternalDNS webhook, by token name, action and result (applied, refused, conflict, failed)',
-      labelNames: ['by', 'action', 'result'],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of read()) this.inc({ by: c.by, action: c.action, result: c.result }, c.count);
-      },
-    });
+    scraped('counter', 'rondo_membership_changes_total', 'Changes asked of the write API and the ExternalDNS webhook, by token name, action and result (applied, refused, conflict, failed)', ['by', 'action', 'result'], () => [...read()].map((c) => [{ by: c.by, action: c.action, result: c.result }, c.count] as const));
   }
   if (source.membershipMembers) {
     const read = source.membershipMembers.bind(source);
-    new Gauge({
-      name: 'rondo_membership_members',
-      help: 'Pool members added through the API (the overlay on the zone files), by zone',
-      labelNames: ['zone'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [zone, n] of read()) this.set({ zone }, n);
-      },
-    });
+    scraped('gauge', 'rondo_membership_members', 'Pool members added through the API (the overlay on the zone files), by zone', ['zone'], () => [...read()].map(([zone, n]) => [{ zone }, n] as const));
   }
 
   if (source.queryCounts) {
     const queryCounts = source.queryCounts.bind(source);
-    new Counter({
-      name: 'rondo_dns_queries_total',
-      help: 'DNS queries answered, by zone, question type and RCODE',
-      labelNames: ['zone', 'qtype', 'rcode'],
-      registers,
-      collect() {
-        this.reset();
-        for (const q of queryCounts()) this.inc({ zone: q.zone, qtype: q.qtype, rcode: q.rcode }, q.count);
-      },
-    });
+    scraped('counter', 'rondo_dns_queries_total', 'DNS queries answered, by zone, question type and RCODE', ['zone', 'qtype', 'rcode'], () => [...queryCounts()].map((q) => [{ zone: q.zone, qtype: q.qtype, rcode: q.rcode }, q.count] as const));
   }
 
   if (source.fastPathAnswered) {
@@ -249,64 +240,19 @@ export function createMetrics(source: MetricsSource, options: CreateMetricsOptio
 
   if (source.siteAnswers) {
     const read = source.siteAnswers.bind(source);
-    new Counter({
-      name: 'rondo_site_answers_total',
-      help: 'Answers of pools with map= per site (site="-": no site of the client\'s list was up, the all-down rule answered)',
-      labelNames: ['pool', 'site'],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of read()) this.inc({ pool: c.pool, site: c.site }, c.count);
-      },
-    });
+    scraped('counter', 'rondo_site_answers_total', 'Answers of pools with map= per site (site="-": no site of the client\'s list was up, the all-down rule answered)', ['pool', 'site'], () => [...read()].map((c) => [{ pool: c.pool, site: c.site }, c.count] as const));
   }
 
   if (source.siteChanges) {
     const read = source.siteChanges.bind(source);
-    new Counter({
-      name: 'rondo_site_state_changes_total',
-      help: 'Times a site of a pool with map= went up or down (its live weight crossed site-threshold)',
-      labelNames: ['pool', 'site', 'to'],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of read()) this.inc({ pool: c.pool, site: c.site, to: c.to }, c.count);
-      },
-    });
+    scraped('counter', 'rondo_site_state_changes_total', 'Times a site of a pool with map= went up or down (its live weight crossed site-threshold)', ['pool', 'site', 'to'], () => [...read()].map((c) => [{ pool: c.pool, site: c.site, to: c.to }, c.count] as const));
   }
 
   if (source.siteStates) {
     const read = source.siteStates.bind(source);
-    new Gauge({
-      name: 'rondo_site_up',
-      help: 'Site of a pool with map=: 1 while at least site-threshold of its members\' weight is up',
-      labelNames: ['pool', 'site'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.up ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'rondo_site_up_share',
-      help: 'Share (0-1) of a site\'s member weight that is up; compare with rondo_site_threshold',
-      labelNames: ['pool', 'site'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.upShare);
-      },
-    });
-    new Gauge({
-      name: 'rondo_site_threshold',
-      help: 'The pool\'s site-threshold (0-1]',
-      labelNames: ['pool', 'site'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of read()) this.set({ pool: s.pool, site: s.site }, s.threshold);
-      },
-    });
+    scraped('gauge', 'rondo_site_up', 'Site of a pool with map=: 1 while at least site-threshold of its members\' weight is up', ['pool', 'site'], () => [...read()].map((s) => [{ pool: s.pool, site: s.site }, s.up ? 1 : 0] as const));
+    scraped('gauge', 'rondo_site_up_share', 'Share (0-1) of a site\'s member weight that is up; compare with rondo_site_threshold', ['pool', 'site'], () => [...read()].map((s) => [{ pool: s.pool, site: s.site }, s.upShare] as const));
+    scraped('gauge', 'rondo_site_threshold', 'The pool\'s site-threshold (0-1]', ['pool', 'site'], () => [...read()].map((s) => [{ pool: s.pool, site: s.site }, s.threshold] as const));
   }
 
   if (source.observerStats) {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type net from 'node:net';
+import { HttpListener } from './http-listener.js';
 import type { Logger } from '../lib/logger.js';
 import type { ReportModel } from '../report/model.js';
 import { renderReportJson } from '../report/render/json.js';
@@ -70,9 +70,8 @@ function pageCsp(html: string): string {
 export class AdminServer {
   private readonly log: Logger;
   private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly listener: HttpListener;
   private readonly reportCache = new Map<ReportClients, { atMs: number; model: Promise<ReportModel> }>();
-  private bound: { host: string; port: number } | undefined;
   readonly audit: AuditTrail;
 
   constructor(private readonly options: AdminServerOptions) {
@@ -88,42 +87,23 @@ export class AdminServer {
     this.server.keepAliveTimeout = 5000;
     // A read-only side door: a few operators and scrapers, never thousands of clients.
     this.server.maxConnections = 256;
-    this.server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    this.listener = new HttpListener(this.server);
   }
 
   /** Binds; resolves with the address (the real port when 0 was asked). */
   async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.options.host, port: this.options.port }, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
+    const bound = await this.listener.listen(this.options.host, this.options.port);
     this.server.on('error', (err) => this.log.warn({ err }, 'admin listener error'));
-    const address = this.server.address();
-    this.bound = { host: this.options.host, port: typeof address === 'object' && address ? address.port : this.options.port };
-    this.log.info({ host: this.bound.host, port: this.bound.port, auth: this.options.auth.token === undefined ? 'none' : 'bearer' }, 'admin http listening');
-    return this.bound;
+    this.log.info({ host: bound.host, port: bound.port, auth: this.options.auth.token === undefined ? 'none' : 'bearer' }, 'admin http listening');
+    return bound;
   }
 
   address(): { host: string; port: number } | undefined {
-    return this.bound;
+    return this.listener.address();
   }
 
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const timer = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, 1000);
-    await closed;
-    clearTimeout(timer);
+    await this.listener.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -61,6 +61,11 @@ function rdataBytes(rdata: Rdata): Uint8Array | undefined {
 function recordBytes(type: number, ttl: number, rdata: Rdata): Buffer | undefined {
   const data = rdataBytes(rdata);
   if (!data || data.length > 0xffff) return undefined;
+  return answerRecord(type, ttl, data);
+}
+
+/** One record whose owner is the question's name (a compression pointer to it), class IN. */
+export function answerRecord(type: number, ttl: number, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(12 + data.length);
   out.writeUInt16BE(OWNER_POINTER, 0);
   out.writeUInt16BE(type, 2);

@@ -22,11 +22,11 @@ import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, typ
 import type { SiteMap } from '../model/site-map.js';
 
 /** Ints per row. */
-const NODE_W = 5; // lowerOff, length, displayOff, firstRRset, rrsetCount
-const RRSET_W = 5; // type, ttl, firstRecord, count, pool (-1: none)
-const RECORD_W = 5; // ttl, rdata (>= 0: IPv4 as uint32 when A; else -(others index + 1) or AAAA text ref), file, line, column
-const POOL_W = 4; // rrset, config, ttl, node
-const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site (index into sites, -1: none)
+export const NODE_W = 5; // lowerOff, length, displayOff, firstRRset, rrsetCount
+export const RRSET_W = 5; // type, ttl, firstRecord, count, pool (-1: none)
+export const RECORD_W = 5; // ttl, rdata (>= 0: IPv4 as uint32 when A; else -(others index + 1) or AAAA text ref), file, line, column
+export const POOL_W = 4; // rrset, config, ttl, node
+export const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site (index into sites, -1: none)
 
 /** The transferable form: what a worker posts (the typed arrays' buffers in the transfer list). */
 export interface CompactZoneData {
@@ -72,28 +72,37 @@ export function transferList(data: CompactZoneData): ArrayBuffer[] {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
 
-class IntRows {
+/** A growing Int32Array: push() one value (the fast lane's loops), pushRow() a row of them. */
+export class IntRows {
   data: Int32Array;
   length = 0;
-  constructor(initial: number) {
+  constructor(initial = 1024) {
     this.data = new Int32Array(Math.max(16, initial));
   }
-  push(...values: number[]): void {
-    if (this.length + values.length > this.data.length) {
-      const next = new Int32Array(Math.max(this.data.length * 2, this.length + values.length));
-      next.set(this.data);
-      this.data = next;
-    }
+  push(v: number): void {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length++] = v;
+  }
+  pushRow(...values: number[]): void {
+    if (this.length + values.length > this.data.length) this.grow(this.length + values.length);
     for (const v of values) this.data[this.length++] = v;
+  }
+  get(i: number): number {
+    return this.data[i] ?? 0;
   }
   done(): Int32Array {
     return this.data.slice(0, this.length);
+  }
+  private grow(needed: number): void {
+    const next = new Int32Array(Math.max(this.data.length * 2, needed));
+    next.set(this.data);
+    this.data = next;
   }
 }
 
@@ -176,7 +185,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
           others.push(rr.rdata);
           ref = -others.length;
         }
-        records.push(rr.ttl, ref, file, rr.source.line, rr.source.column);
+        records.pushRow(rr.ttl, ref, file, rr.source.line, rr.source.column);
         recordRow++;
       }
       if (rrset.pool && pool >= 0) {
@@ -189,7 +198,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
           configIndex.set(key, c);
         }
         pools.set([r, c, p.ttl, n], pool * POOL_W);
-        for (const m of p.members) members.push(m.weight, m.priority, m.backup ? 1 : 0, m.targetId === undefined ? -1 : (targetIndex.get(m.targetId) ?? -1), siteOf(m.site));
+        for (const m of p.members) members.pushRow(m.weight, m.priority, m.backup ? 1 : 0, m.targetId === undefined ? -1 : (targetIndex.get(m.targetId) ?? -1), siteOf(m.site));
       }
       r++;
     }

@@ -17,40 +17,7 @@ import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
-import type { CompactZoneData } from './compact.js';
-
-const NODE_W = 5;
-const RRSET_W = 5;
-const RECORD_W = 5;
-const POOL_W = 4;
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-function hashString(s: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
-}
-
-class Ints {
-  data: Int32Array;
-  length = 0;
-  constructor(initial = 1024) {
-    this.data = new Int32Array(initial);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  get(i: number): number {
-    return this.data[i] ?? 0;
-  }
-}
+import { hashString, IntRows as Ints, NODE_W, POOL_W, RECORD_W, RRSET_W, type CompactZoneData } from './compact.js';
 
 interface Node {
   readonly name: string;

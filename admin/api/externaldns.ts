@@ -14,7 +14,7 @@
  * unknown field or a wrong media type is a 4xx with a JSON error, and nothing changes.
  */
 import http from 'node:http';
-import type net from 'node:net';
+import { HttpListener } from '../http-listener.js';
 import type { Logger } from '../../lib/logger.js';
 import { ConfigError } from '../../lib/errors.js';
 import { isLoopbackAddress } from '../auth.js';
@@ -140,8 +140,7 @@ export function checkWebhookHost(host: string): void {
 export class ExternalDnsHttp {
   private readonly log: Logger;
   private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
-  private bound: { host: string; port: number } | undefined;
+  private readonly listener: HttpListener;
 
   constructor(private readonly options: ExternalDnsHttpOptions) {
     checkWebhookHost(options.host);
@@ -153,39 +152,21 @@ export class ExternalDnsHttp {
         else res.destroy();
       });
     });
-    this.server.on('connection', (s: net.Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
+    this.listener = new HttpListener(this.server);
   }
 
   async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.options.host, port: this.options.port }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const a = this.server.address();
-    this.bound = { host: this.options.host, port: typeof a === 'object' && a ? a.port : this.options.port };
-    this.log.info(this.bound, 'externaldns webhook listening');
-    return this.bound;
+    const bound = await this.listener.listen(this.options.host, this.options.port);
+    this.log.info(bound, 'externaldns webhook listening');
+    return bound;
   }
 
   address(): { host: string; port: number } | undefined {
-    return this.bound;
+    return this.listener.address();
   }
 
   async close(): Promise<void> {
-    if (!this.server.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    const timer = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, 1000);
-    await closed;
-    clearTimeout(timer);
+    await this.listener.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

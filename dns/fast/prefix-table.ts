@@ -138,6 +138,21 @@ function flatten4(entries: readonly PrefixEntry[]): Range4[] {
   return out;
 }
 
+/** The last index whose range start is at most `a` (binary search over sorted starts), or -1. */
+function lastAtMost<T extends number | bigint>(lo: ArrayLike<T>, a: T): number {
+  let l = 0;
+  let h = lo.length - 1;
+  let found = -1;
+  while (l <= h) {
+    const m = (l + h) >> 1;
+    if (lo[m]! <= a) {
+      found = m;
+      l = m + 1;
+    } else h = m - 1;
+  }
+  return found;
+}
+
 export class PrefixTable {
   readonly size: number;
   private readonly width: number;
@@ -169,32 +184,14 @@ export class PrefixTable {
   /** IPv4 address as a number (0 to 2^32 - 1): the rule, no scope (the fast path's question). */
   ruleOf4(a: number): number {
     const lo = this.lo4!;
-    let l = 0;
-    let h = lo.length - 1;
-    let found = -1;
-    while (l <= h) {
-      const m = (l + h) >> 1;
-      if (lo[m]! <= a) {
-        found = m;
-        l = m + 1;
-      } else h = m - 1;
-    }
+    const found = lastAtMost(lo, a);
     return found >= 0 && a <= this.hi4![found]! ? this.rules[found]! : NO_RULE;
   }
 
   match4(a: number): PrefixMatch {
     const lo = this.lo4!;
     const hi = this.hi4!;
-    let l = 0;
-    let h = lo.length - 1;
-    let found = -1;
-    while (l <= h) {
-      const m = (l + h) >> 1;
-      if (lo[m]! <= a) {
-        found = m;
-        l = m + 1;
-      } else h = m - 1;
-    }
+    const found = lastAtMost(lo, a);
     if (found >= 0 && a <= hi[found]!) return { rule: this.rules[found]!, scope: scopeWithinNumber(a, lo[found]!, hi[found]!) };
     const gapLo = found >= 0 ? hi[found]! + 1 : 0;
     const gapHi = found + 1 < lo.length ? lo[found + 1]! - 1 : 2 ** 32 - 1;
@@ -205,16 +202,7 @@ export class PrefixTable {
     const a = bytesToBigint(bytes);
     const lo = this.lo6!;
     const hi = this.hi6!;
-    let l = 0;
-    let h = lo.length - 1;
-    let found = -1;
-    while (l <= h) {
-      const m = (l + h) >> 1;
-      if (lo[m]! <= a) {
-        found = m;
-        l = m + 1;
-      } else h = m - 1;
-    }
+    const found = lastAtMost(lo, a);
     if (found >= 0 && a <= hi[found]!) return { rule: this.rules[found]!, scope: scopeWithin(a, lo[found]!, hi[found]!, 128) };
     const gapLo = found >= 0 ? hi[found]! + 1n : 0n;
     const gapHi = found + 1 < lo.length ? lo[found + 1]! - 1n : (1n << 128n) - 1n;

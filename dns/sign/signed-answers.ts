@@ -7,26 +7,12 @@
  */
 import type { AnswerPlan } from '../../balance/types.js';
 import type { Pool, RRset } from '../../model/zone.js';
-import type { EncodedAnswers } from '../answer-cache.js';
-import { CLASS_IN, HEADER_SIZE } from '../wire/constants.js';
+import { answerRecord as record, type EncodedAnswers } from '../answer-cache.js';
 import { canonicalRdata } from './canonical.js';
 import { TYPE_RRSIG } from './records.js';
 import type { SigEntry, ZoneSigner } from './zone-signer.js';
 
 type AnswerPlanOf = AnswerPlan & { kind: 'answer' };
-
-const OWNER_POINTER = 0xc000 | HEADER_SIZE;
-
-function record(type: number, ttl: number, data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(12 + data.length);
-  out.writeUInt16BE(OWNER_POINTER, 0);
-  out.writeUInt16BE(type, 2);
-  out.writeUInt16BE(CLASS_IN, 4);
-  out.writeUInt32BE(ttl >>> 0, 6);
-  out.writeUInt16BE(data.length, 10);
-  out.set(data, 12);
-  return out;
-}
 
 function section(records: readonly Buffer[], type: number, ttl: number, entry: SigEntry): { bytes: Buffer; count: number } {
   const parts = [...records];
