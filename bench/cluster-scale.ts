@@ -22,7 +22,6 @@
  *   RedisHealthStore with no probing, to measure the shared-health path where 15,000 TCP probes/s
  *   would saturate the machine). Bounded: gives up after 10 min.
  */
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +36,7 @@ import { silentLogger } from '../lib/logger.js';
 import { startRedisServer, type RedisServer } from './lib/redis-server.js';
 import { startRedisCluster, type RedisCluster } from './lib/redis-cluster.js';
 import { freeDnsPort, startRondo, stopAllRondo, type RondoProcess } from './lib/rondo-process.js';
+import { percentile, UdpAsker } from './lib/udp-asker.js';
 
 const TARGETS = Number(process.env.TARGETS ?? 10_000);
 const DURATION_S = Number(process.env.DURATION_S ?? 30);
@@ -56,81 +56,6 @@ const ZONE_HEAD = ['$TTL 300', '@    IN SOA ns1 hostmaster 1 7200 900 1209600 30
 const FLIP_TARGET = 'flip.test./flip/192.0.2.10/9';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
-
-/** One UDP socket asking one server, matched by id; answers the sorted A addresses. */
-class UdpAsker {
-  private readonly socket = dgram.createSocket('udp4');
-  private readonly waiting = new Map<number, (addresses: string[] | undefined) => void>();
-  private nextId = 1;
-
-  constructor(private readonly port: number) {
-    this.socket.on('message', (msg) => {
-      if (msg.length < 12) return;
-      const resolve = this.waiting.get(msg.readUInt16BE(0));
-      if (!resolve) return;
-      this.waiting.delete(msg.readUInt16BE(0));
-      resolve((msg.readUInt16BE(2) & 0xf) === 0 ? answerAddresses(msg) : undefined);
-    });
-  }
-
-  ask(name: string, timeoutMs = 200): Promise<string[] | undefined> {
-    const id = (this.nextId = (this.nextId % 0xffff) + 1);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(id);
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiting.set(id, (a) => {
-        clearTimeout(timer);
-        resolve(a);
-      });
-      this.socket.send(query(id, name), this.port, '127.0.0.1');
-    });
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-function query(id: number, name: string): Buffer {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(1, 4);
-  const labels = name.replace(/\.$/, '').split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([header, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
-
-function answerAddresses(msg: Buffer): string[] {
-  let offset = 12;
-  const skipName = () => {
-    for (;;) {
-      const len = msg[offset] ?? 0;
-      if ((len & 0xc0) === 0xc0) return void (offset += 2);
-      offset += 1 + len;
-      if (len === 0) return;
-    }
-  };
-  for (let i = msg.readUInt16BE(4); i > 0; i--) {
-    skipName();
-    offset += 4;
-  }
-  const out: string[] = [];
-  for (let i = msg.readUInt16BE(6); i > 0; i--) {
-    skipName();
-    const type = msg.readUInt16BE(offset);
-    const len = msg.readUInt16BE(offset + 8);
-    offset += 10;
-    if (type === 1 && len === 4) out.push([...msg.subarray(offset, offset + 4)].join('.'));
-    offset += len;
-  }
-  return out.sort();
-}
 
 /** One TCP listener per address (127.0.x.y), all on one port; each accepts and closes. */
 async function startListeners(count: number): Promise<{ port: number; addresses: string[]; close(): Promise<void> }> {

@@ -9,45 +9,12 @@
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { answerAddresses as addresses, aQuery as query } from './udp-asker.js';
 
 interface Answer {
   readonly server: string;
   readonly rcode: number;
   readonly addresses: readonly string[];
-}
-
-function query(id: number, name: string): Buffer {
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(1, 4);
-  const labels = name.replace(/\.$/, '').split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  return Buffer.concat([header, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
-
-function addresses(msg: Buffer): string[] {
-  let offset = 12;
-  const skipName = () => {
-    for (;;) {
-      const len = msg[offset] ?? 0;
-      if ((len & 0xc0) === 0xc0) return void (offset += 2);
-      offset += 1 + len;
-      if (len === 0) return;
-    }
-  };
-  for (let i = msg.readUInt16BE(4); i > 0; i--) {
-    skipName();
-    offset += 4;
-  }
-  const out: string[] = [];
-  for (let i = msg.readUInt16BE(6); i > 0 && offset < msg.length; i--) {
-    skipName();
-    const type = msg.readUInt16BE(offset);
-    const len = msg.readUInt16BE(offset + 8);
-    offset += 10;
-    if (type === 1 && len === 4) out.push([...msg.subarray(offset, offset + 4)].join('.'));
-    offset += len;
-  }
-  return out.sort();
 }
 
 async function ask(socket: dgram.Socket, waiting: Map<number, (a: Answer) => void>, id: number, server: string, name: string): Promise<Answer> {
