@@ -58,11 +58,14 @@ export class DnsClient {
   private readonly pending = new Map<number, { resolve: (a: DnsAnswer) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private nextId = Math.floor(Math.random() * 0xffff);
 
+  /** `localAddress`: send from this address (a client's own address, for ECS tests). */
   constructor(
     private readonly host: string,
     private readonly port: number,
     private readonly timeoutMs = 2000,
+    localAddress?: string,
   ) {
+    if (localAddress !== undefined) this.socket.bind({ address: localAddress, port: 0 });
     this.socket.on('message', (msg) => {
       if (msg.length < 12) return;
       const entry = this.pending.get(msg.readUInt16BE(0));
