@@ -7,7 +7,7 @@
  * resolver r with TTL T_r commits about λ̂_r·T_r client requests to the members it names, spent
  * at λ̂_r per second until the entry expires. The ledger keeps, per member, A = Σ λ_e·expiry_e and
  * R = Σ λ_e over live entries, so the residual load still to come at time t is A − t·R, in O(1).
- * Entries leave through a ring of one-second expiry slots. An entry a resolver replaces early
+ * Entries leave through a ring of quarter-second expiry slots. An entry a resolver replaces early
  * (it asked again before the expiry: prefetch, or several caches behind one address) gives back
  * what it had not spent yet.
  *
@@ -28,15 +28,36 @@ export const MAX_TTL_BUCKETS = 6;
 export const DEFAULT_TTL_MIN = 1;
 /**
  * Entry size target for the adaptive TTL: a resolver's TTL is shortened until one cache entry
- * carries at most 1/(members × ENTRY_SPLIT) of the pool's load over the longest TTL.
+ * carries at most 1/ENTRY_SPLIT of one member's load over ENTRY_HORIZON_SECONDS (a report
+ * window), so each window is made of many entries the correction can place. Sized against the
+ * longest TTL instead, a TTL-30 pool left most resolvers 8-30 s entries, each a large part of a
+ * member's 10 s window, and its CV stayed at plain rotation's (testbed, 2026-12-06).
  */
-export const ENTRY_SPLIT = 4;
+export const ENTRY_SPLIT = 6;
+export const ENTRY_HORIZON_SECONDS = 10;
+/** The longest TTL a resolver gets before its demand is estimated (plain rotation meanwhile). */
+export const LEARNING_TTL_SECONDS = 5;
 /** A resolver idle this long is forgotten by sweep(). */
 export const IDLE_FORGET_MS = 600_000;
+/**
+ * Closing the loop (feedback()): the seconds of modelled load compared with the load the backends
+ * report, which should be their recent request rate (or anything proportional to it) over about
+ * this long. Shares are compared, so the unit does not matter.
+ */
+export const FEEDBACK_WINDOW_SECONDS = 5;
+/** A backend-reported correction fades with this time constant (s) when no new report comes. */
+export const FEEDBACK_HOLD_SECONDS = 15;
+/**
+ * Expiry slots per second. Entries leave the ledger at the end of their slot: with whole seconds a
+ * 1 s entry was charged 1.5 s on average, half again too much for the busiest resolvers' TTLs.
+ */
+const RING_SLOTS_PER_SECOND = 4;
+/** Seconds of modelled load kept per member for feedback() (a power of two above the window). */
+const MODEL_RING = 16;
 
-/** Integer TTLs from `max` down to `min`, geometric (each about 0.55× the next), ascending. */
+/** Integer TTLs from `max` down to `min` (0 allowed), geometric (each about 0.55× the next), ascending. */
 export function ttlBuckets(min: number, max: number, also?: number): number[] {
-  const lo = Math.max(1, Math.min(min, max));
+  const lo = Math.max(0, Math.min(min, max));
   const set = new Set<number>([max, lo]);
   if (also !== undefined && also >= lo && also <= max) set.add(also);
   for (let t = max; set.size < MAX_TTL_BUCKETS; ) {
@@ -59,11 +80,45 @@ export interface SkewLedgerStats {
   readonly rotated: number;
   /** TTL buckets (seconds) and the estimated resolvers in each. */
   readonly buckets: readonly { readonly ttl: number; readonly resolvers: number }[];
+  /** Feedback from backend-reported load (feedback()): rounds, seconds since the last, per member reported vs modelled. */
+  readonly feedback: {
+    readonly rounds: number;
+    readonly ageSeconds: number | null;
+    readonly reported: readonly (number | null)[];
+    readonly modelled: readonly number[];
+    /** RMS over finished windows of the CV of the load the backends reported per member. */
+    readonly cv: readonly { readonly windowSeconds: number; readonly windows: number; readonly cvRms: number | null }[];
+  };
   /** RMS over finished windows of the CV of the load the ledger charged per member. */
   readonly chargedCv: readonly { readonly windowSeconds: number; readonly windows: number; readonly cvRms: number | null }[];
 }
 
 const WINDOWS = [10, 60] as const;
+
+/**
+ * The squared CV of per-member load against target shares (targets need not sum to 1; members
+ * with target 0 are left out), or undefined with fewer than two such members or no load.
+ */
+export function shareCvSquared(load: Float64Array, targets: Float64Array): number | undefined {
+  let sum = 0;
+  let n = 0;
+  let targetSum = 0;
+  for (let m = 0; m < load.length; m++) {
+    if (!(targets[m]! > 0)) continue;
+    sum += load[m]!;
+    targetSum += targets[m]!;
+    n++;
+  }
+  if (n < 2 || !(sum > 0)) return undefined;
+  let variance = 0;
+  for (let m = 0; m < load.length; m++) {
+    const target = targets[m]! / targetSum;
+    if (!(target > 0)) continue;
+    const ratio = load[m]! / sum / target;
+    variance += target * (ratio - 1) ** 2;
+  }
+  return variance;
+}
 
 export class SkewLedger {
   readonly poolKey: string;
@@ -72,7 +127,7 @@ export class SkewLedger {
   private addresses = '';
   /** TTL buckets (seconds, ascending); the last is the longest. */
   buckets: number[] = [1];
-  /** The TTL unknown resolvers get (plain rotation): the pool's, bounded by ttl-max. */
+  /** The TTL unknown resolvers get (plain rotation): the pool's, bounded by ttl-max and LEARNING_TTL_SECONDS. */
   defaultBucket = 0;
   /** Seconds: the TTL gaps are normalised to (the longest bucket). */
   referenceTtl = 1;
@@ -129,7 +184,7 @@ export class SkewLedger {
   private ringMask = 0;
   private ringRateExpiry = new Float64Array(0);
   private ringRate = new Float64Array(0);
-  /** The last whole second whose expiry slot was applied. */
+  /** The last expiry slot applied (slots of 1/RING_SLOTS_PER_SECOND s since the epoch). */
   private cursor = 0;
 
   private readonly fresh = new Set<number>();
@@ -151,6 +206,27 @@ export class SkewLedger {
   private readonly windowCvSq: number[] = [];
   private readonly windowCount: number[] = [];
 
+  // --- feedback (backend-reported load) ---
+  /** Modelled load per member per whole second (ring of MODEL_RING seconds × members). */
+  private modelRing = new Float64Array(0);
+  /** The last whole second integrated into modelRing. */
+  private modelSecond = -1;
+  private lastModelAt = 0;
+  /** Per member: measured minus modelled share of the load, from the last feedback(). */
+  bias = new Float64Array(0);
+  /** When the bias was set (seconds since the epoch); −Infinity: never. */
+  biasAt = -Infinity;
+  /** Feedback rounds applied, and the last round's reported and modelled rates (for stats). */
+  feedbacks = 0;
+  private lastReported = new Float64Array(0);
+  private pendingLoads: Float64Array | undefined;
+  private reportedAt = 0;
+  private readonly reportedLoad: Float64Array[] = [];
+  private readonly reportedEnd: number[] = [];
+  private readonly reportedCvSq: number[] = [];
+  private readonly reportedCount: number[] = [];
+  private lastModelled = new Float64Array(0);
+
   constructor(poolKey: string, options: { readonly maxResolvers?: number; readonly nowMs?: number } = {}) {
     this.poolKey = poolKey;
     this.maxResolvers = options.maxResolvers ?? DEFAULT_MAX_RESOLVERS;
@@ -164,7 +240,9 @@ export class SkewLedger {
   configure(pool: Pool): void {
     const ttlMax = pool.config.ttlMax ?? pool.ttl;
     const ttlMin = Math.min(pool.config.ttlMin ?? DEFAULT_TTL_MIN, ttlMax);
-    const fallback = Math.max(ttlMin, Math.min(pool.ttl, ttlMax));
+    // A resolver not estimated yet gets a short TTL, so its demand is learnt from a few gaps in
+    // seconds rather than minutes (at TTL 30 s the first estimates took ~100 s on the testbed).
+    const fallback = Math.max(ttlMin, Math.min(pool.ttl, ttlMax, LEARNING_TTL_SECONDS));
     const buckets = ttlBuckets(ttlMin, Math.max(1, ttlMax), fallback);
     const changedBuckets = buckets.join(',') !== this.buckets.join(',');
     this.buckets = buckets;
@@ -172,11 +250,11 @@ export class SkewLedger {
     this.referenceTtl = buckets[buckets.length - 1]!;
     if (changedBuckets) this.bucket.fill(this.defaultBucket);
     const addresses = pool.members.map((m) => m.address).join(' ');
-    if (addresses === this.addresses && this.ringRate.length > 0 && this.ringMask + 1 >= this.referenceTtl + 2) return;
+    if (addresses === this.addresses && this.ringRate.length > 0 && this.ringMask + 1 >= (this.referenceTtl + 2) * RING_SLOTS_PER_SECOND) return;
     this.addresses = addresses;
     this.size = pool.members.length;
     let ring = 4;
-    while (ring < this.referenceTtl + 2) ring *= 2;
+    while (ring < (this.referenceTtl + 2) * RING_SLOTS_PER_SECOND) ring *= 2;
     this.ringMask = ring - 1;
     this.sumRateExpiry = new Float64Array(this.size);
     this.sumRate = new Float64Array(this.size);
@@ -188,9 +266,22 @@ export class SkewLedger {
     this.ringRateExpiry = new Float64Array(ring * this.size);
     this.ringRate = new Float64Array(ring * this.size);
     this.entryMember.fill(-1);
+    this.modelRing = new Float64Array(MODEL_RING * this.size);
+    this.modelSecond = -1;
+    this.bias = new Float64Array(this.size);
+    this.lastReported = new Float64Array(this.size).fill(Number.NaN);
+    this.pendingLoads = undefined;
+    this.lastModelled = new Float64Array(this.size);
+    this.biasAt = -Infinity;
     this.windowLoad.length = 0;
     this.windowEnd.length = 0;
+    this.reportedLoad.length = 0;
+    this.reportedEnd.length = 0;
     for (let w = 0; w < WINDOWS.length; w++) {
+      this.reportedLoad.push(new Float64Array(this.size));
+      this.reportedEnd.push(0);
+      this.reportedCvSq[w] = 0;
+      this.reportedCount[w] = 0;
       this.windowLoad.push(new Float64Array(this.size));
       this.windowEnd.push(0);
       this.windowCvSq[w] = 0;
@@ -263,7 +354,7 @@ export class SkewLedger {
     return slot;
   }
 
-  /** Applies the expiry slots up to second `t` (seconds since the epoch) and decays the tails. */
+  /** Applies the expiry slots up to `t` (seconds since the epoch) and decays the tails. */
   advance(t: number): void {
     const dt = t - this.tailAt;
     // Decayed at most every 10 ms (exact for what was there; what was added since decays ≤ 10 ms early).
@@ -272,19 +363,19 @@ export class SkewLedger {
       const keep = Math.exp(-dt / this.tailSeconds);
       for (let m = 0; m < this.size; m++) this.tail[m]! *= keep;
     }
-    const second = Math.floor(t);
-    if (second <= this.cursor) return;
+    const slot = Math.floor(t * RING_SLOTS_PER_SECOND);
+    if (slot <= this.cursor) return;
     const size = this.size;
-    if (second - this.cursor > this.ringMask) {
+    if (slot - this.cursor > this.ringMask) {
       // Idle for longer than any entry lives: nothing is live any more.
       this.sumRateExpiry.fill(0);
       this.sumRate.fill(0);
       this.ringRateExpiry.fill(0);
       this.ringRate.fill(0);
-      this.cursor = second;
+      this.cursor = slot;
       return;
     }
-    while (this.cursor < second) {
+    while (this.cursor < slot) {
       this.cursor++;
       const at = (this.cursor & this.ringMask) * size;
       for (let m = 0; m < size; m++) {
@@ -315,13 +406,13 @@ export class SkewLedger {
     const nearRate = this.scratchRate;
     near.fill(0);
     nearRate.fill(0);
-    const last = Math.min(this.cursor + this.ringMask, Math.ceil(t + horizon));
+    const last = Math.min(this.cursor + this.ringMask, Math.ceil((t + horizon) * RING_SLOTS_PER_SECOND));
     const mask = this.ringMask;
     const ringRate = this.ringRate;
     const ringRateExpiry = this.ringRateExpiry;
-    for (let second = this.cursor + 1; second <= last; second++) {
-      const at = (second & mask) * size;
-      // The last slot may hold entries expiring up to 1 s after the horizon: counted whole.
+    for (let slot = this.cursor + 1; slot <= last; slot++) {
+      const at = (slot & mask) * size;
+      // The last slot may hold entries expiring up to one slot after the horizon: counted whole.
       for (let m = 0; m < size; m++) {
         const r = ringRate[at + m]!;
         if (r === 0) continue;
@@ -348,15 +439,25 @@ export class SkewLedger {
    * followShare of rate·ttl spent until t + ttl, the rest added to the member's decaying tail.
    */
   charge(m: number, rate: number, t: number, ttl: number): void {
-    this.tail[m]! += (1 - this.followShare) * rate * ttl;
+    this.tail[m]! += (1 - this.followShare) * rate * this.servedSeconds(rate, ttl);
     this.follow(m, this.followShare * rate, t, ttl);
+  }
+
+  /**
+   * Seconds of client lookups an entry serves: its life plus the wait for the lookup that makes
+   * the resolver ask again (1 / the rate of lookups that miss, the follow share of the demand).
+   * With a TTL of 0 that wait is all there is: one answer per lookup.
+   */
+  servedSeconds(rate: number, ttl: number): number {
+    const missing = rate * this.followShare;
+    return ttl + (missing > 0 ? 1 / missing : 0);
   }
 
   /** The part of an entry spent at `rate` per second until t + ttl. */
   private follow(m: number, rate: number, t: number, ttl: number): void {
     if (!(rate > 0)) return;
     const expiry = t + ttl;
-    const at = (Math.ceil(expiry) & this.ringMask) * this.size + m;
+    const at = (Math.ceil(expiry * RING_SLOTS_PER_SECOND) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! += rate * expiry;
     this.sumRate[m]! += rate;
     this.ringRateExpiry[at]! += rate * expiry;
@@ -378,7 +479,7 @@ export class SkewLedger {
     const expiry = this.entryExpiry[slot]!;
     if (expiry <= t || m >= this.size) return;
     const rate = this.entryRate[slot]!;
-    const at = (Math.ceil(expiry) & this.ringMask) * this.size + m;
+    const at = (Math.ceil(expiry * RING_SLOTS_PER_SECOND) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! -= rate * expiry;
     this.sumRate[m]! -= rate;
     this.ringRateExpiry[at]! -= rate * expiry;
@@ -399,6 +500,7 @@ export class SkewLedger {
     // Every 50 ms at most: the charged rate only moves by what a few answers add.
     if (!(dt > 0.05)) return;
     this.lastChargeAt = t;
+    this.integrateModel(t);
     for (let w = 0; w < WINDOWS.length; w++) {
       const load = this.windowLoad[w]!;
       const length = WINDOWS[w]!;
@@ -411,28 +513,141 @@ export class SkewLedger {
     }
   }
 
-  private closeWindow(w: number): void {
-    const load = this.windowLoad[w]!;
-    let sum = 0;
-    let n = 0;
-    for (let m = 0; m < this.size; m++) {
-      if (this.targets[m]! > 0) {
-        sum += load[m]!;
-        n++;
+  /** The modelled load rate of member m now: live entries plus the decaying tail. */
+  modelRate(m: number): number {
+    return this.sumRate[m]! + this.tail[m]! / this.tailSeconds;
+  }
+
+  /** Adds the modelled load since the last call to the per-second ring (feedback compares it). */
+  private integrateModel(t: number): void {
+    const size = this.size;
+    let from = this.lastModelAt;
+    this.lastModelAt = t;
+    if (!(t > from)) return;
+    // Idle longer than the ring: only the recent part matters.
+    if (t - from > MODEL_RING) from = t - MODEL_RING;
+    while (from < t) {
+      const second = Math.floor(from);
+      const until = Math.min(t, second + 1);
+      const at = (second & (MODEL_RING - 1)) * size;
+      if (second !== this.modelSecond) {
+        // A new second: clear the slot (it held the load of MODEL_RING seconds ago and any skipped).
+        for (let s = Math.max(this.modelSecond + 1, second - MODEL_RING + 1); s <= second; s++) {
+          const a = (s & (MODEL_RING - 1)) * size;
+          for (let m = 0; m < size; m++) this.modelRing[a + m] = 0;
+        }
+        this.modelSecond = second;
       }
+      const dt = until - from;
+      for (let m = 0; m < size; m++) this.modelRing[at + m]! += this.modelRate(m) * dt;
+      from = until;
     }
-    if (n < 2 || sum <= 0) return;
-    let targetSum = 0;
-    for (let m = 0; m < this.size; m++) targetSum += this.targets[m]!;
-    let variance = 0;
-    for (let m = 0; m < this.size; m++) {
-      const target = this.targets[m]! / targetSum;
-      if (target <= 0) continue;
-      const ratio = load[m]! / sum / target;
-      variance += target * (ratio - 1) ** 2;
+  }
+
+  /**
+   * Plan build (on a health change, so on every new load report): keeps the members' reported
+   * loads for the next pick, which compares them with the model at its own time (applyFeedback).
+   */
+  reportLoads(loads: Float64Array): void {
+    if (loads.length !== this.size) return;
+    this.pendingLoads = loads;
+  }
+
+  /** Query path, once per load report: applies the loads reportLoads() kept. */
+  applyFeedback(t: number): void {
+    const loads = this.pendingLoads;
+    if (loads === undefined) return;
+    this.pendingLoads = undefined;
+    this.feedback(loads, t);
+  }
+
+  /**
+   * Closes the loop on what the backends report (from applyFeedback, or directly). `loads` holds
+   * each member's reported load in requests per second over about the last FEEDBACK_WINDOW_SECONDS (NaN where unknown or not a candidate). Each known member's report is
+   * compared with the rate the model charged it over the same seconds, and pick() counts the
+   * difference as load the model missed (clients that pinned longer, resolvers whose demand was
+   * misjudged or not yet estimated, counting noise), fading over FEEDBACK_HOLD_SECONDS. Rates, not
+   * shares: the model covers only the resolvers it has estimated, so its shares are not the
+   * backends' (measured: comparing shares herded every entry onto one member). Returns false when
+   * fewer than two members reported.
+   */
+  feedback(loads: Float64Array, t: number): boolean {
+    const size = this.size;
+    if (loads.length !== size || this.modelRing.length === 0) return false;
+    this.integrateModel(t);
+    const now = Math.floor(t);
+    let known = 0;
+    for (let m = 0; m < size; m++) {
+      const l = loads[m]!;
+      if (l >= 0 && Number.isFinite(l)) known++;
     }
+    if (known < 2) return false;
+    for (let m = 0; m < size; m++) {
+      const l = loads[m]!;
+      this.lastReported[m] = l;
+      if (!(l >= 0) || !Number.isFinite(l)) {
+        this.bias[m] = 0;
+        continue;
+      }
+      let modelled = 0;
+      let seconds = 0;
+      for (let s = now - FEEDBACK_WINDOW_SECONDS; s < now; s++) {
+        if (s < 0 || s <= this.modelSecond - MODEL_RING) continue;
+        modelled += this.modelRing[(s & (MODEL_RING - 1)) * size + m]!;
+        seconds++;
+      }
+      this.lastModelled[m] = seconds > 0 ? modelled / seconds : 0;
+      this.bias[m] = l - this.lastModelled[m]!;
+    }
+    this.biasAt = t;
+    this.feedbacks++;
+    this.accountReported(loads, t);
+    return true;
+  }
+
+  /** How much of the bias still holds at t (it fades without new reports). */
+  biasWeight(t: number): number {
+    const age = t - this.biasAt;
+    return age >= 0 && age < 4 * FEEDBACK_HOLD_SECONDS ? Math.exp(-age / FEEDBACK_HOLD_SECONDS) : 0;
+  }
+
+  private closeWindow(w: number): void {
+    const variance = shareCvSquared(this.windowLoad[w]!, this.targets);
+    if (variance === undefined) return;
     this.windowCvSq[w]! += variance;
     this.windowCount[w]!++;
+  }
+
+  /**
+   * The load the backends reported, per 10 s and 60 s window: each feedback round adds its
+   * reported rates for the time since the previous round, so a window holds what the backends
+   * counted in it (as their trailing averages smooth it); closed windows feed the CV in stats().
+   */
+  private accountReported(loads: Float64Array, t: number): void {
+    const from = this.reportedAt;
+    this.reportedAt = t;
+    const dt = Math.min(t - from, FEEDBACK_WINDOW_SECONDS);
+    for (let w = 0; w < WINDOWS.length; w++) {
+      const load = this.reportedLoad[w]!;
+      const length = WINDOWS[w]!;
+      if (t >= this.reportedEnd[w]!) {
+        if (this.reportedEnd[w]! > 0) {
+          const variance = shareCvSquared(load, this.targets);
+          if (variance !== undefined) {
+            this.reportedCvSq[w]! += variance;
+            this.reportedCount[w]!++;
+          }
+        }
+        this.reportedEnd[w] = (Math.floor(t / length) + 1) * length;
+        load.fill(0);
+        continue;
+      }
+      if (!(dt > 0)) continue;
+      for (let m = 0; m < this.size; m++) {
+        const l = loads[m]!;
+        if (l >= 0 && Number.isFinite(l)) load[m]! += l * dt;
+      }
+    }
   }
 
   setTargets(targets: Float64Array<ArrayBuffer>): void {
@@ -464,7 +679,7 @@ export class SkewLedger {
 
   /**
    * Off the query path: takes a demand table (report/ made it from gaps()) and gives each
-   * resolver its TTL bucket: T_r = ttl-max · min(1, λ_ref / λ̂_r), λ_ref = Σλ̂ / (members · ENTRY_SPLIT),
+   * resolver its TTL bucket: T_r = min(ttl-max, 10 s · λ_ref / λ̂_r), λ_ref = Σλ̂ / (members · ENTRY_SPLIT),
    * rounded down to a bucket (adaptive TTL: a busier resolver's entries carry no more load).
    */
   setDemand(table: PoolDemandTable, members = this.size): void {
@@ -490,7 +705,7 @@ export class SkewLedger {
     for (let s = 0; s < this.top; s++) {
       const r = this.rate[s]!;
       if (this.keys[s] === undefined || !(r > 0)) continue;
-      const want = longest * Math.min(1, ref / r);
+      const want = Math.min(longest, (ENTRY_HORIZON_SECONDS * ref) / r);
       let b = 0;
       while (b + 1 < buckets.length && buckets[b + 1]! <= want + 1e-9) b++;
       const current = this.bucket[s]!;
@@ -534,6 +749,16 @@ export class SkewLedger {
       corrected: this.corrected,
       rotated: this.rotated,
       buckets: this.buckets.map((ttl, i) => ({ ttl, resolvers: perBucket[i] ?? 0 })),
+      feedback: {
+        rounds: this.feedbacks,
+        ageSeconds: Number.isFinite(this.biasAt) ? this.seconds(Date.now()) - this.biasAt : null,
+        reported: Array.from(this.lastReported, (v) => (Number.isFinite(v) ? v : null)),
+        modelled: Array.from(this.lastModelled),
+        cv: WINDOWS.map((windowSeconds, w) => {
+          const n = this.reportedCount[w] ?? 0;
+          return { windowSeconds, windows: n, cvRms: n > 0 ? Math.sqrt((this.reportedCvSq[w] ?? 0) / n) : null };
+        }),
+      },
       chargedCv: WINDOWS.map((windowSeconds, w) => {
         const n = this.windowCount[w] ?? 0;
         return { windowSeconds, windows: n, cvRms: n > 0 ? Math.sqrt((this.windowCvSq[w] ?? 0) / n) : null };

@@ -6,7 +6,7 @@
  * gets a shorter TTL (adaptive TTL, Colajanni, Yu and Cardellini, ICDCS 1998) so every entry
  * carries a similar load. λ̂_r comes from the demand table (model/demand.ts) that report/ makes
  * from the ledger's normalised gaps and server/ hands in; a resolver without an estimate gets
- * plain rotation and the pool's TTL.
+ * plain rotation and a short learning TTL (the pool's if shorter, LEARNING_TTL_SECONDS).
  *
  * Variants are the rotations of the live members (cut to `answers`) once per TTL bucket, so the
  * DNS side pre-encodes every (member list, TTL) pair: variant = bucket × rotations + rotation.
@@ -30,6 +30,9 @@ import type { PickContext } from './types.js';
  * (MRL) would let long, light entries outweigh a short, heavy one that dominates the window.
  */
 export const HORIZON_SECONDS = 10;
+
+/** How much of the reported-minus-modelled share pick() acts on. */
+export const FEEDBACK_GAIN = 1;
 
 export interface SkewPlan extends PolicyPlan {
   /** Seconds per variant. */
@@ -62,6 +65,14 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     targets[m] = w;
   }
   ledger.setTargets(targets);
+  // Closing the loop: what the backends report through their checks (load-header / load-json).
+  const reported = new Float64Array(ledger.size).fill(Number.NaN);
+  for (const m of members) {
+    const id = pool.members[m]?.targetId;
+    const load = id === undefined ? undefined : input.health.get(id)?.load;
+    if (load !== undefined) reported[m] = load;
+  }
+  ledger.reportLoads(reported);
   const first = Int32Array.from(rot, (v) => v[0]!);
   const flat = Int32Array.from(rot.flat());
   const residual = new Float64Array(n);
@@ -83,9 +94,10 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     const resolver = ctx.resolver;
     const slot = resolver === undefined || resolver === '' ? -1 : ledger.observe(resolver, nowMs);
     ledger.advance(t);
+    ledger.applyFeedback(t);
     const rate = slot >= 0 ? ledger.rate[slot]! : 0;
     if (!(rate > 0)) {
-      // Unknown resolver: plain rotation with the pool's TTL, nothing charged.
+      // Unknown resolver: plain rotation with the learning TTL, nothing charged.
       const b = ledger.defaultBucket < B ? ledger.defaultBucket : B - 1;
       ledger.gave(slot, buckets[b]!);
       ledger.rotated++;
@@ -97,15 +109,31 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     // What the resolver will really hold it for: the TTL given, plus its floor or clamp if it has one.
     const hold = ttl + ledger.extraHold[slot]!;
     if (k === 1) ledger.releaseEntry(slot, t);
-    const loads = ledger.loads;
-    ledger.horizonLoads(t, HORIZON_SECONDS, loads);
+    const weight = ledger.biasWeight(t) * FEEDBACK_GAIN;
     let total = 0;
-    for (let i = 0; i < n; i++) {
-      const v = loads[first[i]!]!;
-      residual[i] = v;
-      total += v;
+    let load: number;
+    if (weight > 0) {
+      // Closed loop: balance the rate each member carries now, as the model has it plus what the
+      // backends reported beyond it. Rates, not load over a horizon: a reported excess persists
+      // while the model's short entries would look like they end, and that herded every entry
+      // onto the members whose load was modelled (measured).
+      for (let i = 0; i < n; i++) {
+        const m = first[i]!;
+        const v = Math.max(0, ledger.modelRate(m) + weight * ledger.bias[m]!);
+        residual[i] = v;
+        total += v;
+      }
+      load = rate * (ledger.followShare + ((1 - ledger.followShare) * ledger.servedSeconds(rate, hold)) / ledger.tailSeconds);
+    } else {
+      const loads = ledger.loads;
+      ledger.horizonLoads(t, HORIZON_SECONDS, loads);
+      for (let i = 0; i < n; i++) {
+        const v = loads[first[i]!]!;
+        residual[i] = v;
+        total += v;
+      }
+      load = rate * Math.min(hold, HORIZON_SECONDS);
     }
-    const load = rate * Math.min(hold, HORIZON_SECONDS);
     const after = total + load;
     const eps = 1e-9 * (after + 1);
     // Furthest below target after this entry is placed; ties go round from the rotation counter.

@@ -200,11 +200,28 @@ export interface SkewCorrectionReport {
     readonly windows: number;
     /** RMS CV across members of the load the correction charged (its own count). */
     readonly withCorrection: number | null;
+    /**
+     * RMS CV across members of the load the backends reported (`load-header` / `load-json`) with the
+     * correction on: their own count, null without load reports.
+     */
+    readonly reported?: number | null;
+    /** Finished windows of reported load. */
+    readonly reportedWindows?: number;
     /** The closed form for the same resolvers under plain rotation at the pool TTL (the estimate with it off). */
     readonly rotationEstimate: number | null;
     /** True when answers carry several members: the estimate is then an upper bound. */
     readonly upperBound: boolean;
   }[];
+  /**
+   * Closing the loop on the load the backends report (`load-header` / `load-json`): rounds
+   * applied, and per member the last reported load beside the rate the model had charged it.
+   * Absent when no member reports load.
+   */
+  readonly feedback?: {
+    readonly rounds: number;
+    readonly ageSeconds: number | null;
+    readonly members: readonly { readonly index: number; readonly reported: number | null; readonly modelled: number }[];
+  };
 }
 
 export interface PoolReport extends PoolIdentity {

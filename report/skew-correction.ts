@@ -24,14 +24,35 @@ export function skewCorrectionReport(
     correctedAnswers: stats.corrected,
     rotatedAnswers: stats.rotated,
     buckets: stats.buckets,
+    ...(stats.feedback.rounds > 0
+      ? {
+          feedback: {
+            rounds: stats.feedback.rounds,
+            ageSeconds: stats.feedback.ageSeconds === null ? null : round(stats.feedback.ageSeconds),
+            members: stats.feedback.modelled.map((modelled, index) => ({
+              index,
+              reported: stats.feedback.reported[index] ?? null,
+              modelled: round(modelled),
+            })),
+          },
+        }
+      : {}),
     windows: stats.chargedCv.map((w) => ({
       windowSeconds: w.windowSeconds,
       windows: w.windows,
       withCorrection: w.cvRms === null ? null : round(w.cvRms),
+      ...(stats.feedback.rounds > 0
+        ? { reported: reportedCv(stats, w.windowSeconds), reportedWindows: stats.feedback.cv.find((c) => c.windowSeconds === w.windowSeconds)?.windows ?? 0 }
+        : {}),
       rotationEstimate: units.length > 0 ? round(predictCv(pool.targets, units, w.windowSeconds)) : null,
       upperBound: pool.answers === 'all' || pool.answers > 1,
     })),
   };
+}
+
+function reportedCv(stats: SkewLedgerStats, windowSeconds: number): number | null {
+  const cv = stats.feedback.cv.find((c) => c.windowSeconds === windowSeconds)?.cvRms;
+  return cv === null || cv === undefined ? null : round(cv);
 }
 
 function round(x: number): number {

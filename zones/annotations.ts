@@ -447,7 +447,8 @@ export function parsePoolAnnotation(words: readonly AnnotationWord[], ctx: Annot
   const stickyV4Prefix = v.int('sticky-v4', 0, 32) ?? DEFAULT_POOL_CONFIG.stickyV4Prefix;
   const stickyV6Prefix = v.int('sticky-v6', 0, 128) ?? DEFAULT_POOL_CONFIG.stickyV6Prefix;
   const skew = v.choice<SkewMode>('skew', ['off', 'correct']) ?? 'off';
-  const ttlMin = poolSeconds(v, 'ttl-min', 1);
+  // ttl-min=0 lets the busiest resolvers ask per client lookup (no caching), the finest steering.
+  const ttlMin = poolSeconds(v, 'ttl-min', 0);
   const ttlMax = poolSeconds(v, 'ttl-max', 1);
   if (v.ok && skew === 'correct' && !SKEW_POLICIES.includes(policy)) {
     v.reject('skew', `skew=correct works with policy=${SKEW_POLICIES.join(' or policy=')} (got policy=${policy})`);

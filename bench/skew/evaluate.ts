@@ -84,6 +84,32 @@ export function binOf(t: number): [number, number] {
   return [t - half, t + half];
 }
 
+/**
+ * A skew=correct pool's CV per window as its report shows it from the backends' load reports,
+ * over the skew phase only: the report's RMS accumulates from the start, so the start's share
+ * is taken out (RMS² × windows is additive).
+ */
+function correctedCv(run: RunData, fqdn: string): Map<number, number> | undefined {
+  const find = (r: RunData['liveReport'] | undefined) => r?.pools.find((x) => x.name.replace(/\.$/, '') === fqdn)?.correction;
+  const end = find(run.liveReport);
+  if (!end?.feedback) return undefined;
+  const start = find(run.startReport);
+  const out = new Map<number, number>();
+  for (const w of end.windows) {
+    if (w.reported === null || w.reported === undefined) continue;
+    const n1 = windowsOf(end, w.windowSeconds);
+    const s = start?.windows.find((x) => x.windowSeconds === w.windowSeconds);
+    const n0 = s && s.reported !== null && s.reported !== undefined ? windowsOf(start!, w.windowSeconds) : 0;
+    const sum = w.reported ** 2 * n1 - (n0 > 0 ? s!.reported! ** 2 * n0 : 0);
+    if (n1 - n0 > 0 && sum >= 0) out.set(w.windowSeconds, Math.sqrt(sum / (n1 - n0)));
+  }
+  return out;
+}
+
+function windowsOf(c: NonNullable<PoolReport['correction']>, windowSeconds: number): number {
+  return c.windows.find((x) => x.windowSeconds === windowSeconds)?.reportedWindows ?? 0;
+}
+
 export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
   const model = buildReport(run.snapshot, client ? { client } : {});
   const rows: Row[] = [];
@@ -113,6 +139,7 @@ export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
     }
     // CV per window over the skew phase.
     const targets = p.members.map(() => 1);
+    const corrected = correctedCv(run, p.fqdn);
     for (const w of [10, 60]) {
       const cvs: number[] = [];
       for (let a = run.skewStart; a + w <= run.removedAt - 1; a += w) {
@@ -122,7 +149,9 @@ export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
       }
       const rms = cvs.length ? Math.sqrt(cvs.reduce((x, v) => x + v * v, 0) / cvs.length) : NaN;
       const row = report.closedForm.find((r) => r.windowSeconds === w);
-      const predicted = row?.predictedCv ?? NaN;
+      // skew=correct with load reports: what the backends reported with it on, as Rondo shows it.
+      const fromBackends = corrected?.get(w);
+      const predicted = fromBackends ?? row?.predictedCv ?? NaN;
       rows.push({
         pool: name,
         kind: 'cv',
@@ -130,7 +159,10 @@ export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
         counted: rms,
         reported: predicted,
         ok: Math.abs(rms - predicted) <= BOUNDS.cv,
-        note: `${cvs.length} windows${row?.range ? `, range ${row.range.lower.toFixed(3)}–${row.range.upper.toFixed(3)}` : ''}`,
+        note:
+          fromBackends !== undefined
+            ? `${cvs.length} windows; reported: backends' load as Rondo's report shows it, correction on`
+            : `${cvs.length} windows${row?.range ? `, range ${row.range.lower.toFixed(3)}–${row.range.upper.toFixed(3)}` : ''}`,
       });
     }
     // Drain of the removed member, against its rate in the minute before.

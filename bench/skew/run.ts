@@ -8,8 +8,8 @@
  *   npm run bench:skew -- --replay /tmp/skew/run-seed1.json      # rebuild the report, no run
  *
  * Options: --ttl LIST, --answers LIST (pools are their product, named t<ttl>a<answers>), --pool
- * SPEC (repeatable, instead: `name:ttl=N,answers=1|all|N,keys=<pool keys>`; keys go last and may
- * hold spaces), --seed LIST, --clients N per pool (300), --rate R requests/s per client (0.5),
+ * SPEC (repeatable, instead: `name:ttl=N,answers=1|all|N,load=1,keys=<pool keys>`; keys go last and may
+ * hold spaces; load=1 adds an HTTP check reading the backends' X-Load, for skew=correct's feedback), --seed LIST, --clients N per pool (300), --rate R requests/s per client (0.5),
  * --alpha A (Zipf, 1), --shares LIST (client share per resolver instead), --resolvers LIST
  * (kinds in rank order, default unbound,bind,pdns,knot,unbound,dnsmasq,unbound), --shared-24,
  * --warmup S (30), --skew S (240), --drain S (default: enough for 10×TTL and 60 s), --out DIR
@@ -80,6 +80,7 @@ function poolsOf(clients: number, rate: number): PoolConfig[] {
         ttl: num(fields.get('ttl') ?? '5', 'pool ttl'),
         answers: answersOf(fields.get('answers') ?? '1'),
         ...(keys ? { keys } : {}),
+        ...(fields.get('load') === '1' ? { loadCheck: true } : {}),
         clients: num(fields.get('clients') ?? String(clients), 'pool clients'),
         ratePerClient: num(fields.get('rate') ?? String(rate), 'pool rate'),
       };

@@ -13,8 +13,7 @@
  *
  * Loopback only; everything started here is stopped in `finally`, and on SIGINT/SIGTERM.
  */
-import { writeFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -36,6 +35,11 @@ export interface PoolConfig {
   readonly answers: 1 | 'all' | number;
   /** Further pool keys, passed through to the `;@pool` line (e.g. `skew=correct ttl-min=1`). */
   readonly keys?: string;
+  /**
+   * Gives the pool an HTTP check of its backends that reads their load (`X-Load`, the request rate
+   * for the pool's name over the last few seconds): `skew=correct` then closes the loop on it.
+   */
+  readonly loadCheck?: boolean;
   readonly clients: number;
   readonly ratePerClient: number;
 }
@@ -101,6 +105,8 @@ export interface RunData {
   readonly snapshot: ObservationSnapshot;
   /** Rondo's own `/report` at the same moment (its default client model). */
   readonly liveReport: ReportModel | null;
+  /** The same at the start of the skew phase (skew correction's windows accumulate from the start). */
+  readonly startReport?: ReportModel | null;
   /** Backend counts per `fqdn|address`, per second since t0. */
   readonly counts: Record<string, MemberSeries>;
 }
@@ -115,10 +121,17 @@ export function memberAddresses(poolIndex: number, members: number): string[] {
   return Array.from({ length: members }, (_, j) => `127.0.0.${20 + poolIndex * members + j}`);
 }
 
-function zoneText(pools: readonly { config: PoolConfig; members: readonly string[] }[]): string {
+function zoneText(pools: readonly { config: PoolConfig; members: readonly string[] }[], backendPort: number): string {
   const lines = [`$ORIGIN ${SKEW_ZONE}.`, '$TTL 300', '@    IN SOA ns1 hostmaster 1 7200 900 1209600 30', '     IN NS  ns1', 'ns1  IN A   127.0.0.1'];
   for (const p of pools) {
-    const keys = p.config.keys ?? '';
+    let keys = p.config.keys ?? '';
+    if (p.config.loadCheck) {
+      const check = `${p.config.name}-load`;
+      lines.push(
+        `;@check ${check} http port=${backendPort} path=/healthz host=${p.config.name}.${SKEW_ZONE} load-header=X-Load interval=1s timeout=500ms rise=1 fall=3`,
+      );
+      keys = `${keys} check=${check}`.trim();
+    }
     const policy = /\bpolicy=/.test(keys) ? '' : 'policy=round-robin ';
     lines.push(`;@pool ${p.config.name} ${policy}answers=${p.config.answers} ${keys}`.trimEnd());
     for (const m of p.members) lines.push(`${p.config.name} ${p.config.ttl} IN A ${m}`);
@@ -168,14 +181,15 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
   const resolvers: Resolver[] = [];
   const groups: ClientGroup[] = [];
   let progress: NodeJS.Timeout | undefined;
+  let trace: NodeJS.Timeout | undefined;
   try {
     dir = await mkdtemp(path.join(os.tmpdir(), 'rondo-skewbed-'));
     const zoneFile = path.join(dir, `${SKEW_ZONE}.zone`);
-    await writeFile(zoneFile, zoneText(pools));
     backends = await startCountingBackends(
       pools.flatMap((p) => p.members),
       () => t0,
     );
+    await writeFile(zoneFile, zoneText(pools, backends.port));
     redis = await startRedisServer();
     redisClient = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
     await redisClient.connect();
@@ -219,7 +233,31 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
       );
     }, 30_000);
     progress.unref();
+    // Diagnosis: SKEWBED_TRACE=FILE polls Rondo's /report every second into FILE (JSON lines).
+    const traceFile = process.env.SKEWBED_TRACE;
+    if (traceFile) {
+      trace = setInterval(() => {
+        fetch(`http://127.0.0.1:${adminPort}/report`, { signal: AbortSignal.timeout(900) })
+          .then(async (res) => {
+            const report = (await res.json()) as ReportModel;
+            const line = { t: now(), pools: report.pools.filter((p) => p.correction).map((p) => ({ name: p.name, correction: p.correction })) };
+            await appendFile(traceFile, `${JSON.stringify(line)}\n`);
+          })
+          .catch(() => undefined);
+      }, 1000);
+      trace.unref();
+    }
     // Just before the removal: wait for a fresh snapshot in Redis (written every 10 s).
+    const fetchReport = async (): Promise<ReportModel | null> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${adminPort}/report`, { signal: AbortSignal.timeout(5000) });
+        return res.ok ? ((await res.json()) as ReportModel) : null;
+      } catch {
+        return null;
+      }
+    };
+    await sleep(Math.max(0, skewStart * 1000 - (performance.now() - t0)), o.signal);
+    const startReport = await fetchReport();
     await sleep(Math.max(0, (removeAt - 1) * 1000 - (performance.now() - t0)), o.signal);
     let snapshot: ObservationSnapshot | null = null;
     for (let i = 0; i < 20 && snapshot === null; i++) {
@@ -227,17 +265,15 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
       if (snapshot === null) await sleep(500, o.signal);
     }
     if (snapshot === null) throw new Error(`no observation snapshot in Redis:\n${rondo.logTail(20)}`);
-    let liveReport: ReportModel | null = null;
-    try {
-      const res = await fetch(`http://127.0.0.1:${adminPort}/report`, { signal: AbortSignal.timeout(5000) });
-      if (res.ok) liveReport = (await res.json()) as ReportModel;
-    } catch {
-      liveReport = null;
-    }
+    const liveReport = await fetchReport();
     await sleep(Math.max(0, removeAt * 1000 - (performance.now() - t0)), o.signal);
     // Removal: the first member of every pool leaves the answers; its backend stays up.
     const before = rondo.logRecords().length;
-    await writeFile(zoneFile, zoneText(pools.map((p) => ({ config: p.config, members: p.members.slice(1) }))));
+    await writeFile(zoneFile, zoneText(
+        pools.map((p) => ({ config: p.config, members: p.members.slice(1) })),
+        backends.port,
+      ),
+    );
     process.kill(rondo.pid!, 'SIGHUP');
     const hupAt = now();
     const deadline = performance.now() + 5000;
@@ -269,10 +305,12 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
       end,
       snapshot,
       liveReport,
+      startReport,
       counts,
     };
   } finally {
     if (progress) clearInterval(progress);
+    if (trace) clearInterval(trace);
     await Promise.allSettled(groups.map((g) => g.stop()));
     await Promise.allSettled(resolvers.map((r) => r.stop()));
     await rondo?.stop().catch(() => undefined);

@@ -233,9 +233,9 @@ export function rondoPoolSection(pool: PoolReport): string {
   out.push('</tbody></table>');
   const sc = pool.correction;
   if (sc) {
-    out.push('<table class="skew-correction"><thead><tr><th>skew=correct</th><th>CV with correction (charged)</th><th>CV estimate with it off</th></tr></thead><tbody>');
+    out.push('<table class="skew-correction"><thead><tr><th>skew=correct</th><th>CV with correction (backends reported)</th><th>CV with correction (charged)</th><th>CV estimate with it off</th></tr></thead><tbody>');
     for (const w of sc.windows) {
-      out.push('<tr><td>' + rondoEscape(rondoSeconds(w.windowSeconds)) + '</td><td>' + (w.withCorrection === null ? '–' : w.withCorrection.toFixed(3) + ' (' + rondoEscape(w.windows) + ' windows)') + '</td><td>' + (w.rotationEstimate === null ? '–' : w.rotationEstimate.toFixed(3)) + (w.upperBound ? ' (upper bound)' : '') + '</td></tr>');
+      out.push('<tr><td>' + rondoEscape(rondoSeconds(w.windowSeconds)) + '</td><td>' + (w.reported === null || w.reported === undefined ? '–' : w.reported.toFixed(3)) + '</td><td>' + (w.withCorrection === null ? '–' : w.withCorrection.toFixed(3) + ' (' + rondoEscape(w.windows) + ' windows)') + '</td><td>' + (w.rotationEstimate === null ? '–' : w.rotationEstimate.toFixed(3)) + (w.upperBound ? ' (upper bound)' : '') + '</td></tr>');
     }
     out.push('</tbody></table><p class="skew-summary">' + rondoEscape(sc.resolversEstimated) + ' of ' + rondoEscape(sc.resolversTracked) + ' resolvers estimated, ' + rondoEscape(sc.correctedAnswers) + ' answers corrected, ' + rondoEscape(sc.rotatedAnswers) + ' rotated; TTLs ' + rondoEscape(sc.buckets.map(function (b) { return b.ttl + ' s: ' + b.resolvers; }).join(', ')) + '.</p>');
   }

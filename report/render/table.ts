@@ -82,11 +82,16 @@ export function renderPoolTable(pool: PoolReport): string {
   const c = pool.correction;
   if (c) {
     out.push('');
-    out.push(`skew=correct: ${c.resolversEstimated} of ${c.resolversTracked} resolvers estimated (${num(c.steeredRatePerSecond, 1)} requests/s steered), ${c.correctedAnswers} answers corrected, ${c.rotatedAnswers} rotated; TTLs ${c.buckets.map((b) => `${b.ttl} s: ${b.resolvers}`).join(', ')}`);
+    out.push(`skew=correct: ${c.resolversEstimated} of ${c.resolversTracked} resolvers estimated (${num(c.steeredRatePerSecond, 1)} requests/s steered), ${c.correctedAnswers} answers corrected, ${c.rotatedAnswers} rotated; TTLs ${c.buckets.map((b) => `${b.ttl} s: ${b.resolvers}`).join(', ')}${c.feedback ? `; closed loop on backend load, ${c.feedback.rounds} reports` : ''}`);
     out.push(
       formatTable(
-        ['window', 'CV with correction (charged)', 'CV estimate with it off'],
-        c.windows.map((w) => [secs(w.windowSeconds), w.withCorrection === null ? '-' : `${num(w.withCorrection)} (${w.windows} windows)`, `${num(w.rotationEstimate)}${w.upperBound ? ' (upper bound)' : ''}`]),
+        ['window', 'CV with correction (backends reported)', 'CV with correction (charged)', 'CV estimate with it off'],
+        c.windows.map((w) => [
+          secs(w.windowSeconds),
+          w.reported === null || w.reported === undefined ? '-' : num(w.reported),
+          w.withCorrection === null ? '-' : `${num(w.withCorrection)} (${w.windows} windows)`,
+          `${num(w.rotationEstimate)}${w.upperBound ? ' (upper bound)' : ''}`,
+        ]),
       ),
     );
   }
