@@ -4,12 +4,20 @@
  *
  * The store's `start()` subscribes, then loads every verdict and override (warm start). Change
  * messages carry the verdicts, so they apply without a round trip. Everything is read again after
- * a reconnect and every `resyncIntervalMs`; staleness is swept every `sweepIntervalMs`. A resync
- * merges (newest `at` wins per checker) and never drops a verdict that is still fresh just because
- * Redis lacks it: after a restart that lost the data, the DNS side keeps its view until the
- * checkers have written theirs again. `view()` never touches Redis. What is held is bounded by the
- * live targets and checkers: a checker's verdicts go when they lapse, and a target that is not
- * ours (not in `setTargets`) leaves the view once no verdict or override of it is left.
+ * a reconnect and every `resyncIntervalMs` (longer with many keys, see periodicResync); staleness
+ * is swept every `sweepIntervalMs`. A resync merges (newest `at` wins per checker) and never drops
+ * a verdict that is still fresh just because Redis lacks it: after a restart that lost the data,
+ * the DNS side keeps its view until the checkers have written theirs again. `view()` never touches
+ * Redis. What is held is bounded by the live targets and checkers: a checker's verdicts go when
+ * they lapse, and a target that is not ours (not in `setTargets`) leaves the view once no verdict
+ * or override of it is left.
+ *
+ * At scale (issue 15: 10,000 targets, three checkers, every 2 s) nearly every verdict heard is one
+ * already held, announced again with a new age. Such a re-announcement only refreshes the held
+ * verdict's time (applyVerdicts: same state, load and reason, latency within the band readers
+ * ignore anyway); nothing is decided again and no view is made. A resync is read, decoded and
+ * applied one pipeline at a time, each in its own event-loop turn, so the DNS side never stalls
+ * on it.
  *
  * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
  * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
@@ -25,7 +33,7 @@ import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth
 import { decodeMessage, decodeVerdictField, type OverrideRecord, type StampedVerdict } from './codec.js';
 import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
-import { significantlyDifferent } from '../model/health.js';
+import { latencySignificantlyChanged, significantlyDifferent } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
 import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
 import { HealthViews } from './view.js';
@@ -56,8 +64,17 @@ interface HeldOverride {
   readonly seq: number;
 }
 
-/** Keys per pipelined read. */
-const READ_CHUNK = 500;
+/** Keys per pipelined read; each chunk is decoded and applied in a turn of its own (a few ms at most). */
+const READ_CHUNK = 100;
+
+/**
+ * The periodic resync waits at least this long per verdict key it read last time (10,000 keys:
+ * 10 s), and at least RESYNC_DUTY times as long as the last one took: messages carry every change
+ * and every refresh, so the resync is only the safety net for a lost message, and must not cost
+ * the DNS servers (or Redis) more as the targets grow.
+ */
+const RESYNC_MS_PER_KEY = 1;
+const RESYNC_DUTY = 20;
 
 /** Redis's own clock, epoch milliseconds (a script with a key, so a cluster runs it where the keys are). */
 const REDIS_TIME_LUA = `local t = redis.call('TIME')
@@ -73,16 +90,34 @@ interface RedisTimeCommand {
  * reader's clock alone; no two machines' clocks are ever compared. A verdict without either
  * (from an older writer) keeps its `at`.
  */
-function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeldVerdict {
+function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeardVerdict {
   let ageMs: number | undefined;
   if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
   else if (v.ageMs !== undefined) ageMs = v.ageMs;
-  const { ageMs: _a, rt: _r, ...verdict } = v;
-  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs, sourceAt: v.at };
+  return ageMs === undefined ? heldVerdict(v, v.at, v.ttlMs, undefined) : heldVerdict(v, localNow - ageMs, v.ttlMs, v.at);
 }
 
-/** A verdict as held: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
-type HeldVerdict = Verdict & { readonly sourceAt?: number };
+/** A verdict as heard: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
+type HeardVerdict = Verdict & { readonly sourceAt?: number | undefined };
+
+/**
+ * A verdict as held. Private to the reader, so a re-announcement updates its time in place
+ * (applyVerdicts): at scale that is thousands a second, and fresh objects for them would all live
+ * long enough to be promoted, feeding the major collector.
+ */
+interface HeldVerdict extends Verdict {
+  at: number;
+  ttlMs: number;
+  sourceAt: number | undefined;
+}
+
+/**
+ * A verdict built with the same properties in the same order every time: tens of thousands are
+ * held and swept every second, and one object shape keeps those loops fast.
+ */
+function heldVerdict(v: Verdict, at: number, ttlMs: number, sourceAt: number | undefined): HeldVerdict {
+  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs, sourceAt };
+}
 
 export class RedisHealthReader implements HealthSource {
   private readonly client: Redis;
@@ -95,7 +130,7 @@ export class RedisHealthReader implements HealthSource {
   private readonly stallAfterMs: number;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
-  private readonly verdicts = new Map<string, Map<string, Verdict>>();
+  private readonly verdicts = new Map<string, Map<string, HeldVerdict>>();
   private readonly quorums = new Map<string, readonly Quorum[]>();
   private readonly consensus = new Map<string, TargetState>();
   private readonly views: HealthViews;
@@ -105,6 +140,11 @@ export class RedisHealthReader implements HealthSource {
   private subscribing: Promise<boolean> | undefined;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  /** A commit of the view is queued (change messages: one per loop turn, see onMessage). */
+  private commitQueued = false;
+  /** performance.now() when the last resync started, and how long the next periodic one waits after it. */
+  private lastResyncStart = -Infinity;
+  private periodicGapMs = 0;
   private readFailing = false;
   /** Set while the view is held through a Redis outage: freshness is judged at this time. */
   private holdFrom: number | undefined;
@@ -211,11 +251,23 @@ export class RedisHealthReader implements HealthSource {
     this.resync().catch(() => undefined);
   }
 
-  /** Verdicts heard (a change message, a resync, or this process's own checks). */
-  applyVerdicts(list: readonly HeldVerdict[]): void {
+  /**
+   * The store's resync timer: a resync unless the last one started less than its size allows ago
+   * (RESYNC_MS_PER_KEY, RESYNC_DUTY). Reconnects and cluster changes resync at once (requestResync).
+   */
+  periodicResync(): void {
+    if (performance.now() - this.lastResyncStart < this.periodicGapMs) return;
+    this.requestResync();
+  }
+
+  /**
+   * Verdicts heard (a change message, a resync, or this process's own checks). The view is made at
+   * once, or with `commit: 'soon'` once this loop turn's I/O is done (see commitSoon).
+   */
+  applyVerdicts(list: readonly HeardVerdict[], commit: 'now' | 'soon' = 'now'): void {
     if (list.length === 0) return;
     const freshAt = this.freshnessTime(this.clock.now());
-    const touched = new Set<string>();
+    const touched: string[] = [];
     for (const v of list) {
       if (!isFresh(v, freshAt)) continue;
       let byChecker = this.verdicts.get(v.targetId);
@@ -227,12 +279,24 @@ export class RedisHealthReader implements HealthSource {
       if (held !== undefined && held.at > v.at) continue;
       // The very verdict already held (a resync reading back what a message brought): nothing to
       // decide again. This keeps a resync of 10,000 targets from re-deciding every one of them.
-      const source = (v as HeldVerdict).sourceAt;
+      const source = v.sourceAt;
       if (held !== undefined && source !== undefined && held.sourceAt === source && held.state === v.state) continue;
-      byChecker.set(v.checker, v);
-      touched.add(v.targetId);
+      if (held !== undefined && isFresh(held, freshAt) && sameContent(held, v)) {
+        // A re-announcement (or the next probe saying the same): the decision cannot change, as
+        // the fresh verdicts, their states, loads and latencies stay what they were. Only the time
+        // moves on; the held content stays, so a latency that creeps is measured from where it
+        // was last decided, not from the previous reading.
+        held.at = v.at;
+        held.ttlMs = v.ttlMs;
+        held.sourceAt = v.sourceAt;
+        continue;
+      }
+      byChecker.set(v.checker, heldVerdict(v, v.at, v.ttlMs, v.sourceAt));
+      touched.push(v.targetId);
     }
-    this.recompute([...touched]);
+    if (touched.length === 0) return;
+    this.recompute(touched, commit === 'now');
+    if (commit === 'soon') this.commitSoon();
   }
 
   applyOverride(scope: OverrideScope, record: OverrideRecord | null): void {
@@ -332,12 +396,14 @@ export class RedisHealthReader implements HealthSource {
 
   private async readEverything(): Promise<void> {
     if (this.client.status !== 'ready') return;
+    const started = performance.now();
+    this.lastResyncStart = started;
     const startSeq = this.overrideSeq;
-    const found: Verdict[] = [];
     const prune: [string, string[]][] = [];
     try {
       const keys = await scanKeys(this.client, this.keys.verdictPattern);
       for (let i = 0; i < keys.length; i += READ_CHUNK) {
+        const found: HeardVerdict[] = [];
         const batch = keys.slice(i, i + READ_CHUNK);
         const pipe = this.client.pipeline();
         (pipe as unknown as RedisTimeCommand).rondoTime(this.keys.channel);
@@ -359,10 +425,13 @@ export class RedisHealthReader implements HealthSource {
           }
           if (dead.length > 0) prune.push([key, dead]);
         });
+        // Applied chunk by chunk, each in the turn that read it (newest `at` wins, so messages
+        // heard between two chunks are merged as they would be at the end).
+        this.noteContact();
+        this.applyVerdicts(found);
       }
       const overrides = await loadOverrides(this.client, this.keys, () => this.clock.now());
       this.noteContact();
-      this.applyVerdicts(found);
       this.replaceOverrides(overrides, startSeq);
       if (prune.length > 0) {
         const pipe = this.client.pipeline();
@@ -371,6 +440,7 @@ export class RedisHealthReader implements HealthSource {
       }
       if (this.readFailing) this.log.info('health resync succeeded again');
       this.readFailing = false;
+      this.periodicGapMs = Math.max(keys.length * RESYNC_MS_PER_KEY, RESYNC_DUTY * (performance.now() - started));
     } catch (err) {
       // While the connection is down the watch has said so; report other failures once per streak.
       if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');
@@ -389,7 +459,7 @@ export class RedisHealthReader implements HealthSource {
     }
     if (message.kind === 'verdicts') {
       const now = this.clock.now();
-      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)));
+      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)), 'soon');
     } else this.applyOverride(message.scope, message.override === null ? null : rebaseOverride(message.override, this.clock.now()));
   }
 
@@ -425,8 +495,23 @@ export class RedisHealthReader implements HealthSource {
     this.recompute(targets);
   }
 
-  /** Decides the given targets again; publishes a new view if anything that answers use changed. */
-  private recompute(targetIds: readonly string[]): void {
+  /**
+   * Several change messages often arrive in one loop turn (a burst of state changes: each
+   * checker's flush is a message of up to 500 verdicts): one view for all of them, made once the
+   * turn's I/O callbacks are done (setImmediate), instead of one per message. A commit made
+   * meanwhile (an override, a sweep) takes their changes along, and this one finds nothing.
+   */
+  private commitSoon(): void {
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    setImmediate(() => {
+      this.commitQueued = false;
+      this.views.commit();
+    });
+  }
+
+  /** Decides the given targets again; publishes a new view (unless `commit` is false) if anything that answers use changed. */
+  private recompute(targetIds: readonly string[], commit = true): void {
     const now = this.clock.now();
     for (const id of new Set(targetIds)) {
       if (this.forgettable(id)) {
@@ -445,7 +530,7 @@ export class RedisHealthReader implements HealthSource {
       if (previous !== undefined && !significantlyDifferent(previous, health, { reason: true })) continue;
       this.views.set(id, health);
     }
-    this.views.commit();
+    if (commit) this.views.commit();
   }
 
   /**
@@ -509,6 +594,14 @@ export class RedisHealthReader implements HealthSource {
         this.pinging = false;
       });
   }
+}
+
+/**
+ * Whether a verdict says what the held one says, as far as any decision goes: state, load and
+ * reason alike, and a latency that moved no more than readers ignore (latencySignificantlyChanged).
+ */
+function sameContent(held: Verdict, v: Verdict): boolean {
+  return held.state === v.state && held.load === v.load && held.reason === v.reason && !latencySignificantlyChanged(held.latencyMs, v.latencyMs);
 }
 
 function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[] {
