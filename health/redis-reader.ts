@@ -16,8 +16,8 @@
  * already held, announced again with a new age. Such a re-announcement only refreshes the held
  * verdict's time (applyVerdicts: same state, load and reason, latency within the band readers
  * ignore anyway); nothing is decided again and no view is made. A resync is read, decoded and
- * applied one pipeline at a time, each in its own event-loop turn, so the DNS side never stalls
- * on it.
+ * applied a chunk of keys at a time (one script call each, health/verdict-reads.ts), each in its
+ * own event-loop turn, so the DNS side never stalls on it.
  *
  * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
  * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
@@ -36,6 +36,7 @@ import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 import { latencySignificantlyChanged, significantlyDifferent } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
 import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
+import { defineVerdictReads, readVerdictHashes } from './verdict-reads.js';
 import { HealthViews } from './view.js';
 
 export interface TargetQuorum {
@@ -76,14 +77,6 @@ const READ_CHUNK = 100;
 const RESYNC_MS_PER_KEY = 1;
 const RESYNC_DUTY = 20;
 
-/** Redis's own clock, epoch milliseconds (a script with a key, so a cluster runs it where the keys are). */
-const REDIS_TIME_LUA = `local t = redis.call('TIME')
-return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-interface RedisTimeCommand {
-  rondoTime(key: string): unknown;
-}
-
 /**
  * A verdict as this reader's clock sees it: `at` moved so that its age is the one Redis (`rt`
  * against Redis's TIME) or its checker (`ageMs`) measured. Freshness is then judged on this
@@ -94,7 +87,11 @@ function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefine
   let ageMs: number | undefined;
   if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
   else if (v.ageMs !== undefined) ageMs = v.ageMs;
-  return ageMs === undefined ? heldVerdict(v, v.at, v.ttlMs, undefined) : heldVerdict(v, localNow - ageMs, v.ttlMs, v.at);
+  const at = ageMs === undefined ? v.at : localNow - ageMs;
+  const sourceAt = ageMs === undefined ? NaN : v.at;
+  // The same shape as heldVerdict's, from an allocation site of its own: these mostly die young,
+  // held verdicts live long, and V8 decides per site where to allocate (pretenuring).
+  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs: v.ttlMs, sourceAt };
 }
 
 /** A verdict as heard: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
@@ -103,12 +100,14 @@ type HeardVerdict = Verdict & { readonly sourceAt?: number | undefined };
 /**
  * A verdict as held. Private to the reader, so a re-announcement updates its time in place
  * (applyVerdicts): at scale that is thousands a second, and fresh objects for them would all live
- * long enough to be promoted, feeding the major collector.
+ * long enough to be promoted, feeding the major collector. `sourceAt` is NaN when not known, so
+ * all three times stay plain numbers, written in place (an `undefined` there would make each
+ * write a new heap number pointed at from an old object: work for every scavenge).
  */
 interface HeldVerdict extends Verdict {
   at: number;
   ttlMs: number;
-  sourceAt: number | undefined;
+  sourceAt: number;
 }
 
 /**
@@ -116,7 +115,7 @@ interface HeldVerdict extends Verdict {
  * held and swept every second, and one object shape keeps those loops fast.
  */
 function heldVerdict(v: Verdict, at: number, ttlMs: number, sourceAt: number | undefined): HeldVerdict {
-  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs, sourceAt };
+  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs, sourceAt: sourceAt ?? NaN };
 }
 
 export class RedisHealthReader implements HealthSource {
@@ -170,7 +169,7 @@ export class RedisHealthReader implements HealthSource {
     this.stallAfterMs = options.stallAfterMs;
     this.lastContact = this.clock.now();
     this.views = new HealthViews(this.log);
-    this.client.defineCommand('rondoTime', { numberOfKeys: 1, lua: REDIS_TIME_LUA });
+    defineVerdictReads(this.client);
     this.subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
     this.subscriber.on('smessage', (channel: string, text: string) => this.onMessage(channel, text));
     if (isCluster(this.subscriber)) {
@@ -288,7 +287,7 @@ export class RedisHealthReader implements HealthSource {
         // was last decided, not from the previous reading.
         held.at = v.at;
         held.ttlMs = v.ttlMs;
-        held.sourceAt = v.sourceAt;
+        held.sourceAt = v.sourceAt ?? NaN;
         continue;
       }
       byChecker.set(v.checker, heldVerdict(v, v.at, v.ttlMs, v.sourceAt));
@@ -403,28 +402,21 @@ export class RedisHealthReader implements HealthSource {
     try {
       const keys = await scanKeys(this.client, this.keys.verdictPattern);
       for (let i = 0; i < keys.length; i += READ_CHUNK) {
-        const found: HeardVerdict[] = [];
-        const batch = keys.slice(i, i + READ_CHUNK);
-        const pipe = this.client.pipeline();
-        (pipe as unknown as RedisTimeCommand).rondoTime(this.keys.channel);
-        for (const key of batch) pipe.hgetall(key);
-        const results = (await pipe.exec()) ?? [];
+        const { redisNow, hashes } = await readVerdictHashes(this.client, keys.slice(i, i + READ_CHUNK), this.keys.channel);
         const now = this.clock.now();
-        const [timeErr, time] = results[0] ?? [null, null];
-        const redisNow = timeErr === null && typeof time === 'number' ? time : undefined;
-        batch.forEach((key, j) => {
+        const found: HeardVerdict[] = [];
+        for (const [key, fields] of hashes) {
           const targetId = this.keys.targetIdOf(key);
-          const [err, fields] = results[j + 1] ?? [null, null];
-          if (targetId === undefined || err !== null || fields === null || typeof fields !== 'object') return;
+          if (targetId === undefined) continue;
           const dead: string[] = [];
-          for (const [checker, text] of Object.entries(fields as Record<string, string>)) {
+          for (const [checker, text] of Object.entries(fields)) {
             const stamped = decodeVerdictField(targetId, checker, text);
             const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
             if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
             else found.push(v);
           }
           if (dead.length > 0) prune.push([key, dead]);
-        });
+        }
         // Applied chunk by chunk, each in the turn that read it (newest `at` wins, so messages
         // heard between two chunks are merged as they would be at the end).
         this.noteContact();

@@ -133,6 +133,23 @@ describe('issue 15: unchanged verdicts are cheap for readers', () => {
     expect(changesOf(changes, T1)).toBe(2);
   });
 
+  it('a resync reads keys a script call per chunk: odd values, a key of another type and a malformed field do not stop it', async () => {
+    prefix = freshPrefix();
+    const chk = await open('checker', 'chk');
+    const odd = 'example.test./web/192.0.2.20/80';
+    chk.publish(verdict(T1, 'chk', 'up', { reason: 'HTTP 200 "ok" \\ \n naïve ✓' }));
+    chk.publish(verdict(odd, 'chk', 'down'));
+    await chk.flush();
+    await admin.set(`${prefix}:v:example.test./web/192.0.2.30/80`, 'not a hash');
+    await admin.hset(`${prefix}:v:${odd}`, 'hand-edited', '{"state": "up", "at": "soon"');
+    const dns = await open('dns', 'dns-a');
+    expect(dns.view().get(T1)).toMatchObject({ state: 'up', reason: '1/1 checkers: HTTP 200 "ok" \\ \n naïve ✓' });
+    expect(stateOf(dns, odd)).toBe('down');
+    // The malformed field is pruned by the resync; the other key is left alone.
+    await vi.waitFor(async () => expect(await admin.hexists(`${prefix}:v:${odd}`, 'hand-edited')).toBe(0), WAIT);
+    expect(await admin.get(`${prefix}:v:example.test./web/192.0.2.30/80`)).toBe('not a hash');
+  });
+
   it('the periodic resync waits 1 ms per verdict key it read last time', async () => {
     prefix = freshPrefix();
     const chk = await open('checker', 'chk');
