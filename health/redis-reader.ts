@@ -35,7 +35,7 @@ import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consens
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
 import { latencySignificantlyChanged, significantlyDifferent } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
-import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
+import { isCluster, redisErrorForLog, scanKeyBatches } from './redis-connection.js';
 import { defineVerdictReads, readVerdictHashes } from './verdict-reads.js';
 import { HealthViews } from './view.js';
 
@@ -70,11 +70,12 @@ const READ_CHUNK = 100;
 
 /**
  * The periodic resync waits at least this long per verdict key it read last time (10,000 keys:
- * 10 s), and at least RESYNC_DUTY times as long as the last one took: messages carry every change
- * and every refresh, so the resync is only the safety net for a lost message, and must not cost
- * the DNS servers (or Redis) more as the targets grow.
+ * 30 s), and at least RESYNC_DUTY times as long as the last one took. Messages carry every change,
+ * and writers announce every verdict again within a third of its ttl, so a lost change message
+ * heals within that third; the periodic resync is only the last safety net, and must not cost the
+ * DNS servers (or Redis) more as the targets grow. Reconnects and cluster changes resync at once.
  */
-const RESYNC_MS_PER_KEY = 1;
+const RESYNC_MS_PER_KEY = 3;
 const RESYNC_DUTY = 20;
 
 /**
@@ -400,27 +401,11 @@ export class RedisHealthReader implements HealthSource {
     const startSeq = this.overrideSeq;
     const prune: [string, string[]][] = [];
     try {
-      const keys = await scanKeys(this.client, this.keys.verdictPattern);
-      for (let i = 0; i < keys.length; i += READ_CHUNK) {
-        const { redisNow, hashes } = await readVerdictHashes(this.client, keys.slice(i, i + READ_CHUNK), this.keys.channel);
-        const now = this.clock.now();
-        const found: HeardVerdict[] = [];
-        for (const [key, fields] of hashes) {
-          const targetId = this.keys.targetIdOf(key);
-          if (targetId === undefined) continue;
-          const dead: string[] = [];
-          for (const [checker, text] of Object.entries(fields)) {
-            const stamped = decodeVerdictField(targetId, checker, text);
-            const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
-            if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
-            else found.push(v);
-          }
-          if (dead.length > 0) prune.push([key, dead]);
-        }
-        // Applied chunk by chunk, each in the turn that read it (newest `at` wins, so messages
-        // heard between two chunks are merged as they would be at the end).
-        this.noteContact();
-        this.applyVerdicts(found);
+      let keyCount = 0;
+      // Each SCAN reply is read as it comes (a key SCAN returns twice is read twice: harmless).
+      for await (const keys of scanKeyBatches(this.client, this.keys.verdictPattern)) {
+        keyCount += keys.length;
+        for (let i = 0; i < keys.length; i += READ_CHUNK) await this.readChunk(keys.slice(i, i + READ_CHUNK), prune);
       }
       const overrides = await loadOverrides(this.client, this.keys, () => this.clock.now());
       this.noteContact();
@@ -432,13 +417,38 @@ export class RedisHealthReader implements HealthSource {
       }
       if (this.readFailing) this.log.info('health resync succeeded again');
       this.readFailing = false;
-      this.periodicGapMs = Math.max(keys.length * RESYNC_MS_PER_KEY, RESYNC_DUTY * (performance.now() - started));
+      this.periodicGapMs = Math.max(keyCount * RESYNC_MS_PER_KEY, RESYNC_DUTY * (performance.now() - started));
     } catch (err) {
       // While the connection is down the watch has said so; report other failures once per streak.
       if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');
       this.readFailing = true;
       throw err;
     }
+  }
+
+  /**
+   * Reads, decodes and applies one chunk of verdict keys, in the turn its reply arrives (newest
+   * `at` wins, so messages heard between two chunks merge as they would at the end). Fields past
+   * saving go to `prune`.
+   */
+  private async readChunk(keys: readonly string[], prune: [string, string[]][]): Promise<void> {
+    const { redisNow, hashes } = await readVerdictHashes(this.client, keys, this.keys.channel);
+    const now = this.clock.now();
+    const found: HeardVerdict[] = [];
+    for (const [key, fields] of hashes) {
+      const targetId = this.keys.targetIdOf(key);
+      if (targetId === undefined) continue;
+      const dead: string[] = [];
+      for (const [checker, text] of Object.entries(fields)) {
+        const stamped = decodeVerdictField(targetId, checker, text);
+        const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
+        if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
+        else found.push(v);
+      }
+      if (dead.length > 0) prune.push([key, dead]);
+    }
+    this.noteContact();
+    this.applyVerdicts(found);
   }
 
   private onMessage(channel: string, text: string): void {

@@ -45,6 +45,7 @@ function decisions(store: RedisHealthStore): { count: () => number } {
   return { count: () => spy.mock.calls.filter(([ids]) => ids.length > 0).length };
 }
 
+/** HGETALLs Redis ran, inside scripts too (the resync reads a chunk of keys per script call). */
 async function hgetallCalls(): Promise<number> {
   const stats = await admin.info('commandstats');
   return Number(/^cmdstat_hgetall:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
@@ -150,17 +151,17 @@ describe('issue 15: unchanged verdicts are cheap for readers', () => {
     expect(await admin.get(`${prefix}:v:example.test./web/192.0.2.30/80`)).toBe('not a hash');
   });
 
-  it('the periodic resync waits 1 ms per verdict key it read last time', async () => {
+  it('the periodic resync waits 3 ms per verdict key it read last time', async () => {
     prefix = freshPrefix();
     const chk = await open('checker', 'chk');
-    const targets = Array.from({ length: 1500 }, (_, i) => `example.test./web/10.0.${i >> 8}.${i & 255}/80`);
+    const targets = Array.from({ length: 500 }, (_, i) => `example.test./web/10.0.${i >> 8}.${i & 255}/80`);
     for (const id of targets) chk.publish(verdict(id, 'chk', 'up', { ttlMs: 60_000 }));
     await chk.flush();
     const dns = await open('dns', 'dns-a', { resyncIntervalMs: 100 });
-    expect(dns.heldCounts().targets).toBe(1500); // the warm start read them all
+    expect(dns.heldCounts().targets).toBe(500); // the warm start read them all
     const before = await hgetallCalls();
     await delay(900);
     expect(await hgetallCalls()).toBe(before); // every 100 ms asked, none due before 1.5 s
-    await vi.waitFor(async () => expect(await hgetallCalls()).toBeGreaterThanOrEqual(before + 1500), WAIT);
+    await vi.waitFor(async () => expect(await hgetallCalls()).toBeGreaterThanOrEqual(before + 500), WAIT);
   });
 });
