@@ -136,6 +136,8 @@ export class RedisHealthReader implements HealthSource {
   private readonly views: HealthViews;
   private readonly overrides = new Map<string, HeldOverride>();
   private overrideSeq = 0;
+  /** No held verdict lapses before this (by freshness time): the earliest `at + ttlMs`, or earlier. */
+  private verdictsExpireAt = -Infinity;
   private subscribed = false;
   private subscribing: Promise<boolean> | undefined;
   private resyncing: Promise<void> | undefined;
@@ -289,9 +291,11 @@ export class RedisHealthReader implements HealthSource {
         held.at = v.at;
         held.ttlMs = v.ttlMs;
         held.sourceAt = v.sourceAt ?? NaN;
+        this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
         continue;
       }
       byChecker.set(v.checker, heldVerdict(v, v.at, v.ttlMs, v.sourceAt));
+      this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
       touched.push(v.targetId);
     }
     if (touched.length === 0) return;
@@ -314,15 +318,24 @@ export class RedisHealthReader implements HealthSource {
     if (this.holdFrom !== undefined && now >= this.holdUntil) this.holdFrom = undefined;
     const freshAt = this.freshnessTime(now);
     const touched: string[] = [];
-    for (const [targetId, byChecker] of this.verdicts) {
-      let expired = false;
-      for (const [checker, v] of byChecker) {
-        if (isFresh(v, freshAt)) continue;
-        byChecker.delete(checker);
-        expired = true;
+    // Nothing held can have lapsed before the earliest expiry seen (refreshes only move it on):
+    // at 30,000 verdicts refreshed every few seconds, most sweeps skip the pass.
+    if (freshAt >= this.verdictsExpireAt) {
+      let earliest = Infinity;
+      for (const [targetId, byChecker] of this.verdicts) {
+        let expired = false;
+        for (const [checker, v] of byChecker) {
+          if (isFresh(v, freshAt)) {
+            earliest = Math.min(earliest, v.at + v.ttlMs);
+            continue;
+          }
+          byChecker.delete(checker);
+          expired = true;
+        }
+        if (expired) touched.push(targetId);
+        if (byChecker.size === 0) this.verdicts.delete(targetId);
       }
-      if (expired) touched.push(targetId);
-      if (byChecker.size === 0) this.verdicts.delete(targetId);
+      this.verdictsExpireAt = earliest;
     }
     const lapsed: OverrideScope[] = [];
     for (const [id, held] of this.overrides) {

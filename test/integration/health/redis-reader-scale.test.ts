@@ -80,6 +80,19 @@ describe('issue 15: unchanged verdicts are cheap for readers', () => {
     await vi.waitFor(() => expect(stateOf(both, T1)).toBe('unknown'), WAIT);
   });
 
+  it('a refresh that shortens the ttl is swept on the shorter one', async () => {
+    prefix = freshPrefix();
+    const both = await open('both', 'solo');
+    both.setTargets([{ id: T1, quorum: 'majority' }]);
+    both.publish(verdict(T1, 'solo', 'up', { ttlMs: 60_000 }));
+    await delay(120); // a few sweeps: the earliest expiry is a minute away
+    both.publish(verdict(T1, 'solo', 'up', { ttlMs: 300 }));
+    expect(stateOf(both, T1)).toBe('up');
+    const refreshed = performance.now();
+    await vi.waitFor(() => expect(stateOf(both, T1)).toBe('unknown'), WAIT);
+    expect(performance.now() - refreshed).toBeLessThan(2000);
+  });
+
   it('a latency that creeps is measured from where it was last decided; a new reason or state decides again', async () => {
     prefix = freshPrefix();
     const both = await open('both', 'solo');
