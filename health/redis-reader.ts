@@ -65,18 +65,20 @@ interface HeldOverride {
   readonly seq: number;
 }
 
-/** Keys per pipelined read; each chunk is decoded and applied in a turn of its own (a few ms at most). */
+/** Keys per read (one script call, health/verdict-reads.ts); each chunk is decoded and applied in a turn of its own. */
 const READ_CHUNK = 100;
 
 /**
  * The periodic resync waits at least this long per verdict key it read last time (10,000 keys:
- * 30 s), and at least RESYNC_DUTY times as long as the last one took. Messages carry every change,
- * and writers announce every verdict again within a third of its ttl, so a lost change message
- * heals within that third; the periodic resync is only the last safety net, and must not cost the
- * DNS servers (or Redis) more as the targets grow. Reconnects and cluster changes resync at once.
+ * 30 s; never more than RESYNC_MAX_GAP_MS). Messages carry every change, and writers announce
+ * every verdict again at its first check after a third of its ttl, so a lost change message heals
+ * by then; the periodic resync is only the last safety net (an override message lost on a live
+ * connection waits for it), and must not cost the DNS servers (or Redis) more as the targets grow.
+ * Reconnects and cluster changes resync at once. The wait does not follow how long the last
+ * resync took: that includes waiting on Redis (a failover), when the safety net matters most.
  */
 const RESYNC_MS_PER_KEY = 3;
-const RESYNC_DUTY = 20;
+const RESYNC_MAX_GAP_MS = 60_000;
 
 /**
  * A verdict as this reader's clock sees it: `at` moved so that its age is the one Redis (`rt`
@@ -255,7 +257,7 @@ export class RedisHealthReader implements HealthSource {
 
   /**
    * The store's resync timer: a resync unless the last one started less than its size allows ago
-   * (RESYNC_MS_PER_KEY, RESYNC_DUTY). Reconnects and cluster changes resync at once (requestResync).
+   * (RESYNC_MS_PER_KEY). Reconnects and cluster changes resync at once (requestResync).
    */
   periodicResync(): void {
     if (performance.now() - this.lastResyncStart < this.periodicGapMs) return;
@@ -285,9 +287,10 @@ export class RedisHealthReader implements HealthSource {
       if (held !== undefined && source !== undefined && held.sourceAt === source && held.state === v.state) continue;
       if (held !== undefined && isFresh(held, freshAt) && sameContent(held, v)) {
         // A re-announcement (or the next probe saying the same): the decision cannot change, as
-        // the fresh verdicts, their states, loads and latencies stay what they were. Only the time
-        // moves on; the held content stays, so a latency that creeps is measured from where it
-        // was last decided, not from the previous reading.
+        // the fresh verdicts, their states, loads and latencies stay what they were (when checkers
+        // word their reasons differently, the view keeps quoting the one it last decided with).
+        // Only the time moves on; the held content stays, so a latency that creeps is measured
+        // from where it was last decided, not from the previous reading.
         held.at = v.at;
         held.ttlMs = v.ttlMs;
         held.sourceAt = v.sourceAt ?? NaN;
@@ -409,8 +412,7 @@ export class RedisHealthReader implements HealthSource {
 
   private async readEverything(): Promise<void> {
     if (this.client.status !== 'ready') return;
-    const started = performance.now();
-    this.lastResyncStart = started;
+    this.lastResyncStart = performance.now();
     const startSeq = this.overrideSeq;
     const prune: [string, string[]][] = [];
     try {
@@ -430,7 +432,7 @@ export class RedisHealthReader implements HealthSource {
       }
       if (this.readFailing) this.log.info('health resync succeeded again');
       this.readFailing = false;
-      this.periodicGapMs = Math.max(keyCount * RESYNC_MS_PER_KEY, RESYNC_DUTY * (performance.now() - started));
+      this.periodicGapMs = Math.min(keyCount * RESYNC_MS_PER_KEY, RESYNC_MAX_GAP_MS);
     } catch (err) {
       // While the connection is down the watch has said so; report other failures once per streak.
       if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');

@@ -43,8 +43,8 @@ export interface RedisHealthStoreOptions {
   readonly batchMs?: number | undefined;
   /**
    * Milliseconds between full re-reads. Default 5000; 0 = never. With many keys the reader waits
-   * longer (1 ms per verdict key, and 20 times as long as the last re-read took: see
-   * RedisHealthReader.periodicResync); reconnects re-read at once.
+   * longer (3 ms per verdict key, at most a minute: see RedisHealthReader.periodicResync);
+   * reconnects re-read at once.
    */
   readonly resyncIntervalMs?: number | undefined;
   /** Milliseconds between staleness sweeps. Default 1000; 0 = never. */
