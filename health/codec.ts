@@ -44,7 +44,11 @@ export function encodeVerdictField(v: Verdict): string {
 
 export function decodeVerdictField(targetId: string, checker: string, text: string): StampedVerdict | undefined {
   const raw = parseJson(text);
-  return raw === undefined ? undefined : verdictFrom({ ...raw, targetId, checker });
+  if (raw === undefined) return undefined;
+  // The parsed object is ours: named in place rather than copied (a resync decodes every field).
+  raw.targetId = targetId;
+  raw.checker = checker;
+  return verdictFrom(raw);
 }
 
 export function encodeOverride(o: OverrideRecord): string {

@@ -386,20 +386,29 @@ export async function closeClient(client: Redis, timeoutMs = 1000): Promise<void
  */
 export async function scanKeys(client: Redis, pattern: string, count = 1000, maxRounds = 100_000): Promise<string[]> {
   const found = new Set<string>();
+  for await (const keys of scanKeyBatches(client, pattern, count, maxRounds)) for (const key of keys) found.add(key);
+  return [...found];
+}
+
+/**
+ * The keys matching `pattern` as SCAN returns them, one reply at a time, so a caller can work on
+ * each batch without holding them all (the Redis reader's resync, 10,000 keys and more). A key may
+ * come twice. Bounded like scanKeys.
+ */
+export async function* scanKeyBatches(client: Redis, pattern: string, count = 1000, maxRounds = 100_000): AsyncGenerator<string[]> {
   let round = 0;
   // A cluster: every primary holds its own keys (Rondo's are all in one slot, but SCAN cannot know).
   for (const node of primaries(client)) {
     let cursor = '0';
     for (; round < maxRounds; round++) {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
-      for (const key of keys) found.add(key);
+      if (keys.length > 0) yield keys;
       cursor = next;
       if (cursor === '0') break;
     }
     if (cursor !== '0') break;
   }
-  if (round < maxRounds) return [...found];
-  throw new StateStoreError('REDIS_SCAN_UNFINISHED', `SCAN ${pattern} did not finish within ${maxRounds} rounds`);
+  if (round >= maxRounds) throw new StateStoreError('REDIS_SCAN_UNFINISHED', `SCAN ${pattern} did not finish within ${maxRounds} rounds`);
 }
 
 /**

@@ -4,12 +4,20 @@
  *
  * The store's `start()` subscribes, then loads every verdict and override (warm start). Change
  * messages carry the verdicts, so they apply without a round trip. Everything is read again after
- * a reconnect and every `resyncIntervalMs`; staleness is swept every `sweepIntervalMs`. A resync
- * merges (newest `at` wins per checker) and never drops a verdict that is still fresh just because
- * Redis lacks it: after a restart that lost the data, the DNS side keeps its view until the
- * checkers have written theirs again. `view()` never touches Redis. What is held is bounded by the
- * live targets and checkers: a checker's verdicts go when they lapse, and a target that is not
- * ours (not in `setTargets`) leaves the view once no verdict or override of it is left.
+ * a reconnect and every `resyncIntervalMs` (longer with many keys, see periodicResync); staleness
+ * is swept every `sweepIntervalMs`. A resync merges (newest `at` wins per checker) and never drops
+ * a verdict that is still fresh just because Redis lacks it: after a restart that lost the data,
+ * the DNS side keeps its view until the checkers have written theirs again. `view()` never touches
+ * Redis. What is held is bounded by the live targets and checkers: a checker's verdicts go when
+ * they lapse, and a target that is not ours (not in `setTargets`) leaves the view once no verdict
+ * or override of it is left.
+ *
+ * At scale (issue 15: 10,000 targets, three checkers, every 2 s) nearly every verdict heard is one
+ * already held, announced again with a new age. Such a re-announcement only refreshes the held
+ * verdict's time (applyVerdicts: same state, load and reason, latency within the band readers
+ * ignore anyway); nothing is decided again and no view is made. A resync is read, decoded and
+ * applied a chunk of keys at a time (one script call each, health/verdict-reads.ts), each in its
+ * own event-loop turn, so the DNS side never stalls on it.
  *
  * Holding the view through an outage: verdicts live a few check intervals, far shorter than an
  * outage may last, and nothing can refresh them while Redis is away. So from the moment a reader
@@ -25,9 +33,10 @@ import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth
 import { decodeMessage, decodeVerdictField, type OverrideRecord, type StampedVerdict } from './codec.js';
 import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
-import { significantlyDifferent } from '../model/health.js';
+import { latencySignificantlyChanged, significantlyDifferent } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
-import { isCluster, redisErrorForLog, scanKeys } from './redis-connection.js';
+import { isCluster, redisErrorForLog, scanKeyBatches } from './redis-connection.js';
+import { defineVerdictReads, readVerdictHashes } from './verdict-reads.js';
 import { HealthViews } from './view.js';
 
 export interface TargetQuorum {
@@ -56,16 +65,20 @@ interface HeldOverride {
   readonly seq: number;
 }
 
-/** Keys per pipelined read. */
-const READ_CHUNK = 500;
+/** Keys per read (one script call, health/verdict-reads.ts); each chunk is decoded and applied in a turn of its own. */
+const READ_CHUNK = 100;
 
-/** Redis's own clock, epoch milliseconds (a script with a key, so a cluster runs it where the keys are). */
-const REDIS_TIME_LUA = `local t = redis.call('TIME')
-return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
-
-interface RedisTimeCommand {
-  rondoTime(key: string): unknown;
-}
+/**
+ * The periodic resync waits at least this long per verdict key it read last time (10,000 keys:
+ * 30 s; never more than RESYNC_MAX_GAP_MS). Messages carry every change, and writers announce
+ * every verdict again at its first check after a third of its ttl, so a lost change message heals
+ * by then; the periodic resync is only the last safety net (an override message lost on a live
+ * connection waits for it), and must not cost the DNS servers (or Redis) more as the targets grow.
+ * Reconnects and cluster changes resync at once. The wait does not follow how long the last
+ * resync took: that includes waiting on Redis (a failover), when the safety net matters most.
+ */
+const RESYNC_MS_PER_KEY = 3;
+const RESYNC_MAX_GAP_MS = 60_000;
 
 /**
  * A verdict as this reader's clock sees it: `at` moved so that its age is the one Redis (`rt`
@@ -73,16 +86,40 @@ interface RedisTimeCommand {
  * reader's clock alone; no two machines' clocks are ever compared. A verdict without either
  * (from an older writer) keeps its `at`.
  */
-function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeldVerdict {
+function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefined): HeardVerdict {
   let ageMs: number | undefined;
   if (v.rt !== undefined && redisNow !== undefined) ageMs = redisNow - v.rt;
   else if (v.ageMs !== undefined) ageMs = v.ageMs;
-  const { ageMs: _a, rt: _r, ...verdict } = v;
-  return ageMs === undefined ? verdict : { ...verdict, at: localNow - ageMs, sourceAt: v.at };
+  const at = ageMs === undefined ? v.at : localNow - ageMs;
+  const sourceAt = ageMs === undefined ? NaN : v.at;
+  // The same shape as heldVerdict's, from an allocation site of its own: these mostly die young,
+  // held verdicts live long, and V8 decides per site where to allocate (pretenuring).
+  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs: v.ttlMs, sourceAt };
 }
 
-/** A verdict as held: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
-type HeldVerdict = Verdict & { readonly sourceAt?: number };
+/** A verdict as heard: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
+type HeardVerdict = Verdict & { readonly sourceAt?: number | undefined };
+
+/**
+ * A verdict as held. Private to the reader, so a re-announcement updates its time in place
+ * (applyVerdicts): at scale that is thousands a second, and fresh objects for them would all live
+ * long enough to be promoted, feeding the major collector. `sourceAt` is NaN when not known, so
+ * all three times stay plain numbers, written in place (an `undefined` there would make each
+ * write a new heap number pointed at from an old object: work for every scavenge).
+ */
+interface HeldVerdict extends Verdict {
+  at: number;
+  ttlMs: number;
+  sourceAt: number;
+}
+
+/**
+ * A verdict built with the same properties in the same order every time: tens of thousands are
+ * held and swept every second, and one object shape keeps those loops fast.
+ */
+function heldVerdict(v: Verdict, at: number, ttlMs: number, sourceAt: number | undefined): HeldVerdict {
+  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs, sourceAt: sourceAt ?? NaN };
+}
 
 export class RedisHealthReader implements HealthSource {
   private readonly client: Redis;
@@ -95,16 +132,23 @@ export class RedisHealthReader implements HealthSource {
   private readonly stallAfterMs: number;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
-  private readonly verdicts = new Map<string, Map<string, Verdict>>();
+  private readonly verdicts = new Map<string, Map<string, HeldVerdict>>();
   private readonly quorums = new Map<string, readonly Quorum[]>();
   private readonly consensus = new Map<string, TargetState>();
   private readonly views: HealthViews;
   private readonly overrides = new Map<string, HeldOverride>();
   private overrideSeq = 0;
+  /** No held verdict lapses before this (by freshness time): the earliest `at + ttlMs`, or earlier. */
+  private verdictsExpireAt = -Infinity;
   private subscribed = false;
   private subscribing: Promise<boolean> | undefined;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  /** A commit of the view is queued (change messages: one per loop turn, see onMessage). */
+  private commitQueued = false;
+  /** performance.now() when the last resync started, and how long the next periodic one waits after it. */
+  private lastResyncStart = -Infinity;
+  private periodicGapMs = 0;
   private readFailing = false;
   /** Set while the view is held through a Redis outage: freshness is judged at this time. */
   private holdFrom: number | undefined;
@@ -130,7 +174,7 @@ export class RedisHealthReader implements HealthSource {
     this.stallAfterMs = options.stallAfterMs;
     this.lastContact = this.clock.now();
     this.views = new HealthViews(this.log);
-    this.client.defineCommand('rondoTime', { numberOfKeys: 1, lua: REDIS_TIME_LUA });
+    defineVerdictReads(this.client);
     this.subscriber.on('message', (channel: string, text: string) => this.onMessage(channel, text));
     this.subscriber.on('smessage', (channel: string, text: string) => this.onMessage(channel, text));
     if (isCluster(this.subscriber)) {
@@ -211,11 +255,23 @@ export class RedisHealthReader implements HealthSource {
     this.resync().catch(() => undefined);
   }
 
-  /** Verdicts heard (a change message, a resync, or this process's own checks). */
-  applyVerdicts(list: readonly HeldVerdict[]): void {
+  /**
+   * The store's resync timer: a resync unless the last one started less than its size allows ago
+   * (RESYNC_MS_PER_KEY). Reconnects and cluster changes resync at once (requestResync).
+   */
+  periodicResync(): void {
+    if (performance.now() - this.lastResyncStart < this.periodicGapMs) return;
+    this.requestResync();
+  }
+
+  /**
+   * Verdicts heard (a change message, a resync, or this process's own checks). The view is made at
+   * once, or with `commit: 'soon'` once this loop turn's I/O is done (see commitSoon).
+   */
+  applyVerdicts(list: readonly HeardVerdict[], commit: 'now' | 'soon' = 'now'): void {
     if (list.length === 0) return;
     const freshAt = this.freshnessTime(this.clock.now());
-    const touched = new Set<string>();
+    const touched: string[] = [];
     for (const v of list) {
       if (!isFresh(v, freshAt)) continue;
       let byChecker = this.verdicts.get(v.targetId);
@@ -227,12 +283,27 @@ export class RedisHealthReader implements HealthSource {
       if (held !== undefined && held.at > v.at) continue;
       // The very verdict already held (a resync reading back what a message brought): nothing to
       // decide again. This keeps a resync of 10,000 targets from re-deciding every one of them.
-      const source = (v as HeldVerdict).sourceAt;
+      const source = v.sourceAt;
       if (held !== undefined && source !== undefined && held.sourceAt === source && held.state === v.state) continue;
-      byChecker.set(v.checker, v);
-      touched.add(v.targetId);
+      if (held !== undefined && isFresh(held, freshAt) && sameContent(held, v)) {
+        // A re-announcement (or the next probe saying the same): the decision cannot change, as
+        // the fresh verdicts, their states, loads and latencies stay what they were (when checkers
+        // word their reasons differently, the view keeps quoting the one it last decided with).
+        // Only the time moves on; the held content stays, so a latency that creeps is measured
+        // from where it was last decided, not from the previous reading.
+        held.at = v.at;
+        held.ttlMs = v.ttlMs;
+        held.sourceAt = v.sourceAt ?? NaN;
+        this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
+        continue;
+      }
+      byChecker.set(v.checker, heldVerdict(v, v.at, v.ttlMs, v.sourceAt));
+      this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
+      touched.push(v.targetId);
     }
-    this.recompute([...touched]);
+    if (touched.length === 0) return;
+    this.recompute(touched, commit === 'now');
+    if (commit === 'soon') this.commitSoon();
   }
 
   applyOverride(scope: OverrideScope, record: OverrideRecord | null): void {
@@ -250,15 +321,24 @@ export class RedisHealthReader implements HealthSource {
     if (this.holdFrom !== undefined && now >= this.holdUntil) this.holdFrom = undefined;
     const freshAt = this.freshnessTime(now);
     const touched: string[] = [];
-    for (const [targetId, byChecker] of this.verdicts) {
-      let expired = false;
-      for (const [checker, v] of byChecker) {
-        if (isFresh(v, freshAt)) continue;
-        byChecker.delete(checker);
-        expired = true;
+    // Nothing held can have lapsed before the earliest expiry seen (refreshes only move it on):
+    // at 30,000 verdicts refreshed every few seconds, most sweeps skip the pass.
+    if (freshAt >= this.verdictsExpireAt) {
+      let earliest = Infinity;
+      for (const [targetId, byChecker] of this.verdicts) {
+        let expired = false;
+        for (const [checker, v] of byChecker) {
+          if (isFresh(v, freshAt)) {
+            earliest = Math.min(earliest, v.at + v.ttlMs);
+            continue;
+          }
+          byChecker.delete(checker);
+          expired = true;
+        }
+        if (expired) touched.push(targetId);
+        if (byChecker.size === 0) this.verdicts.delete(targetId);
       }
-      if (expired) touched.push(targetId);
-      if (byChecker.size === 0) this.verdicts.delete(targetId);
+      this.verdictsExpireAt = earliest;
     }
     const lapsed: OverrideScope[] = [];
     for (const [id, held] of this.overrides) {
@@ -332,37 +412,18 @@ export class RedisHealthReader implements HealthSource {
 
   private async readEverything(): Promise<void> {
     if (this.client.status !== 'ready') return;
+    this.lastResyncStart = performance.now();
     const startSeq = this.overrideSeq;
-    const found: Verdict[] = [];
     const prune: [string, string[]][] = [];
     try {
-      const keys = await scanKeys(this.client, this.keys.verdictPattern);
-      for (let i = 0; i < keys.length; i += READ_CHUNK) {
-        const batch = keys.slice(i, i + READ_CHUNK);
-        const pipe = this.client.pipeline();
-        (pipe as unknown as RedisTimeCommand).rondoTime(this.keys.channel);
-        for (const key of batch) pipe.hgetall(key);
-        const results = (await pipe.exec()) ?? [];
-        const now = this.clock.now();
-        const [timeErr, time] = results[0] ?? [null, null];
-        const redisNow = timeErr === null && typeof time === 'number' ? time : undefined;
-        batch.forEach((key, j) => {
-          const targetId = this.keys.targetIdOf(key);
-          const [err, fields] = results[j + 1] ?? [null, null];
-          if (targetId === undefined || err !== null || fields === null || typeof fields !== 'object') return;
-          const dead: string[] = [];
-          for (const [checker, text] of Object.entries(fields as Record<string, string>)) {
-            const stamped = decodeVerdictField(targetId, checker, text);
-            const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
-            if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
-            else found.push(v);
-          }
-          if (dead.length > 0) prune.push([key, dead]);
-        });
+      let keyCount = 0;
+      // Each SCAN reply is read as it comes (a key SCAN returns twice is read twice: harmless).
+      for await (const keys of scanKeyBatches(this.client, this.keys.verdictPattern)) {
+        keyCount += keys.length;
+        for (let i = 0; i < keys.length; i += READ_CHUNK) await this.readChunk(keys.slice(i, i + READ_CHUNK), prune);
       }
       const overrides = await loadOverrides(this.client, this.keys, () => this.clock.now());
       this.noteContact();
-      this.applyVerdicts(found);
       this.replaceOverrides(overrides, startSeq);
       if (prune.length > 0) {
         const pipe = this.client.pipeline();
@@ -371,12 +432,38 @@ export class RedisHealthReader implements HealthSource {
       }
       if (this.readFailing) this.log.info('health resync succeeded again');
       this.readFailing = false;
+      this.periodicGapMs = Math.min(keyCount * RESYNC_MS_PER_KEY, RESYNC_MAX_GAP_MS);
     } catch (err) {
       // While the connection is down the watch has said so; report other failures once per streak.
       if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');
       this.readFailing = true;
       throw err;
     }
+  }
+
+  /**
+   * Reads, decodes and applies one chunk of verdict keys, in the turn its reply arrives (newest
+   * `at` wins, so messages heard between two chunks merge as they would at the end). Fields past
+   * saving go to `prune`.
+   */
+  private async readChunk(keys: readonly string[], prune: [string, string[]][]): Promise<void> {
+    const { redisNow, hashes } = await readVerdictHashes(this.client, keys, this.keys.channel);
+    const now = this.clock.now();
+    const found: HeardVerdict[] = [];
+    for (const [key, fields] of hashes) {
+      const targetId = this.keys.targetIdOf(key);
+      if (targetId === undefined) continue;
+      const dead: string[] = [];
+      for (const [checker, text] of Object.entries(fields)) {
+        const stamped = decodeVerdictField(targetId, checker, text);
+        const v = stamped === undefined ? undefined : rebase(stamped, now, redisNow);
+        if (v === undefined || v.at + v.ttlMs + this.pruneStaleAfterMs < now) dead.push(checker);
+        else found.push(v);
+      }
+      if (dead.length > 0) prune.push([key, dead]);
+    }
+    this.noteContact();
+    this.applyVerdicts(found);
   }
 
   private onMessage(channel: string, text: string): void {
@@ -389,7 +476,7 @@ export class RedisHealthReader implements HealthSource {
     }
     if (message.kind === 'verdicts') {
       const now = this.clock.now();
-      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)));
+      this.applyVerdicts(message.verdicts.map((v) => rebase(v, now, undefined)), 'soon');
     } else this.applyOverride(message.scope, message.override === null ? null : rebaseOverride(message.override, this.clock.now()));
   }
 
@@ -425,8 +512,23 @@ export class RedisHealthReader implements HealthSource {
     this.recompute(targets);
   }
 
-  /** Decides the given targets again; publishes a new view if anything that answers use changed. */
-  private recompute(targetIds: readonly string[]): void {
+  /**
+   * Several change messages often arrive in one loop turn (a burst of state changes: each
+   * checker's flush is a message of up to 500 verdicts): one view for all of them, made once the
+   * turn's I/O callbacks are done (setImmediate), instead of one per message. A commit made
+   * meanwhile (an override, a sweep) takes their changes along, and this one finds nothing.
+   */
+  private commitSoon(): void {
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    setImmediate(() => {
+      this.commitQueued = false;
+      this.views.commit();
+    });
+  }
+
+  /** Decides the given targets again; publishes a new view (unless `commit` is false) if anything that answers use changed. */
+  private recompute(targetIds: readonly string[], commit = true): void {
     const now = this.clock.now();
     for (const id of new Set(targetIds)) {
       if (this.forgettable(id)) {
@@ -445,7 +547,7 @@ export class RedisHealthReader implements HealthSource {
       if (previous !== undefined && !significantlyDifferent(previous, health, { reason: true })) continue;
       this.views.set(id, health);
     }
-    this.views.commit();
+    if (commit) this.views.commit();
   }
 
   /**
@@ -509,6 +611,14 @@ export class RedisHealthReader implements HealthSource {
         this.pinging = false;
       });
   }
+}
+
+/**
+ * Whether a verdict says what the held one says, as far as any decision goes: state, load and
+ * reason alike, and a latency that moved no more than readers ignore (latencySignificantlyChanged).
+ */
+function sameContent(held: Verdict, v: Verdict): boolean {
+  return held.state === v.state && held.load === v.load && held.reason === v.reason && !latencySignificantlyChanged(held.latencyMs, v.latencyMs);
 }
 
 function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[] {

@@ -41,7 +41,11 @@ export interface RedisHealthStoreOptions {
   readonly clock?: Clock | undefined;
   /** Milliseconds between pipelined writes of unchanged verdicts. Default 200. */
   readonly batchMs?: number | undefined;
-  /** Milliseconds between full re-reads. Default 5000; 0 = never. */
+  /**
+   * Milliseconds between full re-reads. Default 5000; 0 = never. With many keys the reader waits
+   * longer (3 ms per verdict key, at most a minute: see RedisHealthReader.periodicResync);
+   * reconnects re-read at once.
+   */
   readonly resyncIntervalMs?: number | undefined;
   /** Milliseconds between staleness sweeps. Default 1000; 0 = never. */
   readonly sweepIntervalMs?: number | undefined;
@@ -159,7 +163,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.state = 'running';
     this.reader?.begin();
     this.heartbeat?.start();
-    if (this.reader && this.resyncIntervalMs > 0) this.every(this.resyncIntervalMs, () => this.reader?.requestResync());
+    if (this.reader && this.resyncIntervalMs > 0) this.every(this.resyncIntervalMs, () => this.reader?.periodicResync());
     if (this.sweepIntervalMs > 0) this.every(this.sweepIntervalMs, () => this.sweep());
   }
 
