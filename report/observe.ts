@@ -250,13 +250,30 @@ export class Observer {
 
   /** Forgets pools no longer served; their indices stay reserved. */
   retainPools(keys: { has(key: string): boolean }): void {
-    for (const [key, index] of this.poolIndex) {
-      const table = this.pools[index];
-      if (table && !keys.has(key)) {
-        this.tracked -= table.live;
-        this.pools[index] = undefined;
+    const step = this.retainer(keys);
+    while (!step(Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * retainPools in steps, for a caller that spreads it over event-loop turns (a large zone has
+   * 100,000 pools): each call of the returned function checks up to `max` pools and returns true
+   * once every pool was checked. Pools registered meanwhile are checked too.
+   */
+  retainer(keys: { has(key: string): boolean }): (max: number) => boolean {
+    const entries = this.poolIndex.entries();
+    return (max) => {
+      for (let i = 0; i < max; i++) {
+        const next = entries.next();
+        if (next.done === true) return true;
+        const [key, index] = next.value;
+        const table = this.pools[index];
+        if (table && !keys.has(key)) {
+          this.tracked -= table.live;
+          this.pools[index] = undefined;
+        }
       }
-    }
+      return false;
+    };
   }
 
   indexOf(poolKey: string): number | undefined {

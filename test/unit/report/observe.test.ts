@@ -21,6 +21,26 @@ const R1 = resolverKeyFromAddress('198.51.100.1');
 const R2 = resolverKeyFromAddress('203.0.113.1');
 
 describe('Observer', () => {
+  it('forgets pools no longer served in steps (retainer), as retainPools does at once', () => {
+    const make = () => {
+      const o = new Observer({ startMs: 0 });
+      for (let i = 0; i < 10; i++) o.record(o.registerPool(pool(A, 30, `p${i}.example.test./A`)), [0], R1, 1000);
+      return o;
+    };
+    const keep = { has: (key: string) => key.startsWith('p1') || key.startsWith('p3') };
+    const whole = make();
+    whole.retainPools(keep);
+    const stepped = make();
+    const step = stepped.retainer(keep);
+    let calls = 1;
+    while (!step(3)) calls++;
+    expect(calls).toBe(4); // 10 pools, 3 a step
+    const keys = (o: Observer) => o.toSnapshot(2000).pools.map((p) => p.key);
+    expect(keys(stepped)).toEqual(['p1.example.test./A', 'p3.example.test./A']);
+    expect(keys(stepped)).toEqual(keys(whole));
+    expect(stepped.stats().tracked).toBe(whole.stats().tracked);
+  });
+
   it('counts first and included members per answer', () => {
     const o = new Observer({ startMs: 0 });
     const p = o.registerPool(pool(A));
