@@ -288,6 +288,7 @@ export class CompactZone implements Zone {
   private previous: CompactZone | undefined;
   private allPools: readonly Pool[] | undefined;
   private checkedPools: readonly Pool[] | undefined;
+  private mappedPools: readonly Pool[] | undefined;
   private soaRRset: RRset | undefined;
   private configKeys: string[] | undefined;
   /** Pools handed over from the previous version (unchanged), for tests and logs. */
@@ -319,6 +320,7 @@ export class CompactZone implements Zone {
       find: (name, type) => this.findPool(name, type),
       checked: () => this.checked(),
       has: (key) => this.hasPoolKey(key),
+      mapped: () => this.mapped(),
     };
   }
 
@@ -541,6 +543,21 @@ export class CompactZone implements Zone {
       this.checkedPools = out;
     }
     return this.checkedPools;
+  }
+
+  /** Pools with `map=`: a scan of the pool rows (integers) only when some configuration has a map. */
+  private mapped(): readonly Pool[] {
+    if (!this.mappedPools) {
+      const d = this.data;
+      const withMap = d.configs.map((c) => c.map !== undefined);
+      const out: Pool[] = [];
+      if (withMap.includes(true)) {
+        const count = d.pools.length / POOL_W;
+        for (let p = 0; p < count; p++) if (withMap[d.pools[p * POOL_W + 1] ?? 0] === true) out.push(this.pool(p));
+      }
+      this.mappedPools = out;
+    }
+    return this.mappedPools;
   }
 
   configKey(c: number): string {

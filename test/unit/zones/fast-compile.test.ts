@@ -117,6 +117,15 @@ describe('compact form (issue 14)', () => {
     expect(two.reusedPools).toBe(1);
   });
 
+  it('finds the pools with map= without decoding the others (site states for /metrics)', () => {
+    const text = HEAD + ';@map m net:198.51.100.0/24=eu default=us\n;@pool www map=m\nwww A 192.0.2.1 ;@ site=eu\nwww A 192.0.2.2 ;@ site=us\nother A 192.0.2.3\nother A 192.0.2.4\n';
+    const zone = new CompactZone(encodeZone(loadOk(text).zone));
+    expect(zone.poolIndex.count).toBe(2);
+    expect(zone.poolIndex.mapped().map((p) => [p.key, p.siteMap?.name])).toEqual([['www.example.test./A', 'm']]);
+    const plain = new CompactZone(fastCompile(HEAD + 'a A 192.0.2.1\na A 192.0.2.2\n', FILE)!);
+    expect(plain.poolIndex.mapped()).toEqual([]);
+  });
+
   it('takes the decoded pools of the previous version over in steps, then lets it go', () => {
     let v1 = HEAD;
     let v2 = HEAD;
