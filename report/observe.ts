@@ -339,16 +339,39 @@ export class Observer {
 
   /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */
   sweep(nowMs: number): void {
+    const step = this.sweeper(nowMs);
+    while (!step(Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * sweep() in steps, for a caller that spreads it over event-loop turns (a large zone's observer
+   * holds a table per pool asked for, up to 100,000): each call of the returned function looks at
+   * the resolvers of up to `maxPools` pools for idleness and returns true when done; the last call
+   * also enforces the cap (a sort of the resolvers' last-seen times, only above 90% of the cap).
+   */
+  sweeper(nowMs: number): (maxPools: number) => boolean {
     const idleBefore = nowMs - this.idleMs;
-    for (const p of this.pools) {
-      if (!p) continue;
-      for (let s = 0; s < p.top; s++) {
-        if (p.keys[s] !== undefined && p.field(s, LAST) < idleBefore) {
-          p.evict(s, this.demand);
-          this.tracked--;
+    let next = 0;
+    return (maxPools) => {
+      const end = Math.min(this.pools.length, next + maxPools);
+      for (; next < end; next++) {
+        const p = this.pools[next];
+        if (!p) continue;
+        for (let s = 0; s < p.top; s++) {
+          if (p.keys[s] !== undefined && p.field(s, LAST) < idleBefore) {
+            p.evict(s, this.demand);
+            this.tracked--;
+          }
         }
       }
-    }
+      if (next < this.pools.length) return false;
+      this.enforceCap();
+      return true;
+    };
+  }
+
+  /** Above 90% of maxResolvers, evicts the least recently seen down to 80%. */
+  private enforceCap(): void {
     const high = Math.floor(this.maxResolvers * 0.9);
     if (this.tracked <= high) return;
     const low = Math.floor(this.maxResolvers * 0.8);

@@ -19,6 +19,8 @@ export const SWEEP_INTERVAL_MS = 60_000;
 export const SNAPSHOT_RESOLVERS_PER_POOL = 5_000;
 /** Observed pools checked between two looks at the clock when forgetting pools after a reload. */
 const RETAIN_STEP = 64;
+/** Observed pools swept between two looks at the clock. */
+const SWEEP_STEP = 64;
 
 export class AnswerObservation implements AnswerObserver {
   readonly observer: Observer;
@@ -61,9 +63,14 @@ export class AnswerObservation implements AnswerObserver {
     return this.retaining?.settled ?? Promise.resolve();
   }
 
+  /** The sweep (idle resolvers folded into the rest, the cap), in slices over turns like the retain pass. */
   private sweep(nowMs: number): void {
-    this.observer.sweep(nowMs);
+    if (this.sweeping && !this.sweeping.finished) return; // the last one still runs (a minute of slices: not expected)
+    const step = this.observer.sweeper(nowMs);
+    this.sweeping = runSliced(() => step(SWEEP_STEP), { onError: (err) => this.log?.error({ err }, 'the observation sweep failed') });
   }
+
+  private sweeping: SlicedRun | undefined;
 
   onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void {
     let at = this.index.get(pool);
@@ -89,6 +96,7 @@ export class AnswerObservation implements AnswerObserver {
 
   stop(): void {
     this.retaining?.cancel();
+    this.sweeping?.cancel();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -117,6 +117,26 @@ describe('Observer', () => {
     expect(s.resolvers.map((r) => r.key).sort()).toEqual(['198.51.5.1', '198.51.6.1', '198.51.7.1', '198.51.8.1', '198.51.9.1']);
   });
 
+  it('sweeps in steps of pools (sweeper) as sweep() does at once, the cap last', () => {
+    const make = () => {
+      const o = new Observer({ startMs: 0, maxResolvers: 20, idleMs: 60_000 });
+      for (let k = 0; k < 5; k++) {
+        const p = o.registerPool(pool(A, 30, `p${k}.example.test./A`));
+        for (let i = 0; i < 4; i++) o.record(p, [i % 3], resolverKeyFromAddress(`198.51.${k * 10 + i}.1`), (k * 4 + i) * 1000);
+      }
+      return o;
+    };
+    const whole = make();
+    whole.sweep(70_000); // idle: seen before 10 s (10 resolvers); then 10 left, under 90% of 20
+    const stepped = make();
+    const step = stepped.sweeper(70_000);
+    let calls = 1;
+    while (!step(2)) calls++;
+    expect(calls).toBe(3); // 5 pools, 2 a step
+    expect(stepped.stats().tracked).toBe(whole.stats().tracked);
+    expect(stepped.toSnapshot(70_000)).toEqual(whole.toSnapshot(70_000));
+  });
+
   it('evicts the least recently seen above 90% of the cap, and reuses their slots', () => {
     const o = new Observer({ startMs: 0, maxResolvers: 10, idleMs: 3_600_000 });
     const p = o.registerPool(pool(A));
