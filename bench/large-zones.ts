@@ -12,13 +12,19 @@
  *    from the SIGHUP until a second after the new serial is served.
  * It prints a table and the bounds of the issue (load time ≤ 3× Knot's, RSS ≤ 6× Knot's, no
  * query unanswered, slowest answer < 50 ms), and exits 1 if one is missed.
+ *
+ * `--probe` preloads bench/lib/turn-probe.ts into Rondo and adds a row: the query thread's longest
+ * event-loop turns from the zone file's rewrite (the file watch may reload before the SIGHUP) to
+ * the end of the reload window, with its own CPU time in them (Linux), which tells work on the
+ * query thread apart from waiting for a CPU on a busy machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freeDnsPort, RONDO_CLI, assertCliBuilt } from './lib/rondo-process.js';
 import { which } from './lib/proc.js';
 
@@ -37,6 +43,8 @@ const ORIGIN = 'big.example.test.';
 const LOAD_DEADLINE_MS = 120_000;
 const QPS = 1000;
 const RELOAD_DEADLINE_MS = 60_000;
+const PROBE = process.argv.includes('--probe');
+const TURN_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'turn-probe.js');
 
 function zoneText(names: number, serial: number, changedPool: boolean): string {
   const lines = [`$ORIGIN ${ORIGIN}`, '$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 7200 900 1209600 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.53'];
@@ -129,11 +137,11 @@ interface Started {
 }
 
 /** Spawns, then asks for the last name every 5 ms until it answers with every address. */
-async function startAndTime(command: string, args: string[], port: number, lastName: string): Promise<Started> {
+async function startAndTime(command: string, args: string[], port: number, lastName: string, env?: NodeJS.ProcessEnv): Promise<Started> {
   const client = new Client(port);
   await client.open();
   const t0 = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   let text = '';
   const keep = (c: Buffer) => {
     text = (text + c.toString()).slice(-20_000);
@@ -278,6 +286,42 @@ interface Row {
   knot: Started;
   rondo: Started;
   reload: ReloadResult;
+  /** With --probe: the query thread's longest turns from the rewrite of the zone file on. */
+  turns?: TurnSummary;
+}
+
+interface TurnSummary {
+  longestWallMs: number;
+  /** The query thread's own CPU time in its longest turn by CPU (undefined off Linux). */
+  longestCpuMs: number | undefined;
+  /** Turns with 10 ms or more of the query thread's own CPU. */
+  cpuHeavy: number;
+}
+
+/** The bench's line in the probe's file: the lines after it are the reload window's. */
+const WINDOW_MARK = JSON.stringify({ window: true });
+
+/** Reads the turn probe's lines after the window mark. */
+function turnsInWindow(file: string): TurnSummary | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { window?: boolean; wallMs?: number; cpuMs?: number });
+  const mark = lines.findIndex((l) => l.window === true);
+  if (mark < 0) return undefined;
+  const after = lines.slice(mark + 1).filter((l) => l.wallMs !== undefined);
+  const cpus = after.map((l) => l.cpuMs).filter((c): c is number => c !== undefined);
+  return {
+    longestWallMs: Math.max(0, ...after.map((l) => l.wallMs ?? 0)),
+    longestCpuMs: cpus.length > 0 || after.length === 0 ? Math.max(0, ...cpus) : undefined,
+    cpuHeavy: cpus.filter((c) => c >= 10).length,
+  };
 }
 
 async function measure(names: number): Promise<Row> {
@@ -290,11 +334,16 @@ async function measure(names: number): Promise<Row> {
     const k = await knot(dir, zoneFile, kport, lastName);
     await stopChild(k.child);
     const rport = await freeDnsPort();
-    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn'], rport, lastName);
+    const probeFile = path.join(dir, 'turns.jsonl');
+    const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn'], rport, lastName, env);
     try {
-      writeFileSync(zoneFile, zoneText(names, 2, true));
+      const next = zoneText(names, 2, true);
+      if (PROBE) appendFileSync(probeFile, WINDOW_MARK + '\n');
+      writeFileSync(zoneFile, next);
       const reload = await reloadUnderLoad(r.child, rport, names, 2);
-      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload };
+      const turns = PROBE ? turnsInWindow(probeFile) : undefined;
+      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}) };
     } finally {
       await stopChild(r.child);
     }
@@ -333,5 +382,9 @@ for (const names of SIZES) {
   console.log(
     `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
   );
+  if (row.turns) {
+    const cpu = row.turns.longestCpuMs === undefined ? 'CPU time unknown' : `longest by CPU ${fmt(row.turns.longestCpuMs, 1)} ms of its own CPU; ${row.turns.cpuHeavy} turns with ≥ 10 ms of CPU`;
+    console.log(`| query thread from the zone rewrite to the end (--probe) | | longest turn ${fmt(row.turns.longestWallMs, 1)} ms; ${cpu} | | |`);
+  }
 }
 process.exitCode = failed ? 1 : 0;

@@ -10,6 +10,7 @@
  */
 import type { Logger } from '../lib/logger.js';
 import { systemRandom, type Random } from '../lib/random.js';
+import { runSliced, type SlicedRun } from '../lib/sliced.js';
 import type { AnswerPlan, PickContext, PlanBuilder } from '../balance/types.js';
 import type { HealthChange, HealthSource, HealthView } from '../model/health.js';
 import { RRType, type Pool, type PoolIndex, type PoolMember, type Zone } from '../model/zone.js';
@@ -69,8 +70,8 @@ export interface PlannedSelectorStats {
 
 const NODATA: Selection = { kind: 'nodata' };
 const SERVFAIL: Selection = { kind: 'servfail' };
-/** Counters checked per event-loop turn after a reload of compactly compiled zones. */
-const COUNTER_SWEEP_SLICE = 2_000;
+/** Counters checked between two looks at the clock when sweeping after a reload (lib/sliced.ts bounds the turn). */
+const COUNTER_SWEEP_STEP = 64;
 
 /** What a mapped pool answers to a client none of whose sites is up, when the all-down rule gives no members. */
 function downSelection(pool: Pool): Selection {
@@ -151,27 +152,30 @@ export class PlannedSelector implements PoolSelector {
     // Skew ledgers of pools no longer served go (a handful: only skew=correct pools have one).
     for (const key of this.ledgers.keys()) if (!keys.has(key) && !alsoServed?.(key)) this.ledgers.delete(key);
     // Counters of pools no longer served go; a pool that comes back starts its rotation again.
+    this.counterSweep?.cancel();
     if (!alsoServed) {
       for (const key of this.counters.keys()) if (!keys.has(key)) this.counters.delete(key);
       return;
     }
     // Compactly compiled zones: a lookup per counter (one per pool ever asked for, 100,000 in a
-    // large zone) runs in slices over later turns, so the reload itself stays short.
-    const pending = [...this.counters.keys()];
-    const generation = ++this.counterSweeps;
-    const slice = (from: number): void => {
-      if (generation !== this.counterSweeps) return; // a newer setPools took over
-      const to = Math.min(pending.length, from + COUNTER_SWEEP_SLICE);
-      for (let i = from; i < to; i++) {
-        const key = pending[i] as string;
-        if (!keys.has(key) && !alsoServed(key)) this.counters.delete(key);
-      }
-      if (to < pending.length) setImmediate(slice, to);
-    };
-    if (pending.length > 0) setImmediate(slice, 0);
+    // large zone) runs in slices of a few milliseconds over later turns, so the reload itself stays
+    // short. The Map is walked live (no copy of its keys); a newer setPools cancels this pass.
+    const pending = this.counters.keys();
+    this.counterSweep = runSliced(
+      () => {
+        for (let i = 0; i < COUNTER_SWEEP_STEP; i++) {
+          const next = pending.next();
+          if (next.done === true) return true;
+          if (!keys.has(next.value) && !alsoServed(next.value)) this.counters.delete(next.value);
+        }
+        return false;
+      },
+      { onError: (err) => this.log.error({ err }, 'sweeping the rotation counters failed') },
+    );
   }
 
-  private counterSweeps = 0;
+  /** The pass that forgets the counters of pools no longer served (after a reload), if one runs. */
+  private counterSweep: SlicedRun | undefined;
 
   /** The skew ledger of a `skew=correct` pool (made on first use), else undefined. */
   ledgerFor(pool: Pool): SkewLedger | undefined {
@@ -315,6 +319,7 @@ export class PlannedSelector implements PoolSelector {
   }
 
   close(): void {
+    this.counterSweep?.cancel();
     this.unsubscribe();
   }
 

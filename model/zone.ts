@@ -254,4 +254,6 @@ export interface PoolIndex {
   checked(): readonly Pool[];
   /** Whether a pool with this key (`name/A`, `name/AAAA`) exists. */
   has(key: string): boolean;
+  /** Every pool with `map=` (decoded: site states for status and metrics); the others stay undecoded. */
+  mapped(): readonly Pool[];
 }

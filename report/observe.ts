@@ -250,13 +250,30 @@ export class Observer {
 
   /** Forgets pools no longer served; their indices stay reserved. */
   retainPools(keys: { has(key: string): boolean }): void {
-    for (const [key, index] of this.poolIndex) {
-      const table = this.pools[index];
-      if (table && !keys.has(key)) {
-        this.tracked -= table.live;
-        this.pools[index] = undefined;
+    const step = this.retainer(keys);
+    while (!step(Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * retainPools in steps, for a caller that spreads it over event-loop turns (a large zone has
+   * 100,000 pools): each call of the returned function checks up to `max` pools and returns true
+   * once every pool was checked. Pools registered meanwhile are checked too.
+   */
+  retainer(keys: { has(key: string): boolean }): (max: number) => boolean {
+    const entries = this.poolIndex.entries();
+    return (max) => {
+      for (let i = 0; i < max; i++) {
+        const next = entries.next();
+        if (next.done === true) return true;
+        const [key, index] = next.value;
+        const table = this.pools[index];
+        if (table && !keys.has(key)) {
+          this.tracked -= table.live;
+          this.pools[index] = undefined;
+        }
       }
-    }
+      return false;
+    };
   }
 
   indexOf(poolKey: string): number | undefined {
@@ -322,16 +339,39 @@ export class Observer {
 
   /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */
   sweep(nowMs: number): void {
+    const step = this.sweeper(nowMs);
+    while (!step(Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * sweep() in steps, for a caller that spreads it over event-loop turns (a large zone's observer
+   * holds a table per pool asked for, up to 100,000): each call of the returned function looks at
+   * the resolvers of up to `maxPools` pools for idleness and returns true when done; the last call
+   * also enforces the cap (a sort of the resolvers' last-seen times, only above 90% of the cap).
+   */
+  sweeper(nowMs: number): (maxPools: number) => boolean {
     const idleBefore = nowMs - this.idleMs;
-    for (const p of this.pools) {
-      if (!p) continue;
-      for (let s = 0; s < p.top; s++) {
-        if (p.keys[s] !== undefined && p.field(s, LAST) < idleBefore) {
-          p.evict(s, this.demand);
-          this.tracked--;
+    let next = 0;
+    return (maxPools) => {
+      const end = Math.min(this.pools.length, next + maxPools);
+      for (; next < end; next++) {
+        const p = this.pools[next];
+        if (!p) continue;
+        for (let s = 0; s < p.top; s++) {
+          if (p.keys[s] !== undefined && p.field(s, LAST) < idleBefore) {
+            p.evict(s, this.demand);
+            this.tracked--;
+          }
         }
       }
-    }
+      if (next < this.pools.length) return false;
+      this.enforceCap();
+      return true;
+    };
+  }
+
+  /** Above 90% of maxResolvers, evicts the least recently seen down to 80%. */
+  private enforceCap(): void {
     const high = Math.floor(this.maxResolvers * 0.9);
     if (this.tracked <= high) return;
     const low = Math.floor(this.maxResolvers * 0.8);

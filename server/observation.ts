@@ -10,20 +10,28 @@ import { Observer, type ObserverOptions } from '../report/observe.js';
 import { resolverKeyForClient, resolverKeyFromAddress } from '../report/resolver-key.js';
 import type { ObservationSnapshot } from '../report/snapshot.js';
 import type { Pool } from '../model/zone.js';
+import type { Logger } from '../lib/logger.js';
+import { runSliced, type SlicedRun } from '../lib/sliced.js';
 
 /** How often idle resolvers are folded into the rest and the cap is enforced. */
 export const SWEEP_INTERVAL_MS = 60_000;
 /** Resolvers kept one by one per pool in an exported snapshot (Redis, /report). */
 export const SNAPSHOT_RESOLVERS_PER_POOL = 5_000;
+/** Observed pools checked between two looks at the clock when forgetting pools after a reload. */
+const RETAIN_STEP = 64;
+/** Observed pools swept between two looks at the clock. */
+const SWEEP_STEP = 64;
 
 export class AnswerObservation implements AnswerObserver {
   readonly observer: Observer;
   /** Pool object → observer index; a reload makes new Pool objects, registered again. */
   private readonly index = new WeakMap<Pool, number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly log: Logger | undefined;
 
-  constructor(options: ObserverOptions = {}) {
+  constructor(options: ObserverOptions = {}, logger?: Logger) {
     this.observer = new Observer(options);
+    this.log = logger?.child({ component: 'observation' });
   }
 
   /** The pools served now (after every zone load): registers them, forgets pools no longer served. */
@@ -34,23 +42,35 @@ export class AnswerObservation implements AnswerObserver {
       this.index.set(pool, this.observer.registerPool(pool));
     }
     const retained = alsoServed ? { has: (key: string) => keys.has(key) || alsoServed(key) } : keys;
-    // With compactly compiled zones, asking whether each observed pool is still served costs a
-    // lookup per pool (100,000 of them in a large zone): done at the next sweep, not at the reload.
-    if (alsoServed) this.pendingRetain = retained;
-    else {
-      this.pendingRetain = undefined;
+    this.retaining?.cancel();
+    this.retaining = undefined;
+    if (!alsoServed) {
       this.observer.retainPools(retained);
+      return;
     }
+    // With compactly compiled zones, asking whether each observed pool is still served costs a
+    // lookup per pool (100,000 of them in a large zone): done in slices of a few milliseconds over
+    // the turns after the reload, never in one turn. A newer load cancels this pass.
+    const step = this.observer.retainer(retained);
+    this.retaining = runSliced(() => step(RETAIN_STEP), { onError: (err) => this.log?.error({ err }, 'forgetting pools no longer served failed') });
   }
 
-  private pendingRetain: { has(key: string): boolean } | undefined;
+  /** The pass that forgets pools no longer served (after a reload), if one runs. */
+  private retaining: SlicedRun | undefined;
 
+  /** Resolves when the last reload's pass over the observed pools finished (tests). */
+  get retained(): Promise<void> {
+    return this.retaining?.settled ?? Promise.resolve();
+  }
+
+  /** The sweep (idle resolvers folded into the rest, the cap), in slices over turns like the retain pass. */
   private sweep(nowMs: number): void {
-    const retain = this.pendingRetain;
-    this.pendingRetain = undefined;
-    if (retain) this.observer.retainPools(retain);
-    this.observer.sweep(nowMs);
+    if (this.sweeping && !this.sweeping.finished) return; // the last one still runs (a minute of slices: not expected)
+    const step = this.observer.sweeper(nowMs);
+    this.sweeping = runSliced(() => step(SWEEP_STEP), { onError: (err) => this.log?.error({ err }, 'the observation sweep failed') });
   }
+
+  private sweeping: SlicedRun | undefined;
 
   onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void {
     let at = this.index.get(pool);
@@ -75,6 +95,8 @@ export class AnswerObservation implements AnswerObserver {
   }
 
   stop(): void {
+    this.retaining?.cancel();
+    this.sweeping?.cancel();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -131,7 +131,7 @@ export class Runtime {
     this.rrl = options.rrl?.enabled ? options.rrl : undefined;
     // Verdicts applied once per event-loop turn: a storm of them costs one plan rebuild per pool per turn.
     this.store = options.store ?? new MemoryHealthStore({ logger: options.logger, batchVerdicts: true });
-    this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation() : undefined;
+    this.observation = options.listen.length > 0 && options.observe !== false ? new AnswerObservation({}, options.logger) : undefined;
     this.selector = new PlannedSelector({ health: this.store, buildPlan, logger: options.logger, observer: this.observation, geo: options.geo });
     this.skewDemand = new SkewDemandLoop(this.selector);
     this.signer =

@@ -22,7 +22,8 @@ export function currentSiteStates(runtime: { zones(): readonly Zone[]; readonly 
   const view = runtime.store.view();
   const out: SiteStatus[] = [];
   for (const zone of runtime.zones()) {
-    for (const pool of zone.pools) {
+    // A compactly compiled zone decodes its mapped pools only: /metrics must not decode a large zone whole.
+    for (const pool of zone.poolIndex ? zone.poolIndex.mapped() : zone.pools) {
       if (!pool.siteMap) continue;
       for (const s of siteStates(pool, view)) {
         out.push({ pool: pool.key, site: s.name, up: s.up, upShare: s.totalWeight > 0 ? s.upWeight / s.totalWeight : 0, threshold: s.threshold, upWeight: s.upWeight, totalWeight: s.totalWeight });

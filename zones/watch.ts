@@ -16,6 +16,7 @@ import { parseZoneFileSync, type LoadOptions } from './load.js';
 import { fromPlain } from './compile-files.js';
 import { CompactZone, compactBytes } from './compact.js';
 import { ZoneCompiler } from './zone-compiler.js';
+import { runSliced, type SlicedRun } from '../lib/sliced.js';
 import type { ParsedZone } from './parse.js';
 
 export interface ZoneWatcherOptions {
@@ -54,9 +55,13 @@ interface WatchedZone {
   timer: NodeJS.Timeout | undefined;
   running: Promise<ReloadOutcome> | undefined;
   pending: boolean;
+  /** The pass taking over the previous version's decoded pools (CompactZone.adoptStep), while it runs. */
+  adopting?: SlicedRun;
 }
 
 const MISSING = 'missing';
+/** Pool slots of the previous version looked at between two looks at the clock (lib/sliced.ts bounds the turn). */
+const ADOPT_STEP = 256;
 
 export class ZoneWatcher extends EventEmitter {
   private readonly log: Logger;
@@ -125,7 +130,10 @@ export class ZoneWatcher extends EventEmitter {
   close(): void {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const z of this.zones.values()) if (z.timer) clearTimeout(z.timer);
+    for (const z of this.zones.values()) {
+      if (z.timer) clearTimeout(z.timer);
+      z.adopting?.cancel();
+    }
     for (const w of this.dirWatchers.values()) w.close();
     this.dirWatchers.clear();
     if (this.ownCompiler) this.compiler.close();
@@ -236,6 +244,14 @@ export class ZoneWatcher extends EventEmitter {
       const previous = z.zone;
       z.zone = zone;
       if (previous instanceof CompactZone) previous.releasePrevious();
+      // The previous version's decoded pools move over in slices after this turn; then it can go.
+      z.adopting?.cancel();
+      z.adopting = runSliced(() => zone.adoptStep(ADOPT_STEP), {
+        onError: (err) => {
+          zone.releasePrevious();
+          this.log.error({ err, file: z.file }, 'taking over the previous version of the zone failed; its pools are decoded again when asked for');
+        },
+      });
       const warnings = outcome.warnings.map(fromPlain);
       this.log.info(
         { file: z.file, zone: zone.origin, records: zone.size, pools: zone.poolIndex.count, warnings: warnings.length, durationMs, compileMs: Math.round(outcome.durationMs), compactBytes: compactBytes(outcome.zone) },

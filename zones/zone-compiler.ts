@@ -33,6 +33,8 @@ export interface ZoneCompilerStats {
   crashes: number;
   /** Workers started (the first one included). */
   starts: number;
+  /** The last worker's nice value (it runs below the query thread, thread-priority.ts); undefined: unchanged or unknown. */
+  workerNice?: number;
 }
 
 interface Pending {
@@ -126,6 +128,7 @@ export class ZoneCompiler extends EventEmitter {
     const p = this.current;
     if (!p || p.request.id !== reply.id) return;
     this.current = undefined;
+    this.stats.workerNice = reply.nice;
     if ('crashed' in reply) {
       this.log.error({ file: p.request.job.file, err: reply.crashed }, 'zone compile threw');
       p.resolve(this.failure(p.request.job, `the zone compiler failed: ${reply.crashed.split('\n')[0] ?? ''}`));

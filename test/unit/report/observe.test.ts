@@ -21,6 +21,26 @@ const R1 = resolverKeyFromAddress('198.51.100.1');
 const R2 = resolverKeyFromAddress('203.0.113.1');
 
 describe('Observer', () => {
+  it('forgets pools no longer served in steps (retainer), as retainPools does at once', () => {
+    const make = () => {
+      const o = new Observer({ startMs: 0 });
+      for (let i = 0; i < 10; i++) o.record(o.registerPool(pool(A, 30, `p${i}.example.test./A`)), [0], R1, 1000);
+      return o;
+    };
+    const keep = { has: (key: string) => key.startsWith('p1') || key.startsWith('p3') };
+    const whole = make();
+    whole.retainPools(keep);
+    const stepped = make();
+    const step = stepped.retainer(keep);
+    let calls = 1;
+    while (!step(3)) calls++;
+    expect(calls).toBe(4); // 10 pools, 3 a step
+    const keys = (o: Observer) => o.toSnapshot(2000).pools.map((p) => p.key);
+    expect(keys(stepped)).toEqual(['p1.example.test./A', 'p3.example.test./A']);
+    expect(keys(stepped)).toEqual(keys(whole));
+    expect(stepped.stats().tracked).toBe(whole.stats().tracked);
+  });
+
   it('counts first and included members per answer', () => {
     const o = new Observer({ startMs: 0 });
     const p = o.registerPool(pool(A));
@@ -95,6 +115,26 @@ describe('Observer', () => {
     expect(s.rest.resolvers).toBe(5);
     expect(s.rest.load).toEqual([5, 0, 0]);
     expect(s.resolvers.map((r) => r.key).sort()).toEqual(['198.51.5.1', '198.51.6.1', '198.51.7.1', '198.51.8.1', '198.51.9.1']);
+  });
+
+  it('sweeps in steps of pools (sweeper) as sweep() does at once, the cap last', () => {
+    const make = () => {
+      const o = new Observer({ startMs: 0, maxResolvers: 20, idleMs: 60_000 });
+      for (let k = 0; k < 5; k++) {
+        const p = o.registerPool(pool(A, 30, `p${k}.example.test./A`));
+        for (let i = 0; i < 4; i++) o.record(p, [i % 3], resolverKeyFromAddress(`198.51.${k * 10 + i}.1`), (k * 4 + i) * 1000);
+      }
+      return o;
+    };
+    const whole = make();
+    whole.sweep(70_000); // idle: seen before 10 s (10 resolvers); then 10 left, under 90% of 20
+    const stepped = make();
+    const step = stepped.sweeper(70_000);
+    let calls = 1;
+    while (!step(2)) calls++;
+    expect(calls).toBe(3); // 5 pools, 2 a step
+    expect(stepped.stats().tracked).toBe(whole.stats().tracked);
+    expect(stepped.toSnapshot(70_000)).toEqual(whole.toSnapshot(70_000));
   });
 
   it('evicts the least recently seen above 90% of the cap, and reuses their slots', () => {

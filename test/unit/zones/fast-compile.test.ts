@@ -116,4 +116,35 @@ describe('compact form (issue 14)', () => {
     expect(two.nodes.get('a.example.test.')?.rrsets.get(1)?.pool).toBe(a1);
     expect(two.reusedPools).toBe(1);
   });
+
+  it('finds the pools with map= without decoding the others (site states for /metrics)', () => {
+    const text = HEAD + ';@map m net:198.51.100.0/24=eu default=us\n;@pool www map=m\nwww A 192.0.2.1 ;@ site=eu\nwww A 192.0.2.2 ;@ site=us\nother A 192.0.2.3\nother A 192.0.2.4\n';
+    const zone = new CompactZone(encodeZone(loadOk(text).zone));
+    expect(zone.poolIndex.count).toBe(2);
+    expect(zone.poolIndex.mapped().map((p) => [p.key, p.siteMap?.name])).toEqual([['www.example.test./A', 'm']]);
+    const plain = new CompactZone(fastCompile(HEAD + 'a A 192.0.2.1\na A 192.0.2.2\n', FILE)!);
+    expect(plain.poolIndex.mapped()).toEqual([]);
+  });
+
+  it('takes the decoded pools of the previous version over in steps, then lets it go', () => {
+    let v1 = HEAD;
+    let v2 = HEAD;
+    for (let n = 0; n < 600; n++) {
+      v1 += `h${n} A 192.0.2.1\nh${n} A 192.0.2.2\n`;
+      v2 += `h${n} A 192.0.2.1\nh${n} A 192.0.2.${n === 7 ? 9 : 2}\n`;
+    }
+    const one = new CompactZone(fastCompile(v1, FILE)!);
+    const asked = [3, 7, 450].map((n) => one.poolIndex.find(`h${n}.example.test.`, 1));
+    const two = new CompactZone(fastCompile(v2, FILE)!, one);
+    let steps = 1;
+    while (!two.adoptStep(256)) steps++;
+    expect(steps).toBe(3); // 600 pool slots, 256 a step
+    expect(two.reusedPools).toBe(2); // h3 and h450; h7 changed and was decoded anew
+    // The previous version is gone: what was handed over stays, the rest is decoded here.
+    expect(two.poolIndex.find('h3.example.test.', 1)).toBe(asked[0]);
+    expect(two.poolIndex.find('h450.example.test.', 1)).toBe(asked[2]);
+    expect(two.poolIndex.find('h7.example.test.', 1)).not.toBe(asked[1]);
+    expect(two.poolIndex.find('h8.example.test.', 1)).not.toBe(one.poolIndex.find('h8.example.test.', 1));
+    expect(two.reusedPools).toBe(2);
+  });
 });
