@@ -13,7 +13,8 @@
  * --alpha A (Zipf, 1), --shares LIST (client share per resolver instead), --resolvers LIST
  * (kinds in rank order, default unbound,bind,pdns,knot,unbound,dnsmasq,unbound), --shared-24,
  * --warmup S (30), --skew S (240), --drain S (default: enough for 10×TTL and 60 s), --out DIR
- * (keeps each run's data as JSON), --replay FILE... (evaluates saved runs with the current code).
+ * (keeps each run's data as JSON), --replay FILE... (evaluates saved runs with the current code),
+ * --settle S (with --replay: the skew phase counted from S seconds later, as after a longer warm-up).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -41,6 +42,7 @@ const { values, positionals } = parseArgs({
     drain: { type: 'string' },
     out: { type: 'string' },
     replay: { type: 'boolean', default: false },
+    settle: { type: 'string', default: '0' },
   },
 });
 
@@ -95,7 +97,10 @@ async function main(): Promise<void> {
   if (values.replay) {
     const all: { run: RunData; e: Evaluation }[] = [];
     for (const file of positionals) {
-      const run = JSON.parse(await readFile(file, 'utf8')) as RunData;
+      const saved = JSON.parse(await readFile(file, 'utf8')) as RunData;
+      // --settle S: count the skew phase from S s later, as if the warm-up had been that much longer.
+      const settle = num(values.settle, 'settle');
+      const run: RunData = settle > 0 ? { ...saved, skewStart: saved.skewStart + settle, startReport: null } : saved;
       const e = evaluateRun(run, testbedClientModel(run.classes, run.pools[0]?.config.ratePerClient ?? 0.5));
       all.push({ run, e });
       console.log(`# ${file} (seed ${run.seed}${run.shared24 ? ', one /24' : ''})`);
