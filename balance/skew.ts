@@ -14,7 +14,12 @@
  * drained member is never answered, and no TTL is longer than ttl-max (the pool's TTL unless
  * set), so the drain is never slower than plain rotation's.
  *
- * pick() is O(members × horizon seconds) and allocates nothing once the resolver is known (SkewLedger.observe).
+ * Closing the loop: where the members' checks report load (`load-header` / `load-json`), each
+ * report is compared with what the ledger charged (SkewLedger.feedback) and picks balance the
+ * rate each member carries now, reported excess included (docs/policies.md#skewcorrect).
+ *
+ * pick() is O(members × horizon slots) open loop, O(members) closed loop, and allocates nothing
+ * once the resolver is known (SkewLedger.observe).
  * With `answers` of 2 or more, the first member decides and each member carried is charged an
  * equal part (resolvers reorder most answers, research note §2); with `answers=all` every
  * member is charged alike, so only the adaptive TTL is left to act.
@@ -122,9 +127,10 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     let load: number;
     if (weight > 0) {
       // Closed loop: balance the rate each member carries now, as the model has it plus what the
-      // backends reported beyond it, plus part of its recent excess over its share. Rates, not load over a horizon: a reported excess persists
-      // while the model's short entries would look like they end, and that herded every entry
-      // onto the members whose load was modelled (measured).
+      // backends reported beyond it, plus part of its recent excess over its share. Rates, not
+      // load over a horizon: a reported excess persists while the model's short entries would
+      // look like they end, and that herded every entry onto the members whose load was modelled
+      // (measured on the testbed).
       for (let i = 0; i < n; i++) {
         const m = first[i]!;
         const v = Math.max(0, ledger.modelRate(m) + weight * (ledger.bias[m]! + FEEDBACK_INTEGRAL * ledger.excess[m]!));
