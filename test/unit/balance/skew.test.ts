@@ -32,6 +32,20 @@ function table(poolKey: string, rates: Record<string, number>, carry = { followS
   return { poolKey, atMs: 0, entries: Object.entries(rates).map(([key, ratePerSecond]) => ({ key, ratePerSecond, extraHoldSeconds: 0 })), carry };
 }
 
+/** RMS over the 10 s windows in [from, to) of the CV across the 4 members of `load` (per second × member). */
+function windowCv(load: Float64Array, from: number, to: number): number {
+  let sumSq = 0;
+  let windows = 0;
+  for (let w = from; w + 10 <= to; w += 10) {
+    const per = [0, 0, 0, 0];
+    for (let s = w; s < w + 10; s++) for (let m = 0; m < 4; m++) per[m]! += load[s * 4 + m]!;
+    const mean = per.reduce((a, b) => a + b, 0) / 4;
+    sumSq += per.reduce((a, b) => a + (b / mean - 1) ** 2, 0) / 4;
+    windows++;
+  }
+  return Math.sqrt(sumSq / windows);
+}
+
 describe('ttlBuckets', () => {
   it.each([
     [1, 20],
@@ -201,16 +215,7 @@ describe('skew=correct against rotation (seeded)', () => {
       for (let s = Math.floor(t); s < Math.min(horizon, Math.floor(t + ttl)); s++) load[s * 4 + m]! += rates[r]!;
       next[r] = t + ttl + random.next() * 0.05;
     }
-    let sumSq = 0;
-    let windows = 0;
-    for (let w = 60; w + 10 <= horizon; w += 10) {
-      const per = [0, 0, 0, 0];
-      for (let s = w; s < w + 10; s++) for (let m = 0; m < 4; m++) per[m]! += load[s * 4 + m]!;
-      const mean = per.reduce((a, b) => a + b, 0) / 4;
-      sumSq += per.reduce((a, b) => a + (b / mean - 1) ** 2, 0) / 4;
-      windows++;
-    }
-    return Math.sqrt(sumSq / windows);
+    return windowCv(load, 60, horizon);
   }
 
   it.each([1, 2, 3, 4, 5])('seed %s: CV per 10 s window at least 30 percent below rotation’s', (seed) => {
@@ -302,16 +307,7 @@ describe('skew=correct closing the loop on reported load (load-header / load-jso
       for (let s = Math.floor(t); s < Math.floor(t) + 60; s++) load[s * 4 + m]! += pinned / 60;
       next[r] = t + ttl + random.next() * 0.05;
     }
-    let sumSq = 0;
-    let windows = 0;
-    for (let w = 100; w + 10 <= horizon; w += 10) {
-      const per = [0, 0, 0, 0];
-      for (let s = w; s < w + 10; s++) for (let m = 0; m < 4; m++) per[m]! += load[s * 4 + m]!;
-      const mean = per.reduce((a, b) => a + b, 0) / 4;
-      sumSq += per.reduce((a, b) => a + (b / mean - 1) ** 2, 0) / 4;
-      windows++;
-    }
-    return Math.sqrt(sumSq / windows);
+    return windowCv(load, 100, horizon);
   }
 
   it.each([1, 2, 3])('seed %s: feedback lowers the CV per 10 s window against the open loop', (seed) => {
