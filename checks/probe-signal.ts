@@ -34,8 +34,15 @@ function timeoutReason(timeoutMs: number): DOMException {
   return reason;
 }
 
-export function probeSignal(parents: readonly AbortSignal[], timeoutMs: number): ProbeSignal {
+/**
+ * Runs a deadline's abort, now or later: the scheduler queues them so that a thousand deadlines
+ * falling in one timers phase are worked off a few per event-loop turn, between DNS queries.
+ */
+export type DeadlineRunner = (abort: () => void) => void;
+
+export function probeSignal(parents: readonly AbortSignal[], timeoutMs: number, runDeadline?: DeadlineRunner): ProbeSignal {
   const controller = new AbortController();
+  let disposed = false;
   const detach: (() => void)[] = [];
   for (const parent of parents) {
     if (parent.aborted) {
@@ -46,15 +53,19 @@ export function probeSignal(parents: readonly AbortSignal[], timeoutMs: number):
     parent.addEventListener('abort', onAbort, { once: true });
     detach.push(() => parent.removeEventListener('abort', onAbort));
   }
+  const expire = (): void => {
+    if (!disposed) controller.abort(timeoutReason(timeoutMs));
+  };
   const timer = controller.signal.aborted
     ? undefined
-    : setTimeout(() => controller.abort(timeoutReason(timeoutMs)), timeoutMs);
+    : setTimeout(runDeadline === undefined ? expire : () => runDeadline(expire), timeoutMs);
   return {
     signal: controller.signal,
     abort(reason: unknown) {
       controller.abort(reason);
     },
     dispose() {
+      disposed = true;
       if (timer !== undefined) clearTimeout(timer);
       for (const undo of detach) undo();
       detach.length = 0;

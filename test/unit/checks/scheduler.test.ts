@@ -153,7 +153,8 @@ describe('CheckScheduler overlap and concurrency', () => {
     expect(probe.calls).toHaveLength(1);
     expect(skips.length).toBe(3);
     expect(verdicts).toHaveLength(0);
-    await vi.advanceTimersByTimeAsync(1);
+    // The deadline's abort runs on the next turn (the scheduler paces them); a fake immediate is 1 ms.
+    await vi.advanceTimersByTimeAsync(2);
     expect(probe.calls[0]!.signal.aborted).toBe(true);
     expect(verdicts).toEqual([expect.objectContaining({ state: 'down', reason: 'timeout after 350ms' })]);
     const warns = lines.filter((l) => l.msg === 'check round skipped: previous probe still running');
@@ -215,6 +216,36 @@ describe('CheckScheduler launches per turn', () => {
     for (const call of probe.calls) call.resolve(OK);
     await nextTurn();
     expect(verdicts).toHaveLength(5);
+  });
+  it('aborts at most launchesPerTurn timed-out probes per turn, the rest on the next turns', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    const s = new CheckScheduler({
+      sink: { publish: (v) => verdicts.push(v) },
+      nodeId: 'node-a',
+      logger: silentLogger(),
+      random: { next: () => 0 },
+      probes: () => probe,
+      launchesPerTurn: 2,
+    });
+    scheduler = s;
+    s.setTargets(Array.from({ length: 5 }, (_, i) => target(i + 1, { intervalMs: 1000, timeoutMs: 300 })));
+    await s.start();
+    const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    vi.advanceTimersByTime(1);
+    await nextTurn();
+    await nextTurn();
+    // Launched over three turns of the same fake millisecond: all five deadlines fall in one timers
+    // phase, and the probes ignore their signal.
+    expect(probe.calls).toHaveLength(5);
+    vi.advanceTimersByTime(300);
+    const aborted = () => probe.calls.filter((c) => c.signal.aborted).length;
+    expect(aborted()).toBe(0);
+    await nextTurn();
+    expect(aborted()).toBe(2);
+    await nextTurn();
+    expect(aborted()).toBe(4);
+    await nextTurn();
+    expect(aborted()).toBe(5);
   });
 });
 
