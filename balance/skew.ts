@@ -6,7 +6,8 @@
  * gets a shorter TTL (adaptive TTL, Colajanni, Yu and Cardellini, ICDCS 1998) so every entry
  * carries a similar load. λ̂_r comes from the demand table (model/demand.ts) that report/ makes
  * from the ledger's normalised gaps and server/ hands in; a resolver without an estimate gets
- * plain rotation and a short learning TTL (the pool's if shorter, LEARNING_TTL_SECONDS).
+ * a short learning TTL (the pool's if shorter, LEARNING_TTL_SECONDS) and plain rotation, or, once
+ * backends report load and other resolvers are estimated, the closed loop's pick at a typical rate.
  *
  * Variants are the rotations of the live members (cut to `answers`) once per TTL bucket, so the
  * DNS side pre-encodes every (member list, TTL) pair: variant = bucket × rotations + rotation.
@@ -107,22 +108,29 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
     const slot = resolver === undefined || resolver === '' ? -1 : ledger.observe(resolver, nowMs);
     ledger.advance(t);
     ledger.applyFeedback(t);
-    const rate = slot >= 0 ? ledger.rate[slot]! : 0;
-    if (!(rate > 0)) {
-      // Unknown resolver: plain rotation with the learning TTL, nothing charged.
-      const b = ledger.defaultBucket < B ? ledger.defaultBucket : B - 1;
+    const weight = ledger.biasWeight(t) * FEEDBACK_GAIN;
+    let rate = slot >= 0 ? ledger.rate[slot]! : 0;
+    let b: number;
+    if (rate > 0) {
+      b = ledger.bucket[slot]!;
+    } else if (slot >= 0 && weight > 0 && ledger.typicalRate > 0) {
+      // Not estimated yet, but the backends report their load: place it where the load is lowest
+      // (the learning TTL, charged as a typical resolver) instead of rotating blindly.
+      rate = ledger.typicalRate;
+      b = ledger.defaultBucket;
+    } else {
+      // Unknown resolver, nothing reported: plain rotation with the learning TTL, nothing charged.
+      b = ledger.defaultBucket < B ? ledger.defaultBucket : B - 1;
       ledger.gave(slot, buckets[b]!);
       ledger.rotated++;
       return b * n + cycleIndex(ctx.seq, n);
     }
-    let b = ledger.bucket[slot]!;
     if (b >= B) b = B - 1;
     const ttl = buckets[b]!;
     // What the resolver will really hold it for: the TTL given, plus its floor or clamp if it has one.
     const hold = ttl + ledger.extraHold[slot]!;
     if (k === 1) ledger.releaseEntry(slot, t);
     const served = ledger.servedSeconds(rate, hold);
-    const weight = ledger.biasWeight(t) * FEEDBACK_GAIN;
     let total = 0;
     let load: number;
     if (weight > 0) {
@@ -131,11 +139,14 @@ export function skewCorrect(input: PolicyInput, ledger: SkewLedger): SkewPlan {
       // load over a horizon: a reported excess persists while the model's short entries would
       // look like they end, and that herded every entry onto the members whose load was modelled
       // (measured on the testbed).
+      // Not clamped at 0: a member far below its share must still show each entry placed on it
+      // (clamped, a warm-up's starved members all read 0, and entries went to them in turn
+      // whatever was already placed on each).
       for (let i = 0; i < n; i++) {
         const m = first[i]!;
-        const v = Math.max(0, ledger.modelRate(m) + weight * (ledger.bias[m]! + FEEDBACK_INTEGRAL * ledger.excess[m]!));
+        const v = ledger.modelRate(m) + weight * (ledger.bias[m]! + FEEDBACK_INTEGRAL * ledger.excess[m]!);
         residual[i] = v;
-        total += v;
+        total += v > 0 ? v : 0;
       }
       load = rate * (ledger.followShare + ((1 - ledger.followShare) * served) / ledger.tailSeconds);
     } else {

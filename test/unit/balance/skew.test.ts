@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../../balance/plan.js';
-import { SkewLedger, ttlBuckets } from '../../../balance/skew-ledger.js';
+import { LEARNING_TTL_SECONDS, SkewLedger, ttlBuckets } from '../../../balance/skew-ledger.js';
 import type { AnswerPlan, PickContext } from '../../../balance/types.js';
 import { seededRandom } from '../../../lib/random.js';
 import type { PoolDemandTable } from '../../../model/demand.js';
@@ -68,7 +68,7 @@ describe('ttlBuckets', () => {
 describe('skew=correct plan', () => {
   it('pre-encodes every rotation once per TTL bucket, with the TTL per variant', () => {
     const { plan, ledger } = setup();
-    expect(ledger.buckets).toEqual(ttlBuckets(1, 20, 5));
+    expect(ledger.buckets).toEqual(ttlBuckets(1, 20, LEARNING_TTL_SECONDS));
     expect(plan.variants.length).toBe(4 * ledger.buckets.length);
     expect(plan.ttls).toEqual(ledger.buckets.flatMap((t) => [t, t, t, t]));
     expect(plan.resolverDependent).toBe(true);
@@ -76,14 +76,14 @@ describe('skew=correct plan', () => {
     expect(plan.shares?.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
   });
 
-  it('answers unknown resolvers by plain rotation with a short learning TTL (the pool TTL if shorter)', () => {
+  it('answers unknown resolvers by plain rotation with a short learning TTL (at least ttl-min)', () => {
     const { plan, ledger } = setup();
     const picks = Array.from({ length: 8 }, (_, i) => plan.pick(context(i, `192.0.2.${100 + i}`, i * 10)));
     expect(picks.map((v) => plan.variants[v]![0])).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
-    expect(picks.every((v) => plan.ttls![v] === 5)).toBe(true);
-    const pool = { ...makePool({ skew: 'correct', answers: 1 }, FOUR), ttl: 3 };
-    const short = buildPlan(pool, UP, { skew: new SkewLedger(pool.key, { nowMs: 0 }) }) as Answer;
-    expect(short.ttls![short.pick(context(0, '192.0.2.100', 0))]).toBe(3);
+    expect(picks.every((v) => plan.ttls![v] === 1)).toBe(true);
+    const pool = makePool({ skew: 'correct', answers: 1, ttl: 20, ttlMin: 3 }, FOUR);
+    const floored = buildPlan(pool, UP, { skew: new SkewLedger(pool.key, { nowMs: 0 }) }) as Answer;
+    expect(floored.ttls![floored.pick(context(0, '192.0.2.100', 0))]).toBe(3);
     expect(ledger.rotated).toBe(8);
     expect(ledger.corrected).toBe(0);
   });
@@ -245,6 +245,23 @@ describe('skew=correct closing the loop on reported load (load-header / load-jso
     const stats = ledger.stats();
     expect(stats.feedback.rounds).toBe(1);
     expect(stats.feedback.reported).toEqual([120, 0, 0, 0]);
+  });
+
+  it('places a resolver not estimated yet by the reported load, charged as a typical one', () => {
+    const pool = makePool({ skew: 'correct', answers: 1, ttl: 5 }, FOUR);
+    const ledger = new SkewLedger(pool.key, { nowMs: 0 });
+    const open = buildPlan(pool, UP, { skew: ledger }) as Answer;
+    open.pick(context(0, 'known', 0));
+    ledger.setDemand(table(pool.key, { known: 10 }));
+    expect(ledger.typicalRate).toBe(10);
+    // Member 0 and 1 carry load nobody charged; three new resolvers go to 2 and 3, not in rotation.
+    const plan = buildPlan(pool, withLoads([100, 100, 0, 0]), { skew: ledger }) as Answer;
+    const picked = ['n1', 'n2', 'n3'].map((k, i) => plan.variants[plan.pick(context(i, k, 6000 + i))]!);
+    expect(picked.map((v) => v[0]).sort()).toEqual([2, 2, 3]);
+    const ttls = ['n1', 'n2', 'n3'].map((k, i) => plan.ttls![plan.pick(context(10 + i, k, 6010 + i))]);
+    expect(ttls).toEqual([LEARNING_TTL_SECONDS, LEARNING_TTL_SECONDS, LEARNING_TTL_SECONDS]);
+    expect(ledger.rotated).toBe(1); // only 'known', before any report
+    expect(ledger.corrected).toBe(6);
   });
 
   it('stays open loop without load reports, and a report fades when none follow', () => {

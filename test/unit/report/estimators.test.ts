@@ -75,6 +75,13 @@ describe('resolver demand estimate', () => {
     expect(d.ttlEffSeconds).toBe(30);
   });
 
+  it('does not call a sparse cache shared for one short gap among two or three', () => {
+    const d = estimateResolverDemand(gaps([1_000, 5_100]), 5, RAW);
+    expect(d.flags).not.toContain('shared-key');
+    expect(d.flags).toContain('sparse');
+    expect(estimateResolverDemand(gaps([1_000, 1_200, 1_500, 5_100]), 5, RAW).flags).toContain('shared-key');
+  });
+
   it('caps the rate when the idle time is below timing noise', () => {
     const d = estimateResolverDemand(gaps([30_000, 30_001, 30_002, 30_003]), 30, RAW);
     expect(d.flags).toContain('saturated');
