@@ -45,10 +45,11 @@ export interface PoolState {
 /**
  * Told about every pool answer on both paths (the skew report's counters hang here): the pool,
  * the answered variant (member indices in answer order, an AnswerPlan variant: never copied),
- * the resolver's address and its EDNS Client Subnet, if any. Must be cheap and must not throw.
+ * the resolver's address and its EDNS Client Subnet, if any, and the TTL the answer carried. Must
+ * be cheap and must not throw.
  */
 export interface AnswerObserver {
-  onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void;
+  onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number, ttlSeconds: number): void;
 }
 
 export interface PlannedSelectorOptions {
@@ -308,7 +309,7 @@ export class PlannedSelector implements PoolSelector {
     const index = plan.pick(ctx as PickContext);
     if (observer !== undefined) {
       const variant = plan.variants[index];
-      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, nowMs);
+      if (variant !== undefined) observer.onPoolAnswer(state.pool, variant, clientAddress, ecs, nowMs, plan.ttls?.[index] ?? state.pool.ttl);
     }
     return index;
   }

@@ -46,6 +46,9 @@ export interface GapStats {
   /** Grid gaps (observe.ts): sum and minimum per grid offset; optional (older snapshots). */
   readonly gridSumMs?: ArrayLike<number>;
   readonly gridMinMs?: ArrayLike<number>;
+  /** Sum over the gaps of the TTL given before each, and the smallest gap less that TTL: plain, grid 0, grid 500 (snapshot.ts). */
+  readonly heldSumMs?: number;
+  readonly idleMinMs?: ArrayLike<number>;
 }
 
 export interface DemandOptions {
@@ -142,6 +145,52 @@ function gridFit(stats: GapStats): { readonly idleMs: number; readonly minMs: nu
   return best;
 }
 
+/** True when the answers this resolver was given carried other TTLs than the pool's (skew=correct). */
+function ttlsVaried(stats: GapStats, servedMs: number): boolean {
+  const held = stats.heldSumMs;
+  if (held === undefined || stats.idleMinMs === undefined || stats.gapCount === 0) return false;
+  const expected = stats.gapCount * servedMs;
+  return Math.abs(held - expected) > 0.01 * expected + 1;
+}
+
+/**
+ * The estimate for a resolver given varying TTLs (skew=correct's adaptive and learning TTLs): the
+ * idle time is measured after each gap's own TTL, not after the pool's, as the correction's ledger
+ * does (skew-demand.ts), on whichever measure (plain, or a whole-second grid) leaves the least
+ * idle; its minimum is the resolver's floor or clamp (or, negative, its prefetch). Measured against
+ * the pool TTL, the testbed's corrected pool read 1 s re-asks as several caches behind one key
+ * (`shared-key`) and its request rate 12 times low.
+ */
+function demandFromHeldTtls(stats: GapStats, options: DemandOptions): ResolverDemand {
+  const n = stats.gapCount;
+  const heldMeanMs = stats.heldSumMs! / n;
+  const mins = stats.idleMinMs!;
+  const means = [stats.gapSumMs / n - heldMeanMs, ...Array.from(stats.gridSumMs ?? [], (sum) => sum / n - heldMeanMs)];
+  let idleMs = Infinity;
+  let floorMs = mins[0] ?? 0;
+  for (let i = 0; i < means.length && i < mins.length; i++) {
+    const idle = means[i]! - mins[i]!;
+    if (Number.isFinite(idle) && idle >= 0 && idle < idleMs) {
+      idleMs = idle;
+      floorMs = mins[i]!;
+    }
+  }
+  const flags: ResolverFlag[] = [];
+  if (floorMs < -Math.max(500, 0.05 * heldMeanMs)) flags.push('prefetch');
+  if (floorMs > heldMeanMs * 0.1 + 1000) flags.push('extends-ttl');
+  const teffMs = Math.max(0, heldMeanMs + floorMs);
+  const meanMs = stats.gapSumMs / n;
+  if (n < options.minGaps || !Number.isFinite(idleMs)) {
+    flags.push('sparse');
+    return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, loadPerAnswer: 1, flags };
+  }
+  if (idleMs < options.minIdleMs) flags.push('saturated');
+  const seen = ((1 - 2 / n) * 1000) / Math.max(idleMs, options.minIdleMs);
+  const clients = options.clients;
+  const rate = clients ? seen / (clients.pinFrom === 'lookup' ? lookupShare(clients) : expiringShare(clients, teffMs / 1000)) : seen;
+  return { ttlEffSeconds: teffMs / 1000, ratePerSecond: rate, loadPerAnswer: Math.max(1, (rate * meanMs) / 1000), flags, meanGapSeconds: meanMs / 1000 };
+}
+
 /** Estimates one resolver's effective TTL, client rate and load per answer from its gaps. */
 export function estimateResolverDemand(
   stats: GapStats,
@@ -154,6 +203,7 @@ export function estimateResolverDemand(
   const minMs = stats.gapMinMs;
   // TTL 0: nothing is cached, every client lookup reaches us.
   if (servedMs === 0) return { ttlEffSeconds: 0, ratePerSecond: 1000 / Math.max(meanMs, options.minIdleMs), loadPerAnswer: 1, flags: [] };
+  if (ttlsVaried(stats, servedMs)) return demandFromHeldTtls(stats, options);
   const flags: ResolverFlag[] = [];
   const grid = gridFit(stats);
   // A grid whose minimum is near the TTL explains short plain gaps (a whole-second expiry soon

@@ -66,7 +66,15 @@ const GRID_SUM_0 = 7;
 const GRID_MIN_0 = 8;
 const GRID_SUM_500 = 9;
 const GRID_MIN_500 = 10;
-const GIVEN = 11; // then one column per member: answers given, split over the members carried
+// The TTL each answer carried (a skew=correct pool gives each resolver its own): the last one
+// given, the sum over gaps of the TTL in force when each gap began, and the smallest gap beyond
+// it, plain and on the two grids.
+const LAST_TTL = 11;
+const HELD_SUM = 12;
+const IDLE_MIN = 13;
+const IDLE_MIN_0 = 14;
+const IDLE_MIN_500 = 15;
+const GIVEN = 16; // then one column per member: answers given, split over the members carried
 
 class PoolTable {
   info: ObservedPool;
@@ -147,6 +155,8 @@ class PoolTable {
       hist: this.histOf(slot),
       gridSumMs: [this.field(slot, GRID_SUM_0), this.field(slot, GRID_SUM_500)],
       gridMinMs: [this.field(slot, GRID_MIN_0), this.field(slot, GRID_MIN_500)],
+      heldSumMs: this.field(slot, HELD_SUM),
+      idleMinMs: [this.field(slot, IDLE_MIN), this.field(slot, IDLE_MIN_0), this.field(slot, IDLE_MIN_500)],
     };
   }
 
@@ -178,6 +188,8 @@ class PoolTable {
       gapSumSqMs: this.field(slot, GAP_SUM_SQ),
       gridSumMs: [this.field(slot, GRID_SUM_0), this.field(slot, GRID_SUM_500)],
       gridMinMs: [this.field(slot, GRID_MIN_0), this.field(slot, GRID_MIN_500)],
+      heldSumMs: this.field(slot, HELD_SUM),
+      idleMinMs: [this.field(slot, IDLE_MIN), this.field(slot, IDLE_MIN_0), this.field(slot, IDLE_MIN_500)],
       hist: Array.from(this.histOf(slot)),
       given: Array.from(this.rows.subarray(row + GIVEN, row + GIVEN + this.size)),
     };
@@ -282,9 +294,10 @@ export class Observer {
 
   /**
    * Records one answer: `members` are the answered member indices in answer order (an
-   * AnswerPlan variant), `resolver` the key from resolver-key.ts, `nowMs` epoch milliseconds.
+   * AnswerPlan variant), `resolver` the key from resolver-key.ts, `nowMs` epoch milliseconds,
+   * `ttlSeconds` the TTL the answer carried (default: the pool's; skew=correct chooses others).
    */
-  record(poolIndex: number, members: readonly number[], resolver: ResolverKey, nowMs: number): void {
+  record(poolIndex: number, members: readonly number[], resolver: ResolverKey, nowMs: number, ttlSeconds?: number): void {
     const p = this.pools[poolIndex];
     const k = members.length;
     if (p === undefined || k === 0) return;
@@ -321,6 +334,11 @@ export class Observer {
         if (n === 0 || grid500 < rows[row + GRID_MIN_500]!) rows[row + GRID_MIN_500] = grid500;
         rows[row + GRID_SUM_0]! += grid0;
         rows[row + GRID_SUM_500]! += grid500;
+        const held = rows[row + LAST_TTL]!;
+        rows[row + HELD_SUM]! += held;
+        if (n === 0 || gap - held < rows[row + IDLE_MIN]!) rows[row + IDLE_MIN] = gap - held;
+        if (n === 0 || grid0 - held < rows[row + IDLE_MIN_0]!) rows[row + IDLE_MIN_0] = grid0 - held;
+        if (n === 0 || grid500 - held < rows[row + IDLE_MIN_500]!) rows[row + IDLE_MIN_500] = grid500 - held;
         const at = slot * GAP_BUCKETS + gapBucket(gap);
         if (p.hist[at] === HIST_MAX) {
           // Keep the shape, forget old counts: halve every bucket of this resolver.
@@ -333,6 +351,7 @@ export class Observer {
     const rows = p.rows;
     rows[row + Q]!++;
     rows[row + LAST] = nowMs;
+    rows[row + LAST_TTL] = (ttlSeconds ?? p.info.ttl) * 1000;
     const share = 1 / k;
     for (let i = 0; i < k; i++) rows[row + GIVEN + members[i]!]! += share;
   }

@@ -161,7 +161,9 @@ function wellFormed(s: ObservationSnapshot): boolean {
         numArray(r.hist) &&
         numArray(r.given) &&
         (r.gridSumMs === undefined || numArray(r.gridSumMs)) &&
-        (r.gridMinMs === undefined || numArray(r.gridMinMs)),
+        (r.gridMinMs === undefined || numArray(r.gridMinMs)) &&
+        (r.heldSumMs === undefined || Number.isFinite(r.heldSumMs)) &&
+        (r.idleMinMs === undefined || numArray(r.idleMinMs)),
     );
   });
 }

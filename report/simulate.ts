@@ -124,7 +124,7 @@ export function simulate(input: SimulateInput = {}): SimulationResult {
     ctx.nowMs = t * 1000;
     const id = base + plan.pick(ctx);
     counters.queries[Math.floor(t)]!++;
-    if (measuring) observer.record(poolIndex, variants[id]!, pop.cacheKey[q]!, t * 1000);
+    if (measuring) observer.record(poolIndex, variants[id]!, pop.cacheKey[q]!, t * 1000, variantTtls[id]!);
     return id;
   };
   const resolvers = new ResolverCaches(

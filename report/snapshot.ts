@@ -53,6 +53,13 @@ export interface ResolverSnapshot {
    */
   readonly gridSumMs?: readonly number[];
   readonly gridMinMs?: readonly number[];
+  /**
+   * Sum over the gaps of the TTL given with the answer each gap began after, and the smallest
+   * gap less that TTL, plain and on the two grids (three numbers): what a skew=correct pool's
+   * per-resolver TTLs need (demand.ts). Absent in snapshots from older versions.
+   */
+  readonly heldSumMs?: number;
+  readonly idleMinMs?: readonly number[];
   /** GAP_BUCKETS counts. */
   readonly hist: readonly number[];
   /** Per member: answers given, each answer split evenly over the members it carried. */
@@ -139,9 +146,21 @@ function mergeResolver(a: ResolverSnapshot, b: ResolverSnapshot, mapA: readonly 
     gapSumMs: a.gapSumMs + b.gapSumMs,
     gapSumSqMs: a.gapSumSqMs + b.gapSumSqMs,
     ...grid,
+    ...mergeHeld(a, b),
     hist,
     given,
   };
+}
+
+/** Held sums add and idle minima take the smaller; dropped when a side with gaps lacks them (older version). */
+function mergeHeld(a: ResolverSnapshot, b: ResolverSnapshot): Pick<ResolverSnapshot, 'heldSumMs' | 'idleMinMs'> {
+  const has = (r: ResolverSnapshot): boolean => r.heldSumMs !== undefined && r.idleMinMs !== undefined;
+  if (a.gapCount === 0 && has(b)) return { heldSumMs: b.heldSumMs, idleMinMs: [...b.idleMinMs!] };
+  if (b.gapCount === 0 && has(a)) return { heldSumMs: a.heldSumMs, idleMinMs: [...a.idleMinMs!] };
+  if (!has(a) || !has(b)) return {};
+  const n = Math.min(a.idleMinMs!.length, b.idleMinMs!.length);
+  const idleMinMs = Array.from({ length: n }, (_, i) => Math.min(a.idleMinMs![i]!, b.idleMinMs![i]!));
+  return { heldSumMs: a.heldSumMs! + b.heldSumMs!, idleMinMs };
 }
 
 /** Grid sums add and minima take the smaller; dropped when either side lacks them (older version). */

@@ -72,7 +72,7 @@ export class AnswerObservation implements AnswerObserver {
 
   private sweeping: SlicedRun | undefined;
 
-  onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number): void {
+  onPoolAnswer(pool: Pool, members: readonly number[], clientAddress: string, ecs: ClientInfo['ecs'], nowMs: number, ttlSeconds: number): void {
     let at = this.index.get(pool);
     if (at === undefined) {
       at = this.observer.registerPool(pool);
@@ -80,7 +80,7 @@ export class AnswerObservation implements AnswerObserver {
     }
     // Without ECS the key comes from the address alone, with no object made for the call.
     const key = ecs === undefined ? resolverKeyFromAddress(clientAddress) : resolverKeyForClient({ address: clientAddress, ecs });
-    this.observer.record(at, members, key, nowMs);
+    this.observer.record(at, members, key, nowMs, ttlSeconds);
   }
 
   /** A copy of the counters, the busiest resolvers kept one by one. */

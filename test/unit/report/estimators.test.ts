@@ -82,6 +82,19 @@ describe('resolver demand estimate', () => {
     expect(estimateResolverDemand(gaps([1_000, 1_200, 1_500, 5_100]), 5, RAW).flags).toContain('shared-key');
   });
 
+  it('measures idle times after the TTL each answer carried when it was not the pool\'s (skew=correct)', () => {
+    // Pool TTL 5 s, this resolver given 1 s each time: gaps 1,010-1,050 ms are expiries, not shared caches.
+    const values = [1_010, 1_030, 1_020, 1_050, 1_010, 1_040];
+    const stats = { ...gaps(values), heldSumMs: 6_000, idleMinMs: [10, 400, 600], gridSumMs: [9_000, 9_000] };
+    const d = estimateResolverDemand(stats, 5, RAW);
+    expect(d.flags).toEqual([]);
+    // Idle after expiry: mean 26.7 ms, least 10 ms: λ = (1 − 2/6) / 16.7 ms.
+    expect(d.ratePerSecond).toBeCloseTo(((1 - 2 / 6) * 1000) / (160 / 6 - 10), 6);
+    expect(d.ttlEffSeconds).toBeCloseTo(1.01, 6);
+    // The same gaps read against the pool TTL, as before the TTLs were kept: several caches.
+    expect(estimateResolverDemand(gaps(values), 5, RAW).flags).toContain('shared-key');
+  });
+
   it('caps the rate when the idle time is below timing noise', () => {
     const d = estimateResolverDemand(gaps([30_000, 30_001, 30_002, 30_003]), 30, RAW);
     expect(d.flags).toContain('saturated');

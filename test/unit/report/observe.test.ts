@@ -82,6 +82,24 @@ describe('Observer', () => {
     expect(r2.given).toEqual([0.5, 0.5, 0]);
   });
 
+  it('keeps the TTL each answer carried: held time per gap and the idle after it (skew=correct TTLs)', () => {
+    const o = new Observer({ startMs: 0 });
+    const p = o.registerPool(pool(A, 5));
+    // Given 1 s, 1 s, then 2 s: re-asks 40 ms, 10 ms and 30 ms after each expiry.
+    o.record(p, [0], R1, 1_000, 1);
+    o.record(p, [1], R1, 2_040, 1);
+    o.record(p, [2], R1, 3_050, 2);
+    o.record(p, [0], R1, 5_080);
+    const r = o.toSnapshot(6_000).pools[0]!.resolvers[0]!;
+    expect(r.heldSumMs).toBe(4_000);
+    expect(r.idleMinMs?.[0]).toBe(10);
+    // On the grid at 0, each gap is measured from the start of the previous query's second.
+    expect(r.idleMinMs?.[1]).toBe(40);
+    const merged = mergeSnapshots(o.toSnapshot(6_000), o.toSnapshot(6_000)).pools[0]!.resolvers[0]!;
+    expect(merged.heldSumMs).toBe(8_000);
+    expect(merged.idleMinMs).toEqual(r.idleMinMs);
+  });
+
   it('puts gaps in log2 buckets from half a second', () => {
     expect(gapBucket(0)).toBe(0);
     expect(gapBucket(499)).toBe(0);
