@@ -5,7 +5,8 @@
  * integer increments. Only probe latencies are observed as they happen (one per probe, off the
  * query path).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { onFirstUse } from '../lib/on-first-use.js';
 import type { HealthView } from '../model/health.js';
 import type { PoolAnswerCounts } from '../report/observe.js';
 
@@ -106,9 +107,13 @@ export interface CreateMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
+/** prom-client, loaded by the first createMetrics (only a server with `--http` makes one). */
+const promClient = onFirstUse<typeof import('prom-client')>('prom-client');
+
 const STATE_VALUE = { up: 1, down: 0, unknown: -1 } as const;
 
 export function createMetrics(source: MetricsSource, options: CreateMetricsOptions = {}): AdminMetrics {
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = promClient();
   const registry = new Registry();
   const registers = [registry];
   /** A metric read at scrape time: reset, then one value per label set that `rows` yields. */

@@ -1,14 +1,16 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import dns2 from 'dns2';
+import type dns2 from 'dns2';
 import type { Random } from '../lib/random.js';
 import { systemRandom } from '../lib/random.js';
 import { rcodeName, rcodeValue } from '../model/rcode.js';
 import { RRType, type Target } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason, settleProbe } from './abort-reason.js';
 import type { Probe, ProbeResult } from './types.js';
+import { onFirstUse } from '../lib/on-first-use.js';
 
-const { Packet } = dns2;
+/** dns2's packet codec, loaded by the first DNS check (zones without one never load it). */
+const packetCodec = onFirstUse<typeof dns2>('dns2');
 
 /** A query type written as a mnemonic (`AAAA`) or `TYPEnnn` (RFC 3597 §5); undefined when unknown. */
 export function qtypeValue(text: string): number | undefined {
@@ -23,6 +25,7 @@ export function qtypeValue(text: string): number | undefined {
 
 /** The check's query, encoded by dns2: one question, class IN, RD clear (the checked server is expected to be authoritative). */
 export function dnsCheckQuery(id: number, qname: string, qtype: number): Buffer {
+  const { Packet } = packetCodec();
   const packet = new Packet();
   packet.header.id = id & 0xffff;
   packet.header.rd = 0;
@@ -33,7 +36,7 @@ export function dnsCheckQuery(id: number, qname: string, qtype: number): Buffer 
 /** A response decoded by dns2, or undefined when it does not decode. */
 function decode(message: Buffer): dns2.Packet | undefined {
   try {
-    return Packet.parse(message);
+    return packetCodec().Packet.parse(message);
   } catch {
     return undefined;
   }
@@ -89,7 +92,7 @@ export function createDnsProbe(random: Random = systemRandom): Probe {
             const length = Buffer.alloc(2);
             length.writeUInt16BE(query.length, 0);
             socket.write(Buffer.concat([length, query]));
-            Packet.readStream(socket).then((message) => {
+            packetCodec().Packet.readStream(socket).then((message) => {
               const response = decode(message);
               if (!response || response.header.id !== id || !response.header.qr) fail(new Error('TCP answer is not a response to the query'));
               else judge(response);

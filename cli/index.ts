@@ -1,26 +1,10 @@
 #!/usr/bin/env node
 /** The `rondo` program. Only this file sets the exit code. */
-import { Command, CommanderError } from 'commander';
-import { CliExit } from './exit.js';
-import { RondoError } from '../lib/errors.js';
-import { buildProgram } from './program.js';
+import { prestartZoneWorker } from '../zones/zone-worker-start.js';
 
-async function main(argv: string[]): Promise<number> {
-  const program: Command = buildProgram();
-  try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CliExit) return err.exitCode;
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof RondoError) {
-      console.error(`rondo: ${err.message}`);
-      return 1;
-    }
-    console.error(err);
-    return 1;
-  }
-}
+// `rondo serve`: the zone worker boots while the rest of the program is imported, not after.
+if (process.argv[2] === 'serve') prestartZoneWorker();
+const { main } = await import('./main.js');
 
 main(process.argv).then(
   (code) => {

@@ -5,9 +5,13 @@
  * clients near the query path — a low `maxRetriesPerRequest`, no offline queue and a command
  * timeout, so a missing or hung Redis turns into a fast error instead of a growing queue.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError, StateStoreError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { onFirstUse } from '../lib/on-first-use.js';
+
+/** ioredis, loaded by the first client made (a server without Redis never loads it). */
+const ioredis = onFirstUse<typeof import('ioredis')>('ioredis');
 
 export interface SentinelAddress {
   readonly host: string;
@@ -144,8 +148,8 @@ export function createRedisClient(
   const client = options.cluster !== undefined && options.cluster.length > 0
     ? createClusterClient(options.cluster, clientOptions, purpose)
     : url === undefined
-      ? new Redis(clientOptions)
-      : new Redis(url, clientOptions);
+      ? new (ioredis().Redis)(clientOptions)
+      : new (ioredis().Redis)(url, clientOptions);
   client.on('error', (err: Error) => {
     log.debug({ err: redisErrorForLog(err), connection: purpose }, 'redis client error');
   });
@@ -174,7 +178,7 @@ function createClusterClient(nodes: readonly SentinelAddress[], redisOptions: Re
     shardedSubscribers: purpose === 'subscriber',
     redisOptions: { ...nodeOptions, connectionName },
   };
-  return new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), options) as unknown as Redis;
+  return new (ioredis().Cluster)(nodes.map((n) => ({ host: n.host, port: n.port })), options) as unknown as Redis;
 }
 
 /** True for a Redis Cluster client (see createClusterClient). */

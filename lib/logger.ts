@@ -1,5 +1,9 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+import { onFirstUse } from './on-first-use.js';
+
+/** Only `--log-format pretty` (a terminal) renders through pino-pretty: loaded then. */
+const pretty = onFirstUse<typeof pinoPretty>('pino-pretty');
 
 export type { Logger };
 
@@ -21,7 +25,7 @@ export function defaultLogFormat(fd: 1 | 2 = 1): LogFormat {
  */
 export function createRootLogger(level: LevelWithSilent = 'info', destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
   const options = { level, base: { pid: process.pid } };
-  if (format === 'pretty') return pino(options, pretty({ destination: destination ?? 1, sync: true }));
+  if (format === 'pretty') return pino(options, pretty()({ destination: destination ?? 1, sync: true }));
   return destination ? pino(options, destination) : pino(options);
 }
 

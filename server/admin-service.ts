@@ -75,7 +75,8 @@ function serial(zone: Zone): number | undefined {
  * and the snapshot writer; stops them in the other order.
  */
 export class AdminService implements Stoppable {
-  readonly metrics: AdminMetrics;
+  /** Only with the admin listener (`--http`): /metrics is their only reader. */
+  readonly metrics: AdminMetrics | undefined;
   private readonly log: Logger;
   private readonly server: AdminServer | undefined;
   private readonly publisher: SnapshotPublisher | undefined;
@@ -92,9 +93,11 @@ export class AdminService implements Stoppable {
   ) {
     this.log = options.logger.child({ component: 'admin' });
     this.audit = new AuditTrail(options.logger);
-    this.metrics = this.createMetrics();
     const admin = options.admin;
-    this.server = admin
+    // Without a listener nothing reads them: no registry, no process collectors, no prom-client.
+    const metrics = admin ? this.createMetrics() : undefined;
+    this.metrics = metrics;
+    this.server = admin && metrics
       ? new AdminServer({
           host: admin.listen.host,
           port: admin.listen.port,
@@ -106,7 +109,7 @@ export class AdminService implements Stoppable {
           audit: this.audit,
           routes: {
             metrics: () => this.renderMetrics(),
-            metricsContentType: this.metrics.contentType,
+            metricsContentType: metrics.contentType,
             status: () => this.status(),
             report: ({ clients }) => this.report(clients),
           },
@@ -124,9 +127,11 @@ export class AdminService implements Stoppable {
             intervalMs: options.publishIntervalMs,
           })
         : undefined;
-    runtime.scheduler?.on('probe', ({ targetId, result }) => {
-      this.metrics.observeProbe(this.kindOf(targetId), result.ok, result.latencyMs);
-    });
+    if (metrics) {
+      runtime.scheduler?.on('probe', ({ targetId, result }) => {
+        metrics.observeProbe(this.kindOf(targetId), result.ok, result.latencyMs);
+      });
+    }
   }
 
   /** The admin listener's address once started (the real port when 0 was asked). */
@@ -172,7 +177,7 @@ export class AdminService implements Stoppable {
   /** Metrics read the components at render time; with workers, their counters are gathered first. */
   private async renderMetrics(): Promise<string> {
     if (this.options.cluster) this.workerCounters = await this.options.cluster.stats.collect(null);
-    return this.metrics.render();
+    return this.metrics?.render() ?? '';
   }
 
 

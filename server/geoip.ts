@@ -7,7 +7,7 @@
  * same grouping as GeoNames' and MaxMind's continent codes).
  */
 import { readFile } from 'node:fs/promises';
-import { Reader, type Response } from 'maxmind';
+import type { Reader, Response } from 'maxmind';
 import { ConfigError } from '../lib/errors.js';
 import type { GeoAnswer, GeoLookup } from '../model/site-map.js';
 
@@ -76,6 +76,8 @@ export async function loadGeoIp(file: string): Promise<MaxMindGeo> {
   } catch (err) {
     throw new ConfigError('CONFIG_GEOIP_UNREADABLE', `--geoip ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
+  // Imported here: only `--geoip` needs the package.
+  const { Reader } = await import('maxmind');
   try {
     return new MaxMindGeo(new Reader<Response>(data), file);
   } catch (err) {

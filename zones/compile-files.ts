@@ -70,21 +70,27 @@ export function fromPlain(e: PlainZoneError): ZoneSyntaxError {
 export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome> {
   const started = performance.now();
   const top = path.resolve(job.file);
+  /** Each file's bytes (what the hash covers) and, once needed, its text. */
+  const bytes = new Map<string, Buffer>();
   const texts = new Map<string, string>();
   const deps0 = job.deps && job.deps.length > 0 ? job.deps : [top];
   for (const dep of deps0) {
     try {
-      texts.set(dep, decode(await readFile(dep)));
+      bytes.set(dep, await readFile(dep));
     } catch {
       // Missing: the hash records it; the parser reports it.
     }
   }
-  if (job.previousHash !== undefined && hashOf(deps0, texts) === job.previousHash) return { status: 'unchanged', hash: job.previousHash, deps: deps0 };
+  const hashed = hashOf(deps0, bytes);
+  if (job.previousHash !== undefined && hashed === job.previousHash) return { status: 'unchanged', hash: job.previousHash, deps: deps0 };
+  for (const [dep, b] of bytes) texts.set(dep, decode(b));
+  /** The hash of these files (the first read's when they are the same list). */
+  const hashFor = (files: readonly string[]): string => (sameList(files, deps0) ? hashed : hashOf(files, bytes));
 
   const topText = texts.get(top);
   if (topText === undefined) {
     const error = zoneError('ZONE_UNREADABLE', 'cannot read zone file', { file: job.file, line: 1, column: 1 });
-    return { status: 'failed', hash: hashOf([top], texts), deps: [top], files: [job.file], errors: [toPlain(error)], durationMs: performance.now() - started };
+    return { status: 'failed', hash: hashFor([top]), deps: [top], files: [job.file], errors: [toPlain(error)], durationMs: performance.now() - started };
   }
   let rootReal: string;
   try {
@@ -95,20 +101,22 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   const read = (f: string): string => {
     const cached = texts.get(f);
     if (cached !== undefined) return cached;
-    const text = decode(readFileSync(f));
+    const read = readFileSync(f);
+    bytes.set(f, read);
+    const text = decode(read);
     texts.set(f, text);
     return text;
   };
   // The fast lane (no object per record) when it is sure to compile what the full pipeline would.
   if (job.options?.origin === undefined && !/\$include/i.test(topText)) {
     const fast = fastCompile(topText, job.file);
-    if (fast) return { status: 'loaded', hash: hashOf([top], texts), deps: [top], files: [job.file], zone: fast, warnings: [], durationMs: performance.now() - started };
+    if (fast) return { status: 'loaded', hash: hashFor([top]), deps: [top], files: [job.file], zone: fast, warnings: [], durationMs: performance.now() - started };
   }
   const allowOutside = job.options?.allowIncludeOutside === true;
   const result = parseZoneText(topText, job.file, { ...job.options, readInclude: includeReader(rootReal, allowOutside, read) });
   const files = result.files ?? [job.file];
   const deps = files.map((f) => path.resolve(f));
-  const hash = hashOf(deps, texts);
+  const hash = hashFor(deps);
   if (!result.ok) return { status: 'failed', hash, deps, files, errors: result.errors.map(toPlain), durationMs: performance.now() - started };
   const zone = encodeZone(result.zone);
   return { status: 'loaded', hash, deps, files, zone, warnings: result.warnings.map(toPlain), durationMs: performance.now() - started };
@@ -119,14 +127,22 @@ function decode(bytes: Buffer): string {
   return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
-export function hashOf(deps: readonly string[], texts: ReadonlyMap<string, string>): string {
+/**
+ * The files' paths and bytes, hashed. Bytes, not decoded text: hashing a string first encodes it
+ * to UTF-8 (a copy), 100 ms for a 23 MB zone against 15 ms for its bytes.
+ */
+export function hashOf(deps: readonly string[], bytes: ReadonlyMap<string, Uint8Array>): string {
   const h = createHash('sha256');
   for (const dep of deps) {
     h.update(dep);
     h.update('\0');
-    const text = texts.get(dep);
-    h.update(text === undefined ? '\u0001missing' : text);
+    const content = bytes.get(dep);
+    h.update(content === undefined ? '\u0001missing' : content);
     h.update('\0');
   }
   return h.digest('hex');
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -14,10 +14,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { takeSpare, workerScript } from './zone-worker-start.js';
 import type { Logger } from '../lib/logger.js';
 import { compileZoneFiles, toPlain, type CompileJob, type CompileOutcome } from './compile-files.js';
 import type { WorkerReply, WorkerRequest } from './compile-worker.js';
 import { zoneError } from './diagnostics.js';
+
+export { workerScript };
 
 export interface ZoneCompilerOptions {
   readonly logger: Logger;
@@ -41,15 +44,6 @@ interface Pending {
   readonly request: WorkerRequest;
   readonly resolve: (outcome: CompileOutcome) => void;
   attempts: number;
-}
-
-/** The worker script: beside this file when built; from dist/ when this file runs as TypeScript (vitest). */
-export function workerScript(): URL {
-  const here = new URL('./compile-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.js')) return here;
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const built = path.join(root, 'dist', 'zones', 'compile-worker.js');
-  return new URL(`file://${built}`);
 }
 
 export class ZoneCompiler extends EventEmitter {
@@ -115,7 +109,7 @@ export class ZoneCompiler extends EventEmitter {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerScript(), { resourceLimits: this.options.resourceLimits });
+    const worker = takeSpare(this.options.resourceLimits) ?? new Worker(workerScript(), { resourceLimits: this.options.resourceLimits });
     this.stats.starts++;
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (err) => this.onDeath(worker, err));
