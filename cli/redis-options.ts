@@ -1,11 +1,8 @@
 /** The Redis options shared by serve, check, status, drain and force. */
 import { Command, Option } from 'commander';
-import type { Logger } from '../lib/logger.js';
 import { ConfigError } from '../lib/errors.js';
 import { parseSentinelAddresses, type RedisConnectionOptions } from '../health/redis-connection.js';
 import { DEFAULT_REDIS_PREFIX, healthKeys, type HealthKeys } from '../health/keys.js';
-import { RedisHealthStore } from '../health/redis-store.js';
-import type { NodeRole } from '../health/heartbeat.js';
 
 export interface RedisCliOptions {
   redis?: string;
@@ -44,12 +41,6 @@ export function requireRedis(opts: RedisCliOptions, what: string): RedisConnecti
   const connection = redisConnection(opts);
   if (!connection) throw new ConfigError('CONFIG_REDIS_REQUIRED', `${what} needs shared state: give --redis <url>, --redis-sentinel with --redis-master-name, or --redis-cluster`);
   return connection;
-}
-
-export function redisStore(opts: RedisCliOptions, role: NodeRole, nodeId: string, logger: Logger): RedisHealthStore | undefined {
-  const connection = redisConnection(opts);
-  if (!connection) return undefined;
-  return new RedisHealthStore({ connection, role, logger, prefix: opts.redisPrefix, nodeId, version: '0.1.0' });
 }
 
 /** The key layout for these options (hash-tagged on a cluster). */

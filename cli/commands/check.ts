@@ -1,16 +1,11 @@
 /** `rondo check`: a dedicated checker. Probes the targets of the zone files and writes verdicts to Redis; no DNS. */
 import { Command, Option } from 'commander';
 import { collect } from '../options.js';
-import { logFormatOption, logLevelOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { defaultNodeId, Runtime } from '../../server/runtime.js';
-import { untilStopped } from '../../server/signals.js';
-import { addRedisOptions, requireRedis, redisStore, type RedisCliOptions } from '../redis-options.js';
-import { AdminService } from '../../server/admin-service.js';
-import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
-import { RedisMembershipStore } from '../../health/membership-store.js';
-import { MembershipService } from '../../server/membership.js';
+import { logFormatOption, logLevelOption, type LogFormatCliOptions } from '../logging.js';
+import { addRedisOptions, type RedisCliOptions } from '../redis-options.js';
+import { addHttpOptions, type HttpCliOptions } from '../http-options.js';
 
-interface CheckOptions extends LogFormatCliOptions, RedisCliOptions, HttpCliOptions {
+export interface CheckOptions extends LogFormatCliOptions, RedisCliOptions, HttpCliOptions {
   zones: string[];
   logLevel: string;
   nodeId?: string;
@@ -26,15 +21,7 @@ export function checkCommand(): Command {
     .addOption(logLevelOption())
     .addOption(logFormatOption());
   return addHttpOptions(addRedisOptions(cmd)).action(async (opts: CheckOptions) => {
-    requireRedis(opts, 'rondo check');
-    const admin = adminConfig(opts);
-    const logger = rootLogger(opts.logLevel, opts);
-    const nodeId = opts.nodeId ?? defaultNodeId();
-    const store = redisStore(opts, 'checker', nodeId, logger);
-    // Members added through the API are probed too: the overlay comes from Redis (read-only here).
-    const membership = new MembershipService({ store: new RedisMembershipStore({ connection: requireRedis(opts, 'rondo check'), prefix: opts.redisPrefix, logger, nodeId }), logger });
-    const runtime = new Runtime({ membership, zonePaths: opts.zones, listen: [], checks: true, nodeId, logger, allowIncludeOutside: opts.allowIncludeOutside, store });
-    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger });
-    await untilStopped(service, logger, () => [`checking ${runtime.scheduler?.targetCount ?? 0} targets`, service.describe()].filter((s) => s !== '').join('; '));
+    const { runCheck } = await import('./check-run.js');
+    await runCheck(opts);
   });
 }

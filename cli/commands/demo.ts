@@ -4,15 +4,11 @@
  * user stop and start backends (keys 1-3 on a terminal, or HTTP) to watch answers follow health.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
-import { createRootLogger, LOG_LEVELS } from '../../lib/logger.js';
-import { logFormat, logFormatOption, type LogFormatCliOptions } from '../logging.js';
-import type { LevelWithSilent } from 'pino';
-import { Demo } from '../demo/demo.js';
-import { CTRL_C, onKeyPress } from '../demo/keys.js';
+import { LOG_LEVELS } from '../../lib/logger.js';
+import { logFormatOption, type LogFormatCliOptions } from '../logging.js';
 import { parseListen, type ListenAddress } from '../options.js';
 
-interface DemoCommandOptions extends LogFormatCliOptions {
+export interface DemoCommandOptions extends LogFormatCliOptions {
   listen: ListenAddress;
   controlPort: number;
   logLevel: string;
@@ -34,39 +30,7 @@ export function demoCommand(): Command {
     .option('--log-file <path>', 'write the logs to this file instead of stderr')
     .addOption(logFormatOption())
     .action(async (opts: DemoCommandOptions) => {
-      // stdout is for the human lines; logs go to stderr or a file.
-      const destination = pino.destination({ dest: opts.logFile ?? 2, sync: true, mkdir: opts.logFile !== undefined });
-      // A log file is JSON unless pretty is asked for; stderr is pretty on a terminal.
-      const format = opts.logFile === undefined ? logFormat(opts, 2) : logFormat({ logFormat: opts.logFormat ?? 'json' });
-      const logger = createRootLogger(opts.logLevel as LevelWithSilent, destination, format);
-      const demo = new Demo({ listen: opts.listen, controlPort: opts.controlPort, logger, print: (line) => console.log(line) });
-      await demo.start();
-      const interactive = process.stdin.isTTY === true;
-      console.log(demo.intro(interactive));
-
-      let quit: () => void = () => undefined;
-      const quitting = new Promise<void>((resolve) => (quit = resolve));
-      const onSignal = (): void => quit();
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const restoreTerminal = interactive
-        ? onKeyPress(process.stdin, (key) => {
-            if (key === 'q' || key === CTRL_C) quit();
-            else if (key === 's') console.log(demo.statusLines());
-            else if (/^[1-9]$/.test(key)) {
-              demo.setBackend(Number(key), 'toggle').catch((err: unknown) => console.error(`rondo demo: ${err instanceof Error ? err.message : String(err)}`));
-            }
-          })
-        : () => undefined;
-      try {
-        await quitting;
-      } finally {
-        restoreTerminal();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        console.log('stopping the demo…');
-        await demo.stop();
-        destination.flushSync();
-      }
+      const { runDemo } = await import('./demo-run.js');
+      await runDemo(opts);
     });
 }

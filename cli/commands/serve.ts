@@ -1,25 +1,18 @@
-/** `rondo serve`: the authoritative DNS server, with checks in-process unless told otherwise. */
-import cluster from 'node:cluster';
+/**
+ * `rondo serve`: the authoritative DNS server, with checks in-process unless told otherwise. Its
+ * options here; what it runs in serve-run.ts, imported when the command is run (the other
+ * commands do not load the server).
+ */
 import { Command, Option } from 'commander';
-import { loadGeoIp } from '../../server/geoip.js';
-import { collect, formatListen, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
-import { logFormatOption, logLevelOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { defaultNodeId, Runtime } from '../../server/runtime.js';
-import { untilStopped } from '../../server/signals.js';
-import { addRedisOptions, redisStore, type RedisCliOptions } from '../redis-options.js';
-import { addRrlOptions, rrlFromOptions, type RrlCliOptions } from '../rrl-options.js';
-import { addTcpOptions, tcpLimits, type TcpCliOptions } from '../tcp-options.js';
-import { serveWithWorkers } from '../../server/workers.js';
-import { AdminService } from '../../server/admin-service.js';
-import { addHttpOptions, adminConfig, adminRedis, type HttpCliOptions } from '../http-options.js';
-import type { RedisHealthStore } from '../../health/redis-store.js';
-import { readKeyDir } from '../../dns/sign/keys.js';
-import { ConfigError } from '../../lib/errors.js';
-import { addMembershipOptions, membershipService, type MembershipCliOptions } from '../membership-options.js';
-import { ExternalDnsServer } from '../../server/externaldns.js';
-import { checkWebhookHost } from '../../admin/api/externaldns.js';
+import { collect, parseListen, parsePositiveInt, type ListenAddress } from '../options.js';
+import { logFormatOption, logLevelOption, type LogFormatCliOptions } from '../logging.js';
+import { addRedisOptions, type RedisCliOptions } from '../redis-options.js';
+import { addRrlOptions, type RrlCliOptions } from '../rrl-options.js';
+import { addTcpOptions, type TcpCliOptions } from '../tcp-options.js';
+import { addHttpOptions, type HttpCliOptions } from '../http-options.js';
+import { addMembershipOptions, type MembershipCliOptions } from '../membership-options.js';
 
-interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions, MembershipCliOptions {
+export interface ServeOptions extends LogFormatCliOptions, RedisCliOptions, RrlCliOptions, HttpCliOptions, TcpCliOptions, MembershipCliOptions {
   zones: string[];
   listen?: ListenAddress[];
   logLevel: string;
@@ -45,64 +38,7 @@ export function serveCommand(): Command {
     .addOption(logLevelOption())
     .addOption(logFormatOption());
   return addMembershipOptions(addHttpOptions(addTcpOptions(addRrlOptions(addRedisOptions(cmd))))).action(async (opts: ServeOptions) => {
-    const admin = adminConfig(opts);
-    const logger = rootLogger(opts.logLevel, opts);
-    const listen = opts.listen ?? [parseListen('127.0.0.1:5353')];
-    const nodeId = opts.nodeId ?? defaultNodeId();
-    const dnssecKeys = opts.dnssecKeys === undefined ? undefined : await readKeyDir(opts.dnssecKeys);
-    if (dnssecKeys) logger.info({ dir: opts.dnssecKeys, zones: [...dnssecKeys.keys()] }, 'DNSSEC keys read');
-    const geo = opts.geoip === undefined ? undefined : await loadGeoIp(opts.geoip);
-    if (geo) logger.info({ geoip: geo.description }, 'GeoIP database loaded');
-    if ((opts.workers > 1 || cluster.isWorker) && opts.externaldns) {
-      throw new ConfigError('CONFIG_EXTERNALDNS_WORKERS', '--externaldns needs a single process: leave out --workers (the write API and the webhook are not available with workers)');
-    }
-    if (opts.workers > 1 || cluster.isWorker) {
-      const { zones: zonePaths, checks, allowIncludeOutside, workers } = opts;
-      // Made in the primary only (workers take health over IPC), then handed to its admin side.
-      let shared: RedisHealthStore | undefined;
-      const store = () => (shared = redisStore(opts, checks ? 'both' : 'dns', nodeId, logger));
-      await serveWithWorkers({
-        workers,
-        zonePaths,
-        listen,
-        checks,
-        nodeId,
-        logger,
-        allowIncludeOutside,
-        store,
-        geo,
-        rrl: () => rrlFromOptions(opts),
-        tcp: tcpLimits(opts),
-        dnssecKeys,
-        admin: (runtime, clusterSide) => new AdminService(runtime, { admin, redis: adminRedis(opts, shared), logger, cluster: clusterSide }),
-      });
-      return;
-    }
-    const rrl = rrlFromOptions(opts);
-    const store = redisStore(opts, opts.checks ? 'both' : 'dns', nodeId, logger);
-    if (!store && !opts.checks) logger.warn('--no-checks without --redis: no health information at all, every member is answered by its pool\'s unknown rule');
-    if (opts.externaldns) checkWebhookHost(opts.externaldns.host);
-    const membership = membershipService(opts, nodeId, logger);
-    const runtime = new Runtime({
-      membership,
-      zonePaths: opts.zones,
-      listen,
-      checks: opts.checks,
-      nodeId,
-      logger,
-      allowIncludeOutside: opts.allowIncludeOutside,
-      store,
-      rrl,
-      tcp: tcpLimits(opts),
-      dnssecKeys,
-      geo,
-    });
-    const audit = { current: undefined as AdminService | undefined };
-    const webhook = opts.externaldns
-      ? new ExternalDnsServer({ listen: opts.externaldns, membership, logger, audit: (entry) => audit.current?.audit.record(entry) })
-      : undefined;
-    const service = new AdminService(runtime, { admin, redis: adminRedis(opts, store), logger, membership, extras: webhook ? [webhook] : [] });
-    audit.current = service;
-    await untilStopped(service, logger, () => [`serving on ${listen.map(formatListen).join(', ')}`, service.describe()].filter((s) => s !== '').join('; '));
+    const { runServe } = await import('./serve-run.js');
+    await runServe(opts);
   });
 }

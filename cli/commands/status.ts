@@ -1,30 +1,16 @@
-/** `rondo status`: every pool and target, each checker's verdict and its age, consensus, overrides, live servers. */
+/**
+ * `rondo status`: every pool and target, each checker's verdict and its age, consensus, overrides,
+ * live servers. Its options here; what it runs in status-run.ts, imported when the command is run.
+ */
 import { Command } from 'commander';
 import { collect } from '../options.js';
-import { addLogFormatOption, rootLogger, type LogFormatCliOptions } from '../logging.js';
-import { addRedisOptions, requireRedis, type RedisCliOptions, redisKeys } from '../redis-options.js';
-import { connectRedis, closeClient } from '../../health/redis-connection.js';
-import { readStatus, renderStatusTable } from '../../health/status.js';
-import { findZoneFiles, loadZoneFile } from '../../zones/load.js';
-import type { Zone } from '../../model/zone.js';
-import { keyStatusLines } from './dnssec.js';
-import { renderSiteTable, sitesFromSharedStatus } from '../../server/site-maps.js';
+import { addLogFormatOption, type LogFormatCliOptions } from '../logging.js';
+import { addRedisOptions, type RedisCliOptions } from '../redis-options.js';
 
-interface StatusOptions extends RedisCliOptions {
+export interface StatusOptions extends RedisCliOptions, LogFormatCliOptions {
   zones?: string[];
   json: boolean;
   dnssecKeys?: string;
-}
-
-/** Loads the zones that parse; status is a read-only view, so a broken file is reported and skipped. */
-export async function loadZonesForTools(paths: readonly string[]): Promise<Zone[]> {
-  const zones: Zone[] = [];
-  for (const file of await findZoneFiles([...paths])) {
-    const result = await loadZoneFile(file);
-    if (result.ok) zones.push(result.zone);
-    else console.error(`${file}: skipped, ${result.errors.length} error(s); run \`rondo zone check ${file}\``);
-  }
-  return zones;
 }
 
 export function statusCommand(): Command {
@@ -33,24 +19,8 @@ export function statusCommand(): Command {
     .option('-z, --zones <path>', 'zone files or directories, to name pools and members (repeatable)', collect(String))
     .option('--json', 'print JSON for scripts', false)
     .option('--dnssec-keys <dir>', 'also show the zones signed with the BIND key files in this directory, and their keys\' roles and states (without --redis: only that)');
-  return addLogFormatOption(addRedisOptions(cmd)).action(async (opts: StatusOptions & LogFormatCliOptions) => {
-    if (opts.dnssecKeys !== undefined) {
-      const lines = await keyStatusLines(opts.dnssecKeys);
-      console.log(opts.json ? JSON.stringify({ dnssec: lines }, null, 2) : ['DNSSEC', ...lines].join('\n'));
-      if (opts.redis === undefined && opts.redisSentinel === undefined) return;
-    }
-    const connection = requireRedis(opts, 'rondo status');
-    const logger = rootLogger('error', opts);
-    const zones = await loadZonesForTools(opts.zones ?? []);
-    const redis = await connectRedis(connection, logger);
-    try {
-      const model = await readStatus(redis, redisKeys(opts), zones);
-      // Pools with map= (issue 12): each site's up share of weight against its threshold.
-      const sites = sitesFromSharedStatus(model, zones);
-      if (opts.json) console.log(JSON.stringify(sites.length > 0 ? { ...model, sites } : model, null, 2));
-      else console.log(renderStatusTable(model) + (sites.length > 0 ? `\n${renderSiteTable(sites)}` : ''));
-    } finally {
-      await closeClient(redis);
-    }
+  return addLogFormatOption(addRedisOptions(cmd)).action(async (opts: StatusOptions) => {
+    const { runStatus } = await import('./status-run.js');
+    await runStatus(opts);
   });
 }
