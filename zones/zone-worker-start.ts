@@ -19,6 +19,8 @@ export function workerScript(): URL {
 
 /** A worker started ahead of the first job (prestartZoneWorker), waiting to be taken. */
 let spare: Worker | undefined;
+/** What this module listens to on the spare, removed when it is taken. */
+let dropSpare: (() => void) | undefined;
 
 /**
  * Starts the zone worker now, before the first job: booting a worker thread and loading its
@@ -34,6 +36,10 @@ export function prestartZoneWorker(): void {
   };
   worker.on('error', drop);
   worker.on('exit', drop);
+  dropSpare = () => {
+    worker.off('error', drop);
+    worker.off('exit', drop);
+  };
   worker.unref();
   spare = worker;
 }
@@ -48,7 +54,10 @@ export function takeSpare(resourceLimits: ResourceLimits | undefined): Worker | 
     void worker.terminate();
     return undefined;
   }
-  worker.removeAllListeners();
+  // Only this module's listeners: removeAllListeners() also drops Node's own hooks that ref and
+  // start the worker's message port as 'message' listeners come and go.
+  dropSpare?.();
+  dropSpare = undefined;
   worker.ref();
   return worker;
 }
