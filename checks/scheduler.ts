@@ -328,9 +328,9 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   }
 
   /**
-   * Queues a probe's deadline abort. Aborting a fetch or a socket costs tens of microseconds, and
-   * probes launched over a few milliseconds time out in one timers phase: run there, a thousand
-   * of them held the DNS queries of that turn for 10-25 ms. At most `launchesPerTurn` run per turn.
+   * Queues a probe's deadline abort. Destroying a probe's socket is not free, and probes launched
+   * over a few milliseconds time out in one timers phase: run there, a thousand of them held the
+   * DNS queries of that turn for 10-25 ms. abortDueProbes works the queue off a few per turn.
    */
   private readonly runDeadline = (abort: () => void): void => {
     this.deadlines.push(abort);
@@ -339,8 +339,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
 
   private readonly abortDueProbes = (): void => {
     this.deadlineTurn = undefined;
-    // At most launchesPerTurn, and no more than TURN_BUDGET_MS of them: a socket's destroy took
-    // 0.3-0.6 ms in a profile of the 1,000-target storm, so 16 could hold a turn for 10 ms.
+    // At most launchesPerTurn, and no more than TURN_BUDGET_MS of them: in a (sampling) profile of
+    // the 1,000-target storm, 16 aborts took a 10 ms turn, mostly in socket destroys.
     const until = performance.now() + TURN_BUDGET_MS;
     let done = 0;
     while (done < this.launchesPerTurn && this.deadlines.length > 0) {
