@@ -314,14 +314,6 @@ export async function startDnsResponder(initial: { rcode?: number; silent?: bool
     response.writeUInt16BE(0, 10);
     return response;
   };
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (message, from) => {
-    const response = answer(message, 'udp');
-    if (response) socket.send(response, from.port, from.address);
-  });
-  socket.bind(0, LOOPBACK);
-  await once(socket, 'listening');
-  const port = boundPort(socket);
   const connections = new Set<net.Socket>();
   const tcp = net.createServer((conn) => {
     connections.add(conn);
@@ -341,16 +333,37 @@ export async function startDnsResponder(initial: { rcode?: number; silent?: bool
       }
     });
   });
-  tcp.listen(port, LOOPBACK);
-  await once(tcp, 'listening');
+  // UDP takes a free port; TCP then needs the same number, which another process may hold for
+  // TCP (an outgoing connection's ephemeral port: CI saw EADDRINUSE). Then try another port.
+  let socket: dgram.Socket | undefined;
+  let port = 0;
+  for (let attempt = 1; socket === undefined; attempt++) {
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (message, from) => {
+      const response = answer(message, 'udp');
+      if (response) udp.send(response, from.port, from.address);
+    });
+    udp.bind(0, LOOPBACK);
+    await once(udp, 'listening');
+    port = boundPort(udp);
+    try {
+      tcp.listen(port, LOOPBACK);
+      await once(tcp, 'listening');
+      socket = udp;
+    } catch (err) {
+      udp.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+    }
+  }
+  const udp = socket;
   return {
     address: LOOPBACK,
     port,
     queries,
     set: (behaviour) => Object.assign(state, behaviour),
     close: async () => {
-      const closed = once(socket, 'close');
-      socket.close();
+      const closed = once(udp, 'close');
+      udp.close();
       for (const conn of connections) conn.destroy();
       const tcpClosed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       await Promise.all([closed, tcpClosed]);
