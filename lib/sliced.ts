@@ -22,12 +22,15 @@ export interface SlicedRun {
 
 export interface SlicedOptions {
   readonly budgetMs?: number;
+  /** Steps one turn may take at most, whatever the time left (default: no limit). */
+  readonly maxStepsPerTurn?: number;
   readonly onError?: (err: unknown) => void;
 }
 
 /** Runs `step` over as many turns as it needs; the first slice runs on the next turn, not now. */
 export function runSliced(step: () => boolean, options: SlicedOptions = {}): SlicedRun {
   const budget = options.budgetMs ?? SLICE_BUDGET_MS;
+  const maxSteps = options.maxStepsPerTurn ?? Number.POSITIVE_INFINITY;
   let finished = false;
   let settle: () => void = () => undefined;
   const settled = new Promise<void>((resolve) => {
@@ -40,13 +43,14 @@ export function runSliced(step: () => boolean, options: SlicedOptions = {}): Sli
   const slice = (): void => {
     if (finished) return;
     const until = performance.now() + budget;
+    let steps = 0;
     try {
       do {
         if (step()) {
           finish();
           return;
         }
-      } while (performance.now() < until);
+      } while (++steps < maxSteps && performance.now() < until);
     } catch (err) {
       finish();
       options.onError?.(err);

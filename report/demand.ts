@@ -175,17 +175,24 @@ function demandFromHeldTtls(stats: GapStats, options: DemandOptions): ResolverDe
       floorMs = mins[i]!;
     }
   }
-  const flags: ResolverFlag[] = [];
-  if (floorMs < -Math.max(500, 0.05 * heldMeanMs)) flags.push('prefetch');
-  if (floorMs > heldMeanMs * 0.1 + 1000) flags.push('extends-ttl');
-  const teffMs = Math.max(0, heldMeanMs + floorMs);
-  const meanMs = stats.gapSumMs / n;
-  if (n < options.minGaps || !Number.isFinite(idleMs)) {
+  return demandFromIdle(stats, heldMeanMs, Math.max(0, heldMeanMs + floorMs), idleMs, [], options);
+}
+
+/**
+ * The estimate once the effective TTL and the idle time are known: `referenceMs` is the TTL the
+ * resolver was given (the pool's, or the mean of those it was given), which tells prefetch and
+ * TTL extension apart; λ = (1 − 2/n) / idle, corrected for the client mix.
+ */
+function demandFromIdle(stats: GapStats, referenceMs: number, teffMs: number, idleMs: number, flags: ResolverFlag[], options: DemandOptions): ResolverDemand {
+  if (teffMs < referenceMs - Math.max(500, 0.05 * referenceMs)) flags.push('prefetch');
+  if (teffMs > referenceMs * 1.1 + 1000) flags.push('extends-ttl');
+  if (stats.gapCount < options.minGaps || !Number.isFinite(idleMs)) {
     flags.push('sparse');
     return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, loadPerAnswer: 1, flags };
   }
   if (idleMs < options.minIdleMs) flags.push('saturated');
-  const seen = ((1 - 2 / n) * 1000) / Math.max(idleMs, options.minIdleMs);
+  const meanMs = stats.gapSumMs / stats.gapCount;
+  const seen = ((1 - 2 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
   const clients = options.clients;
   const rate = clients ? seen / (clients.pinFrom === 'lookup' ? lookupShare(clients) : expiringShare(clients, teffMs / 1000)) : seen;
   return { ttlEffSeconds: teffMs / 1000, ratePerSecond: rate, loadPerAnswer: Math.max(1, (rate * meanMs) / 1000), flags, meanGapSeconds: meanMs / 1000 };
@@ -228,23 +235,7 @@ export function estimateResolverDemand(
     idleMs = grid.idleMs;
     teffMs = grid.minMs;
   }
-  if (teffMs < servedMs - Math.max(500, 0.05 * servedMs)) flags.push('prefetch');
-  if (teffMs > servedMs * 1.1 + 1000) flags.push('extends-ttl');
-  if (stats.gapCount < options.minGaps) {
-    flags.push('sparse');
-    return { ttlEffSeconds: teffMs / 1000, ratePerSecond: null, loadPerAnswer: 1, flags };
-  }
-  if (idleMs < options.minIdleMs) flags.push('saturated');
-  const seen = ((1 - 2 / stats.gapCount) * 1000) / Math.max(idleMs, options.minIdleMs);
-  const clients = options.clients;
-  const rate = clients ? seen / (clients.pinFrom === 'lookup' ? lookupShare(clients) : expiringShare(clients, teffMs / 1000)) : seen;
-  return {
-    ttlEffSeconds: teffMs / 1000,
-    ratePerSecond: rate,
-    loadPerAnswer: Math.max(1, (rate * meanMs) / 1000),
-    flags,
-    meanGapSeconds: meanMs / 1000,
-  };
+  return demandFromIdle(stats, servedMs, teffMs, idleMs, flags, options);
 }
 
 export interface ResolverLoad {

@@ -191,8 +191,8 @@ describe('CheckScheduler overlap and concurrency', () => {
 });
 
 describe('CheckScheduler launches per turn', () => {
-  it('starts at most launchesPerTurn probes per event-loop turn, the rest on the next turns, in order', async () => {
-    // Timers fake (so all five rounds come due together), setImmediate real (the turns).
+  /** Two launches per turn; timers fake (rounds and deadlines come due together), setImmediate real (the turns). */
+  function turnScheduler(): CheckScheduler {
     vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const s = new CheckScheduler({
       sink: { publish: (v) => verdicts.push(v) },
@@ -203,6 +203,11 @@ describe('CheckScheduler launches per turn', () => {
       launchesPerTurn: 2,
     });
     scheduler = s;
+    return s;
+  }
+
+  it('starts at most launchesPerTurn probes per event-loop turn, the rest on the next turns, in order', async () => {
+    const s = turnScheduler();
     const targets = Array.from({ length: 5 }, (_, i) => target(i + 1, { intervalMs: 1000, timeoutMs: 900 }));
     s.setTargets(targets);
     await s.start();
@@ -217,17 +222,9 @@ describe('CheckScheduler launches per turn', () => {
     await nextTurn();
     expect(verdicts).toHaveLength(5);
   });
+
   it('aborts at most launchesPerTurn timed-out probes per turn, the rest on the next turns', async () => {
-    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
-    const s = new CheckScheduler({
-      sink: { publish: (v) => verdicts.push(v) },
-      nodeId: 'node-a',
-      logger: silentLogger(),
-      random: { next: () => 0 },
-      probes: () => probe,
-      launchesPerTurn: 2,
-    });
-    scheduler = s;
+    const s = turnScheduler();
     s.setTargets(Array.from({ length: 5 }, (_, i) => target(i + 1, { intervalMs: 1000, timeoutMs: 300 })));
     await s.start();
     const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -31,6 +31,17 @@ describe('runSliced', () => {
     expect(turns).toBeGreaterThanOrEqual(5); // other work ran between the slices
   });
 
+  it('takes at most maxStepsPerTurn steps in one turn, time left or not', async () => {
+    let steps = 0;
+    const run = runSliced(() => ++steps === 5, { budgetMs: 1000, maxStepsPerTurn: 2 });
+    await turn();
+    expect(steps).toBe(2);
+    await turn();
+    expect(steps).toBe(4);
+    await run.settled;
+    expect(steps).toBe(5);
+  });
+
   it('stops at cancel()', async () => {
     let steps = 0;
     const run = runSliced(
