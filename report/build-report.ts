@@ -12,6 +12,7 @@ import { DEFAULT_CLIENT_MODEL } from './client-model.js';
 import type { DemandOptions, PoolDemand, ResolverLoad } from './demand.js';
 import { DEFAULT_DEMAND_OPTIONS, estimatePoolDemand } from './demand.js';
 import { estimateDrain, round4 } from './drain.js';
+import { replayPool } from './replay-pool.js';
 import type { ClosedFormRow, MemberReport, PoolReport, ReportModel, ResolverSummary, SiteReport, SkewMetrics, TopResolver } from './model.js';
 import type { ObservationSnapshot, PoolSnapshot } from './snapshot.js';
 import { resolverGroupOfText } from './resolver-key.js';
@@ -30,6 +31,8 @@ export interface BuildReportOptions {
   readonly windows?: readonly number[];
   /** ISO time for `generatedAt` (default now). */
   readonly generatedAt?: string;
+  /** Requests each replay of an answer log simulates (replay.ts; default DEFAULT_REPLAY_REQUESTS). */
+  readonly replayRequests?: number;
 }
 
 /** Reads the load figures that health checks put in the health view (member.targetId → load). */
@@ -194,6 +197,8 @@ export interface PoolReportExtras {
   /** Decision units known exactly (simulator) instead of estimated from gaps. */
   readonly units?: readonly DecisionUnit[];
   readonly extraSkew?: readonly SkewMetrics[];
+  /** The snapshot's time (epoch ms): observed reports replay the answer log up to it (replay.ts). */
+  readonly replayEndMs?: number;
 }
 
 /** Lays out one pool's report. `spanSeconds` is how long the counters cover. */
@@ -206,9 +211,17 @@ export function buildPoolReport(
 ): PoolReport {
   // The client model given for the report is also the one the demand estimate corrects for.
   const demandOptions = options.demand ?? (options.client ? { ...DEFAULT_DEMAND_OPTIONS, clients: options.client } : DEFAULT_DEMAND_OPTIONS);
-  const parts = poolReportParts(pool, measured, demandOptions);
-  const { demand, targets } = parts;
+  const estimatedParts = poolReportParts(pool, measured, demandOptions);
+  const { demand, targets } = estimatedParts;
   const client = options.client ?? DEFAULT_CLIENT_MODEL;
+  const windows = options.windows ?? DEFAULT_WINDOWS;
+  // Answers of one member with an answer log: what those answers bring, replayed, instead of the
+  // independent draws the closed form assumes (docs/report.md § The replay).
+  const replay =
+    extras.units === undefined && extras.replayEndMs !== undefined && estimatedParts.answerSize <= 1.01
+      ? replayPool(pool, demand, targets, client, windows, extras.replayEndMs, options.replayRequests)
+      : null;
+  const parts = replay ? { ...estimatedParts, estimatedShares: replay.shares } : estimatedParts;
   const members: MemberReport[] = pool.members.map((m, i) => ({
     address: m.address,
     label: m.backup ? `${m.address} (backup)` : m.address,
@@ -218,7 +231,7 @@ export function buildPoolReport(
     firstShare: round4(parts.firstShares[i] ?? 0),
     includedShare: round4(parts.includedShares[i] ?? 0),
     estimatedShare: parts.estimatedShares ? round4(parts.estimatedShares[i] ?? 0) : null,
-    estimatedRequests: parts.estimatedShares ? Math.round((demand.loadByMember[i] ?? 0) * 10) / 10 : null,
+    estimatedRequests: parts.estimatedShares ? Math.round((replay ? (replay.shares[i] ?? 0) * demand.totalLoad : (demand.loadByMember[i] ?? 0)) * 10) / 10 : null,
     measuredShare: parts.measuredShares ? round4(parts.measuredShares[i] ?? 0) : null,
     ...(m.site !== undefined ? { site: m.site } : {}),
   }));
@@ -232,7 +245,6 @@ export function buildPoolReport(
   for (const m of extras.extraSkew ?? []) add(m);
 
   const units = extras.units ?? [...unitsOf(demand, pool.ttl), restUnit(demand, pool)];
-  const windows = options.windows ?? DEFAULT_WINDOWS;
   const observedWhole = parts.estimatedShares ? skewMetrics('estimated', parts.estimatedShares, targets)?.cv ?? null : null;
   // Observed reports: the window prediction checked against real resolvers (closed-form.ts
   // predictWindowCv). The simulator passes its true units and keeps the note's form.
@@ -251,6 +263,11 @@ export function buildPoolReport(
       : null;
   const upperBound = windowInput === null && parts.answerSize > 1.01;
   const row = (w: number, observedCv: number | null): ClosedFormRow => {
+    const replayed = replay?.windowCv.get(w);
+    if (replayed !== undefined && windowInput !== null) {
+      const closed = predictWindowCv(windowInput, w).cv;
+      return { windowSeconds: w, predictedCv: round4(replayed), observedCv, upperBound: false, replayed: true, closedFormCv: round4(closed) };
+    }
     if (windowInput === null) return { windowSeconds: w, predictedCv: round4(predictCv(targets, units, w)), observedCv, upperBound };
     const p = predictWindowCv(windowInput, w);
     return {
@@ -270,7 +287,7 @@ export function buildPoolReport(
     else closedForm.push(whole);
   }
   const resolvers = resolverSummary(pool, demand, options.topResolvers ?? 10);
-  const drain =
+  const estimatedDrain =
     extras.drain ??
     estimateDrain(
       pool.ttl,
@@ -281,6 +298,7 @@ export function buildPoolReport(
         units: [...unitsOf(demand, pool.ttl, i), { share: pool.rest.load[i] ?? 0, ttlSeconds: pool.ttl }],
       })),
     );
+  const drain = replay ? withReplayedMembers(estimatedDrain, pool, replay) : estimatedDrain;
   const longest = demand.resolvers.reduce<number | null>((acc, r) => {
     const t = r.demand.ttlEffSeconds;
     return t !== null && r.demand.flags.includes('extends-ttl') && (acc === null || t > acc) ? t : acc;
@@ -321,6 +339,17 @@ export function buildPoolReport(
   };
 }
 
+/** The member curves of a drain replaced by the replay's (what each would keep if removed now). */
+function withReplayedMembers(drain: PoolReport['drain'], pool: PoolSnapshot, replay: NonNullable<ReturnType<typeof replayPool>>): PoolReport['drain'] {
+  const curves = drain.curves.map((c) => {
+    const i = pool.members.findIndex((m) => m.address === c.label);
+    const d = i >= 0 ? replay.drains[i] : undefined;
+    if (!d) return c;
+    return { label: c.label, points: d.seconds.map((s, k) => ({ seconds: s, lookups: round4(d.lookups[k] ?? 0), requests: round4(d.requests[k] ?? 0) })) };
+  });
+  return { ...drain, curves, membersReplayed: true };
+}
+
 /** Issue 12: a mapped pool's figures per site (members' shares added up, skew within the site). */
 function siteReports(pool: PoolSnapshot, parts: PoolReportParts, targets: readonly number[]): SiteReport[] {
   const names: string[] = [];
@@ -349,7 +378,7 @@ export function buildReport(snapshot: ObservationSnapshot, options: BuildReportO
   const span = Math.max(0, (snapshot.takenAtMs - snapshot.sinceMs) / 1000);
   const pools = snapshot.pools.map((p) => {
     const measured = options.measuredLoad ? p.members.map((m) => options.measuredLoad?.(p.key, m.address)) : null;
-    return buildPoolReport(p, span, measured, options);
+    return buildPoolReport(p, span, measured, options, { replayEndMs: snapshot.takenAtMs });
   });
   const notes: string[] = [];
   if (snapshot.sources > 1) notes.push(`Merged from ${snapshot.sources} server snapshots.`);

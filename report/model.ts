@@ -120,6 +120,10 @@ export interface ClosedFormRow {
    * see which resolvers do, so `predictedCv` assumes the client model's prior share between them.
    */
   readonly range?: { readonly lower: number; readonly upper: number };
+  /** From the replay of the answers given (replay.ts), not the closed form. */
+  readonly replayed?: boolean;
+  /** With `replayed`: what the closed form (independent draws) gives for the same estimates. */
+  readonly closedFormCv?: number;
 }
 
 export interface DrainPoint {
@@ -149,6 +153,8 @@ export interface DrainReport {
   readonly drained90Seconds: number | null;
   readonly drained99Seconds: number | null;
   readonly curves: readonly DrainCurve[];
+  /** The member curves come from the replay of the answers given: each member removed at the report's time. */
+  readonly membersReplayed?: boolean;
 }
 
 export interface WindowSummary {

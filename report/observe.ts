@@ -44,6 +44,8 @@ export interface ObserverOptions {
   readonly demand?: DemandOptions;
   /** Epoch ms the counters start at (default Date.now()). */
   readonly startMs?: number;
+  /** Answer-log entries across all pools (about 20 bytes each). Default 262,144; 0 turns the log off. */
+  readonly answerLogBudget?: number;
 }
 
 export const DEFAULT_MAX_RESOLVERS = 200_000;
@@ -51,6 +53,18 @@ export const DEFAULT_IDLE_MS = 3_600_000;
 /** Resolver rows a pool starts with on its first answer (doubling after): most pools of a large zone see few resolvers. */
 const INITIAL_CAPACITY = 4;
 const HIST_MAX = 0xffff;
+/**
+ * The answer log: the latest answers of a pool (when, to which resolver, which member came
+ * first), so the report can replay what it actually answered through the client model
+ * (report/replay.ts) instead of assuming independent draws. Per pool it starts at 64 entries and
+ * doubles up to ANSWER_LOG_CAPACITY while the observer's budget (about 20 bytes an entry) lasts.
+ */
+export const ANSWER_LOG_CAPACITY = 4096;
+const ANSWER_LOG_FIRST = 64;
+export const DEFAULT_ANSWER_LOG_BUDGET = 262_144;
+/** Pools whose answer logs a snapshot carries by default (the busiest): the replay is not free. */
+export const DEFAULT_LOG_POOLS = 4;
+const NO_MEMBER = 0xffff;
 
 // One row of numbers per (pool, resolver), so a record() touches one or two cache lines.
 const Q = 0; // queries
@@ -98,6 +112,13 @@ class PoolTable {
   restResolvers = 0;
   restQueries = 0;
   readonly restLoad: Float64Array;
+
+  // The answer log, a ring: oldest entry at logNext once full.
+  logAt = new Float64Array(0);
+  logKey: (ResolverKey | undefined)[] = [];
+  logMember = new Uint16Array(0);
+  logNext = 0;
+  logSize = 0;
 
   constructor(info: ObservedPool) {
     this.info = info;
@@ -195,6 +216,24 @@ class PoolTable {
     };
   }
 
+  /** The answer log per resolver key, oldest first (members as indices; a member gone is skipped). */
+  answerLogs(): Map<ResolverKey, { atMs: number[]; member: number[] }> {
+    const out = new Map<ResolverKey, { atMs: number[]; member: number[] }>();
+    const cap = this.logAt.length;
+    const start = this.logSize === cap ? this.logNext : 0;
+    for (let i = 0; i < this.logSize; i++) {
+      const at = (start + i) % cap;
+      const key = this.logKey[at];
+      const member = this.logMember[at]!;
+      if (key === undefined || member === NO_MEMBER) continue;
+      let log = out.get(key);
+      if (!log) out.set(key, (log = { atMs: [], member: [] }));
+      log.atMs.push(this.logAt[at]!);
+      log.member.push(member);
+    }
+    return out;
+  }
+
   liveSlots(): number[] {
     const out: number[] = [];
     for (let s = 0; s < this.top; s++) if (this.keys[s] !== undefined) out.push(s);
@@ -229,12 +268,15 @@ export class Observer {
   private tracked = 0;
   private untracked = 0;
   private sinceMs: number;
+  private readonly logBudget: number;
+  private logEntries = 0;
 
   constructor(options: ObserverOptions = {}) {
     this.maxResolvers = options.maxResolvers ?? DEFAULT_MAX_RESOLVERS;
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.demand = options.demand ?? DEFAULT_DEMAND_OPTIONS;
     this.sinceMs = options.startMs ?? Date.now();
+    this.logBudget = options.answerLogBudget ?? DEFAULT_ANSWER_LOG_BUDGET;
   }
 
   /**
@@ -281,6 +323,7 @@ export class Observer {
         const table = this.pools[index];
         if (table && !keys.has(key)) {
           this.tracked -= table.live;
+          this.logEntries -= table.logAt.length;
           this.pools[index] = undefined;
         }
       }
@@ -354,6 +397,36 @@ export class Observer {
     rows[row + LAST_TTL] = (ttlSeconds ?? p.info.ttl) * 1000;
     const share = 1 / k;
     for (let i = 0; i < k; i++) rows[row + GIVEN + members[i]!]! += share;
+    if (p.logSize < p.logAt.length || this.growLog(p) || p.logAt.length > 0) {
+      const at = p.logNext;
+      p.logAt[at] = nowMs;
+      p.logKey[at] = resolver;
+      p.logMember[at] = members[0]!;
+      p.logNext = at + 1 === p.logAt.length ? 0 : at + 1;
+      if (p.logSize < p.logAt.length) p.logSize++;
+    }
+  }
+
+  /** Doubles a full answer log while the budget allows (off the steady state: at most log₂ steps per pool). */
+  private growLog(p: PoolTable): boolean {
+    const cap = p.logAt.length;
+    const next = cap === 0 ? ANSWER_LOG_FIRST : cap * 2;
+    if (next > ANSWER_LOG_CAPACITY || this.logEntries + next - cap > this.logBudget) return false;
+    const at = new Float64Array(next);
+    const member = new Uint16Array(next);
+    const keys = new Array<ResolverKey | undefined>(next);
+    for (let i = 0; i < p.logSize; i++) {
+      const from = (p.logNext + i) % cap;
+      at[i] = p.logAt[from]!;
+      member[i] = p.logMember[from]!;
+      keys[i] = p.logKey[from];
+    }
+    p.logAt = at;
+    p.logMember = member;
+    p.logKey = keys;
+    p.logNext = p.logSize;
+    this.logEntries += next - cap;
+    return true;
   }
 
   /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */
@@ -417,6 +490,7 @@ export class Observer {
       if (p) this.pools[i] = new PoolTable(p.info);
     }
     this.tracked = 0;
+    this.logEntries = 0;
     this.untracked = 0;
     this.sinceMs = nowMs;
   }
@@ -427,7 +501,7 @@ export class Observer {
     for (const p of this.pools) {
       if (!p) continue;
       pools++;
-      tableBytes += p.rows.byteLength + p.hist.byteLength + p.first.byteLength + p.included.byteLength + p.restLoad.byteLength;
+      tableBytes += p.rows.byteLength + p.hist.byteLength + p.first.byteLength + p.included.byteLength + p.restLoad.byteLength + p.logAt.byteLength + p.logMember.byteLength + 8 * p.logKey.length;
     }
     return { pools, tracked: this.tracked, untrackedQueries: this.untracked, tableBytes };
   }
@@ -451,12 +525,20 @@ export class Observer {
   /**
    * A serialisable copy of the counters. `maxResolversPerPool` keeps the busiest resolvers (by
    * queries) one by one and folds the others into the rest, to keep what crosses Redis small.
+   * `maxLogPools`: the busiest pools (by answers) whose answer logs go with their resolvers.
    */
-  toSnapshot(nowMs: number, options: { readonly maxResolversPerPool?: number } = {}): ObservationSnapshot {
+  toSnapshot(nowMs: number, options: { readonly maxResolversPerPool?: number; readonly maxLogPools?: number } = {}): ObservationSnapshot {
     const limit = options.maxResolversPerPool ?? Infinity;
+    const logged = new Set(
+      this.pools
+        .filter((p): p is PoolTable => p !== undefined && p.logSize > 0)
+        .sort((a, b) => b.answersTotal - a.answersTotal)
+        .slice(0, options.maxLogPools ?? DEFAULT_LOG_POOLS),
+    );
     const pools: PoolSnapshot[] = [];
     for (const p of this.pools) {
       if (!p) continue;
+      const logs = logged.has(p) ? p.answerLogs() : undefined;
       let slots = p.liveSlots();
       const restLoad = Array.from(p.restLoad);
       let restResolvers = p.restResolvers;
@@ -489,7 +571,11 @@ export class Observer {
         answersTotal: p.answersTotal,
         first: Array.from(p.first),
         included: Array.from(p.included),
-        resolvers: slots.map((s) => p.resolverSnapshot(s)),
+        resolvers: slots.map((s) => {
+          const r = p.resolverSnapshot(s);
+          const log = logs?.get(p.keys[s]!);
+          return log ? { ...r, answers: log } : r;
+        }),
         rest: { resolvers: restResolvers, queries: restQueries, load: restLoad },
       });
     }
@@ -508,6 +594,15 @@ export class Observer {
       next.first[to] = old.first[m]!;
       next.included[to] = old.included[m]!;
       next.restLoad[to] = old.restLoad[m]!;
+    }
+    next.logAt = old.logAt;
+    next.logKey = old.logKey;
+    next.logMember = old.logMember;
+    next.logNext = old.logNext;
+    next.logSize = old.logSize;
+    for (let i = 0; i < next.logMember.length; i++) {
+      const m = next.logMember[i]!;
+      if (m !== NO_MEMBER) next.logMember[i] = map[m] === undefined || map[m]! < 0 ? NO_MEMBER : map[m]!;
     }
     for (const s of old.liveSlots()) {
       const slot = next.allocate(old.keys[s]!, old.field(s, FIRST));

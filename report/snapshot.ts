@@ -64,7 +64,20 @@ export interface ResolverSnapshot {
   readonly hist: readonly number[];
   /** Per member: answers given, each answer split evenly over the members it carried. */
   readonly given: readonly number[];
+  /**
+   * Its latest answers, oldest first: when (epoch ms) and which member came first. Only the
+   * busiest pools carry them (observe.ts); the report replays them (replay.ts).
+   */
+  readonly answers?: AnswerLog;
 }
+
+export interface AnswerLog {
+  readonly atMs: readonly number[];
+  readonly member: readonly number[];
+}
+
+/** Answers a merged log keeps per resolver (the newest). */
+export const MERGED_LOG_ANSWERS = 4096;
 
 /** Resolvers no longer tracked one by one (aged out, over the cap, or cut from the export). */
 export interface RestSnapshot {
@@ -136,6 +149,7 @@ function mergeResolver(a: ResolverSnapshot, b: ResolverSnapshot, mapA: readonly 
   const gapMinMs =
     a.gapCount === 0 ? b.gapMinMs : b.gapCount === 0 ? a.gapMinMs : Math.min(a.gapMinMs, b.gapMinMs);
   const grid = mergeGrid(a, b);
+  const answers = mergeLogs(remapLog(a.answers, mapA), remapLog(b.answers, mapB));
   return {
     key: a.key,
     queries: a.queries + b.queries,
@@ -149,7 +163,30 @@ function mergeResolver(a: ResolverSnapshot, b: ResolverSnapshot, mapA: readonly 
     ...mergeHeld(a, b),
     hist,
     given,
+    ...(answers ? { answers } : {}),
   };
+}
+
+/** A log with its members moved to merged positions (those with no position dropped). */
+function remapLog(log: AnswerLog | undefined, map: readonly number[]): AnswerLog | undefined {
+  if (!log) return undefined;
+  const atMs: number[] = [];
+  const member: number[] = [];
+  for (let i = 0; i < log.atMs.length; i++) {
+    const to = map[log.member[i]!] ?? -1;
+    if (to < 0) continue;
+    atMs.push(log.atMs[i]!);
+    member.push(to);
+  }
+  return { atMs, member };
+}
+
+/** Both logs in time order, the newest MERGED_LOG_ANSWERS kept. */
+function mergeLogs(a: AnswerLog | undefined, b: AnswerLog | undefined): AnswerLog | undefined {
+  if (!a || !b) return a ?? b;
+  const order = [...a.atMs.map((t, i) => [t, a.member[i]!] as const), ...b.atMs.map((t, i) => [t, b.member[i]!] as const)].sort((x, y) => x[0] - y[0]);
+  const kept = order.slice(Math.max(0, order.length - MERGED_LOG_ANSWERS));
+  return { atMs: kept.map((x) => x[0]), member: kept.map((x) => x[1]) };
 }
 
 /** Held sums add and idle minima take the smaller; dropped when a side with gaps lacks them (older version). */
@@ -181,7 +218,8 @@ function mergeGrid(a: ResolverSnapshot, b: ResolverSnapshot): Pick<ResolverSnaps
 function remapResolver(r: ResolverSnapshot, map: readonly number[], size: number): ResolverSnapshot {
   const given = new Array<number>(size).fill(0);
   addAligned(given, r.given, map);
-  return { ...r, hist: [...r.hist], given };
+  const answers = remapLog(r.answers, map);
+  return { ...r, hist: [...r.hist], given, ...(answers ? { answers } : {}) };
 }
 
 function mergePool(a: PoolSnapshot, b: PoolSnapshot, newerIsB: boolean): PoolSnapshot {

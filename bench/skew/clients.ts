@@ -81,6 +81,8 @@ export interface ClientGroupStats {
   skipped: number;
   /** Largest delay (ms) between a request's due time and its tick, a measure of overload. */
   maxLagMs: number;
+  /** Clients behind each resolver (the report's per-resolver rates are judged on them). */
+  clientsByResolver?: number[];
 }
 
 /** Requests in flight per group above which new ones are skipped (and counted). */
@@ -140,7 +142,7 @@ class Heap {
 
 /** A running group of virtual clients for one pool; `stop()` ends it and waits for requests in flight. */
 export class ClientGroup {
-  readonly stats: ClientGroupStats = { lookups: 0, failedLookups: 0, requests: 0, failedRequests: 0, skipped: 0, maxLagMs: 0 };
+  readonly stats: ClientGroupStats = { lookups: 0, failedLookups: 0, requests: 0, failedRequests: 0, skipped: 0, maxLagMs: 0, clientsByResolver: [] };
   private readonly heap = new Heap();
   private readonly dns: DnsClient[];
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 64 });
@@ -155,6 +157,8 @@ export class ClientGroup {
     for (let i = 0; i < o.clients; i++) {
       const cls = o.classes[pick(classShares, o.random.next())]!.name;
       const resolver = pick(o.resolverShares, o.random.next());
+      const byResolver = this.stats.clientsByResolver!;
+      byResolver[resolver] = (byResolver[resolver] ?? 0) + 1;
       this.heap.push({
         cls,
         resolver,

@@ -111,7 +111,8 @@ function windowsOf(c: NonNullable<PoolReport['correction']>, windowSeconds: numb
 }
 
 export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
-  const model = buildReport(run.snapshot, client ? { client } : {});
+  // Offline, the replay may simulate more clients than the live report's default (less noise).
+  const model = buildReport(run.snapshot, { ...(client ? { client } : {}), replayRequests: 1_000_000 });
   const rows: Row[] = [];
   const reports = new Map<string, PoolReport>();
   const classDrain = new Map<string, Record<string, number[]>>();
@@ -172,7 +173,9 @@ export function evaluateRun(run: RunData, client?: ClientModel): Evaluation {
     // what drains is what they hold at the removal, not a minute's average.
     const from = Math.max(run.skewStart, run.removedAt - Math.max(10, p.config.ttl));
     const baseline = sumRange(removed?.requests, from, run.removedAt) / Math.max(1, Math.ceil(run.removedAt) - Math.floor(from));
-    const curve = report.drain.curves[0]?.points ?? [];
+    // The removed member's own curve where the report replays its answers, else the pool's.
+    const own = report.drain.membersReplayed ? report.drain.curves.find((c) => c.label === p.removed) : undefined;
+    const curve = (own ?? report.drain.curves[0])?.points ?? [];
     const perClass: Record<string, number[]> = {};
     for (const mark of drainMarksOf(p.config.ttl)) {
       const [a, b] = binOf(mark.seconds);
@@ -226,6 +229,18 @@ export function renderEvaluation(run: RunData, e: Evaluation): string {
     out.push(`${pool} drain by class (${marks.join(' / ')}): ${Object.entries(classes).map(([c, v]) => `${c} ${v.map((x) => pct(x)).join('/')}`).join(', ')}`);
   }
   for (const [pool, r] of e.rates) out.push(`${pool}: ${r.counted.toFixed(1)} requests/s counted, ${r.estimated.toFixed(1)}/s estimated by the report`);
+  for (const p of run.pools) {
+    // Per resolver: its clients' request rate (clients × rate) against the report's estimate.
+    const report = e.reports.get(p.config.name);
+    const clients = p.stats.clientsByResolver;
+    if (!report || !clients) continue;
+    const rate = p.config.ratePerClient;
+    const rows = run.resolvers.map((r, k) => {
+      const est = report.resolvers.top.find((t) => t.key === `${r.outgoing.split('.').slice(0, 3).join('.')}.0/24`)?.ratePerSecond;
+      return `${r.name} ${((clients[k] ?? 0) * rate).toFixed(0)}/${est === null || est === undefined ? '—' : est.toFixed(0)}`;
+    });
+    out.push(`${p.config.name} requests/s per resolver, clients' / estimated: ${rows.join(', ')}`);
+  }
   for (const p of run.pools) {
     const s = p.stats;
     out.push(

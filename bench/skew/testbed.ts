@@ -157,6 +157,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How often Rondo writes its observation snapshot to Redis (report/redis-transport.ts). */
+const PUBLISH_SECONDS = 10;
+
 async function readSnapshot(redis: Redis, nodeId: string): Promise<ObservationSnapshot | null> {
   const text = await redis.get(`rondo:obs:${nodeId}`);
   return text === null ? null : (JSON.parse(text) as ObservationSnapshot);
@@ -258,15 +261,20 @@ export async function runTestbed(o: TestbedOptions): Promise<RunData> {
     };
     await sleep(Math.max(0, skewStart * 1000 - (performance.now() - t0)), o.signal);
     const startReport = await fetchReport();
-    await sleep(Math.max(0, (removeAt - 1) * 1000 - (performance.now() - t0)), o.signal);
+    // The removal follows a fresh snapshot (written every 10 s) within moments, so the answers
+    // the report replays end where the drain begins: it comes up to 10 s before removeAt.
+    await sleep(Math.max(0, (removeAt - PUBLISH_SECONDS - 1) * 1000 - (performance.now() - t0)), o.signal);
+    const stale = (await readSnapshot(redisClient, nodeId))?.takenAtMs ?? 0;
     let snapshot: ObservationSnapshot | null = null;
-    for (let i = 0; i < 20 && snapshot === null; i++) {
-      snapshot = await readSnapshot(redisClient, nodeId);
-      if (snapshot === null) await sleep(500, o.signal);
+    let latest: ObservationSnapshot | null = null;
+    for (let i = 0; i < (PUBLISH_SECONDS + 5) * 20 && snapshot === null; i++) {
+      latest = (await readSnapshot(redisClient, nodeId)) ?? latest;
+      if (latest && latest.takenAtMs > stale) snapshot = latest;
+      else await sleep(50, o.signal);
     }
+    snapshot ??= latest;
     if (snapshot === null) throw new Error(`no observation snapshot in Redis:\n${rondo.logTail(20)}`);
     const liveReport = await fetchReport();
-    await sleep(Math.max(0, removeAt * 1000 - (performance.now() - t0)), o.signal);
     // Removal: the first member of every pool leaves the answers; its backend stays up.
     const before = rondo.logRecords().length;
     await writeFile(zoneFile, zoneText(

@@ -228,7 +228,7 @@ export function rondoPoolSection(pool: PoolReport): string {
   out.push('</tbody></table>');
   out.push('<table><thead><tr><th>window</th><th>predicted CV</th><th>observed CV</th></tr></thead><tbody>');
   for (const c of pool.closedForm) {
-    out.push('<tr><td>' + rondoEscape(rondoSeconds(c.windowSeconds)) + '</td><td>' + c.predictedCv.toFixed(3) + (c.upperBound ? ' (upper bound)' : '') + (c.range ? ' (' + c.range.lower.toFixed(3) + '–' + c.range.upper.toFixed(3) + ' as no / every resolver keeps order)' : '') + '</td><td>' + (c.observedCv === null ? '–' : c.observedCv.toFixed(3)) + '</td></tr>');
+    out.push('<tr><td>' + rondoEscape(rondoSeconds(c.windowSeconds)) + '</td><td>' + c.predictedCv.toFixed(3) + (c.replayed ? ' (replayed' + (c.closedFormCv === undefined ? '' : '; closed form ' + c.closedFormCv.toFixed(3)) + ')' : '') + (c.upperBound ? ' (upper bound)' : '') + (c.range ? ' (' + c.range.lower.toFixed(3) + '–' + c.range.upper.toFixed(3) + ' as no / every resolver keeps order)' : '') + '</td><td>' + (c.observedCv === null ? '–' : c.observedCv.toFixed(3)) + '</td></tr>');
   }
   out.push('</tbody></table>');
   const sc = pool.correction;

@@ -74,7 +74,7 @@ export function renderPoolTable(pool: PoolReport): string {
       ['window', 'predicted CV', 'observed CV'],
       pool.closedForm.map((c) => [
         secs(c.windowSeconds),
-        `${num(c.predictedCv)}${c.upperBound ? ' (upper bound)' : ''}${c.range ? ` (${num(c.range.lower)}–${num(c.range.upper)} as no / every resolver keeps order)` : ''}`,
+        `${num(c.predictedCv)}${c.replayed ? ` (replayed${c.closedFormCv === undefined ? '' : `; closed form ${num(c.closedFormCv)}`})` : ''}${c.upperBound ? ' (upper bound)' : ''}${c.range ? ` (${num(c.range.lower)}–${num(c.range.upper)} as no / every resolver keeps order)` : ''}`,
         num(c.observedCv),
       ]),
     ),
@@ -97,7 +97,7 @@ export function renderPoolTable(pool: PoolReport): string {
   }
   out.push('');
   const d = pool.drain;
-  out.push(`drain (${d.source}${d.member ? `, ${d.member} removed` : ''}): 90% after ${secs(d.drained90Seconds)}, 99% after ${secs(d.drained99Seconds)}`);
+  out.push(`drain (${d.source}${d.member ? `, ${d.member} removed` : ''}): 90% after ${secs(d.drained90Seconds)}, 99% after ${secs(d.drained99Seconds)}${d.membersReplayed ? '; per member: replayed from the answers given' : ''}`);
   out.push(formatTable(['after', 'lookups', 'requests'], d.marks.map((m) => [m.label, pct(m.lookups), pct(m.requests)])));
   if (pool.advice.length > 0) {
     out.push('');

@@ -43,7 +43,8 @@ function feed(o: Observer, pool: number, resolvers: { address: string; ttl: numb
 }
 
 describe('buildReport', () => {
-  const o = new Observer({ startMs: 0 });
+  // The closed form and the estimated drain: no answer log, so nothing is replayed.
+  const o = new Observer({ startMs: 0, answerLogBudget: 0 });
   const p = o.registerPool(observedPool());
   // Client lookups per second: 10, 1 and 0.05 → load shares about 90.5%, 9.0% and 0.45%.
   feed(
@@ -115,6 +116,32 @@ describe('buildReport', () => {
     expect(pool.drain.source).toBe('estimated');
     expect(pool.drain.curves.map((c) => c.label)).toEqual(['pool', ...MEMBERS]);
     expect(pool.drain.marks[0]!.label).toBe('1×TTL');
+  });
+
+  it('replays the answer log of a pool whose answers carry one member (replay.ts)', () => {
+    const logged = new Observer({ startMs: 0 });
+    const index = logged.registerPool(observedPool());
+    feed(
+      logged,
+      index,
+      [
+        { address: '198.51.100.1', ttl: 30, rate: 10 },
+        { address: '203.0.113.1', ttl: 30, rate: 2 },
+      ],
+      0.25,
+    );
+    const report = buildReport(logged.toSnapshot(900_000), { demand: { ...DEFAULT_DEMAND_OPTIONS, clients: null } }).pools[0]!;
+    const replayed = report.closedForm.filter((r) => r.replayed === true).map((r) => r.windowSeconds);
+    expect(replayed).toEqual([10, 60, 300]);
+    expect(report.drain.membersReplayed).toBe(true);
+    expect(report.drain.curves[0]!.label).toBe('pool');
+    // The shares are the replay's: they add up, and every member got some of the 30 s entries.
+    const shares = report.members.map((m) => m.estimatedShare!);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    for (const s of shares) expect(s).toBeGreaterThan(0.05);
+    // Without a log (or with answers of several members) the closed form stays.
+    const plain = buildReport(o.toSnapshot(6 * 3_600_000)).pools[0]!;
+    expect(plain.closedForm.some((r) => r.replayed === true)).toBe(false);
   });
 
   it('gives advice where it applies', () => {
