@@ -397,7 +397,8 @@ export class Observer {
     rows[row + LAST_TTL] = (ttlSeconds ?? p.info.ttl) * 1000;
     const share = 1 / k;
     for (let i = 0; i < k; i++) rows[row + GIVEN + members[i]!]! += share;
-    if (p.logSize < p.logAt.length || this.growLog(p) || p.logAt.length > 0) {
+    if (p.logSize === p.logAt.length && p.logAt.length < ANSWER_LOG_CAPACITY) this.growLog(p);
+    if (p.logAt.length > 0) {
       const at = p.logNext;
       p.logAt[at] = nowMs;
       p.logKey[at] = resolver;
@@ -407,11 +408,11 @@ export class Observer {
     }
   }
 
-  /** Doubles a full answer log while the budget allows (off the steady state: at most log₂ steps per pool). */
-  private growLog(p: PoolTable): boolean {
+  /** Doubles a full answer log while the budget allows (off the steady state: at most 7 times per pool). */
+  private growLog(p: PoolTable): void {
     const cap = p.logAt.length;
     const next = cap === 0 ? ANSWER_LOG_FIRST : cap * 2;
-    if (next > ANSWER_LOG_CAPACITY || this.logEntries + next - cap > this.logBudget) return false;
+    if (this.logEntries + next - cap > this.logBudget) return;
     const at = new Float64Array(next);
     const member = new Uint16Array(next);
     const keys = new Array<ResolverKey | undefined>(next);
@@ -426,7 +427,6 @@ export class Observer {
     p.logKey = keys;
     p.logNext = p.logSize;
     this.logEntries += next - cap;
-    return true;
   }
 
   /** Ages out resolvers idle for idleMs, then evicts the least recently seen above 90% of the cap. */

@@ -24,10 +24,11 @@ import type { ClientClass, ClientModel } from './client-model.js';
 import { clientRate, connectionOf } from './client-model.js';
 
 /**
- * Requests simulated per replay by default (about 10-20 ms): above it clients are thinned, below it
- * up to 4 simulated clients stand for each estimated one (the noise part is rescaled either way).
+ * Requests simulated per replay by default (a few ms; the live /report replays up to 4 pools):
+ * above it clients are thinned, below it up to 4 simulated clients stand for each estimated one
+ * (the noise part is rescaled either way).
  */
-export const DEFAULT_REPLAY_REQUESTS = 150_000;
+export const DEFAULT_REPLAY_REQUESTS = 50_000;
 const MAX_OVERSAMPLING = 4;
 /** Seconds after the log's first answer that windows skip: every client starts without state then. */
 export const REPLAY_SETTLE_SECONDS = 30;
@@ -91,33 +92,24 @@ interface Timeline {
   readonly end: number;
 }
 
-/** Member the resolver hands out at time u (seconds from the start); past `end`: OTHER. */
-function lookupAt(tl: Timeline, u: number, removedAt: number): number {
-  if (u >= removedAt && u >= tl.end) return OTHER;
+/** Index of the resolver's latest answer at time u (seconds from the start); 0 before the first. */
+function entryAt(tl: Timeline, u: number): number {
   const t = tl.t;
+  if (u < t[0]!) return 0;
   let lo = 0;
   let hi = t.length - 1;
-  if (u < t[0]!) return tl.m[0]!;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (t[mid]! <= u) lo = mid;
     else hi = mid - 1;
   }
-  return tl.m[lo]!;
+  return lo;
 }
 
-/** Start of the entry that answers a lookup at u (for pins counted from the answer). */
-function entryStartAt(tl: Timeline, u: number): number {
-  const t = tl.t;
-  let lo = 0;
-  let hi = t.length - 1;
-  if (u < t[0]!) return u;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (t[mid]! <= u) lo = mid;
-    else hi = mid - 1;
-  }
-  return t[lo]!;
+/** Member the resolver hands out at time u; after the removal and past its last entry: OTHER. */
+function lookupAt(tl: Timeline, u: number, removedAt: number): number {
+  if (u >= removedAt && u >= tl.end) return OTHER;
+  return tl.m[entryAt(tl, u)]!;
 }
 
 export function replayAnswers(input: ReplayInput): Replay | null {
@@ -310,7 +302,8 @@ function simulateClient(
     if (keeps) {
       if (answer === NONE || u >= answerUntil) {
         answer = lookupAt(tl, u, span);
-        const from = fromLookup || answer === OTHER ? u : entryStartAt(tl, u);
+        // A pin counted from the answer (pinFrom 'issue') starts when the resolver got it.
+        const from = fromLookup || answer === OTHER ? u : Math.min(u, tl.t[entryAt(tl, u)]!);
         const pin = c.pinSeconds * (firstPin ? random.next() : 1);
         const lag = c.lagMedianSeconds > 0 ? lognormal(c.lagMedianSeconds, c.lagSigma) : 0;
         answerUntil = from + pin + lag;

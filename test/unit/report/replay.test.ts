@@ -45,6 +45,7 @@ describe('replayAnswers', () => {
       ttl: 5,
       windows: [10],
       seed: 1,
+      maxRequests: 300_000,
     })!;
     expect(r.scale).toBeGreaterThan(1);
     for (const [i, rate] of rates.entries()) expect(r.shares[i]).toBeCloseTo(rate / 200, 1);
@@ -61,7 +62,7 @@ describe('replayAnswers', () => {
     const dealt = Array.from({ length: 4 }, () => [] as number[]);
     for (let k = 0; k < 60; k++) for (let r = 0; r < 4; r++) dealt[r]!.push(next++ % 4);
     const resolvers = dealt.map((list, i) => resolver(5, 300, 100, (k) => list[k]!, i * 0.01));
-    const r = replayAnswers({ members: 4, targets: [1, 1, 1, 1], resolvers, client: STUBS, endMs: END_MS, ttl: 5, windows: [10, 60], seed: 2 })!;
+    const r = replayAnswers({ members: 4, targets: [1, 1, 1, 1], resolvers, client: STUBS, endMs: END_MS, ttl: 5, windows: [10, 60], seed: 2, maxRequests: 300_000 })!;
     // What is left is counting: CV² ≈ (B − 1)/(Λ·W).
     expect(r.windowCv.get(10)!).toBeLessThan(Math.sqrt(3 / (400 * 10)) * 1.3);
     expect(r.windowCv.get(10)!).toBeGreaterThan(Math.sqrt(3 / (400 * 10)) * 0.7);
@@ -82,6 +83,7 @@ describe('replayAnswers', () => {
         ttl: 5,
         windows: [10],
         seed: 4,
+        maxRequests: 150_000,
       })!;
     const big = make(20_000);
     expect(big.scale).toBeLessThan(0.05);
@@ -101,6 +103,7 @@ describe('replayAnswers', () => {
       ttl: 5,
       windows: [10],
       seed: 5,
+      maxRequests: 300_000,
     })!;
     const d = r.drains[0]!;
     const mean = (from: number, to: number) => d.requests.slice(from, to).reduce((a, b) => a + b, 0) / (to - from);
