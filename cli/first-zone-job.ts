@@ -24,7 +24,8 @@ export function firstZoneJob(args: readonly string[]): CompileJob | undefined {
   }
   // A directory's files are listed by the runtime (findZoneFiles); only a file is guessed here.
   if (file === undefined || file === '' || !isFile(file)) return undefined;
-  return { file, options: { allowIncludeOutside } };
+  // As the zone watcher asks for a zone's first version.
+  return { file, options: { allowIncludeOutside }, shared: true };
 }
 
 function isFile(file: string): boolean {

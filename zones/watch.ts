@@ -221,7 +221,9 @@ export class ZoneWatcher extends EventEmitter {
     const signatures = new Map<string, string>();
     for (const dep of z.deps) signatures.set(dep, await signature(dep));
     // Reading, hashing, parsing and compiling happen in the zone worker: nothing here stalls answers.
-    const outcome = await this.compiler.compile({ file: z.file, deps: z.deps, previousHash: z.hash, options: this.options.loadOptions }, signatures);
+    // A first version comes in shared buffers (compact.ts SHARED_ARRAYS).
+    const job = { file: z.file, deps: z.deps, previousHash: z.hash, options: this.options.loadOptions, shared: z.zone === undefined };
+    const outcome = await this.compiler.compile(job, signatures);
     if (this.closed) return 'closed';
     if (outcome.status === 'unchanged') {
       z.signatures = signatures;

@@ -196,7 +196,7 @@ function sameJob(early: EarlyJob, p: Pending): boolean {
   const a = early.job;
   const b = p.request.job;
   const deps = b.deps ?? [path.resolve(b.file)];
-  if (a.file !== b.file || a.previousHash !== b.previousHash || JSON.stringify(a.options ?? {}) !== JSON.stringify(b.options ?? {})) return false;
+  if (a.file !== b.file || a.previousHash !== b.previousHash || a.shared !== b.shared || JSON.stringify(a.options ?? {}) !== JSON.stringify(b.options ?? {})) return false;
   if (a.deps?.length !== deps.length) return false;
   return deps.every((d, i) => a.deps?.[i] === d && p.seen?.get(d) !== undefined && p.seen.get(d) === early.signatures.get(d));
 }

@@ -46,7 +46,7 @@ const OPTIONS = { allowIncludeOutside: false };
 /** The job the zone watcher asks for on a first load, with the signatures it took before. */
 async function firstLoad(file: string): Promise<{ job: CompileJob; seen: Map<string, string> }> {
   const dep = path.resolve(file);
-  return { job: { file, deps: [dep], options: OPTIONS }, seen: new Map([[dep, await signature(dep)]]) };
+  return { job: { file, deps: [dep], options: OPTIONS, shared: true }, seen: new Map([[dep, await signature(dep)]]) };
 }
 
 function compiler(): ZoneCompiler {
@@ -56,7 +56,7 @@ function compiler(): ZoneCompiler {
 }
 
 function prestart(file: string, options = OPTIONS): EarlyJob {
-  const early = prestartZoneWorker({ file, options });
+  const early = prestartZoneWorker({ file, options, shared: true });
   if (!early) throw new Error('no zone worker script (npm run build)');
   return early;
 }

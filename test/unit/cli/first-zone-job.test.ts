@@ -24,7 +24,7 @@ describe('firstZoneJob', () => {
   ])('%j: the first --zones file, with its load options', (args, allowIncludeOutside) => {
     const job = firstZoneJob(args);
     if (allowIncludeOutside === undefined) expect(job).toBeUndefined();
-    else expect(job).toEqual({ file, options: { allowIncludeOutside } });
+    else expect(job).toEqual({ file, options: { allowIncludeOutside }, shared: true });
   });
 
   it.each([
