@@ -65,9 +65,71 @@ export interface CompactZoneData {
   readonly checkedPools: Int32Array;
 }
 
-/** The buffers to list when posting `data`. */
+function arraysOf(data: CompactZoneData): (Int32Array | Uint16Array | Uint32Array)[] {
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools];
+}
+
+/** The buffers to list when posting `data` (shared ones are not transferred: see SHARED_ARRAYS). */
 export function transferList(data: CompactZoneData): ArrayBuffer[] {
-  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools].map((a) => a.buffer as ArrayBuffer);
+  return arraysOf(data)
+    .map((a) => a.buffer)
+    .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+}
+
+/** Makes the typed arrays of a compiled zone. */
+export interface ArrayMaker {
+  i32(length: number): Int32Array;
+  u16(length: number): Uint16Array;
+  u32(length: number): Uint32Array;
+}
+
+/** Arrays in their own buffers, transferred (moved) to the query thread. */
+export const TRANSFERABLE_ARRAYS: ArrayMaker = {
+  i32: (n) => new Int32Array(n),
+  u16: (n) => new Uint16Array(n),
+  u32: (n) => new Uint32Array(n),
+};
+
+/**
+ * Arrays in SharedArrayBuffers, which a thread receives without counting them as memory it
+ * allocated. V8 counts a transferred buffer in the receiving heap: the first zone's (6 MB at
+ * 100,000 records), arriving at once on a query thread whose heap had just grown by the program's
+ * imports, set off a full, non-incremental collection there, 12 to 15 ms between the zone's
+ * arrival and the listeners opening (--trace-gc). For a zone's first version only: a reload's
+ * buffers are transferred and counted, so the collection that lets the previous version go (a
+ * shared first one included) comes soon after, as before.
+ */
+export const SHARED_ARRAYS: ArrayMaker = {
+  i32: (n) => new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT)),
+  u16: (n) => new Uint16Array(new SharedArrayBuffer(n * Uint16Array.BYTES_PER_ELEMENT)),
+  u32: (n) => new Uint32Array(new SharedArrayBuffer(n * Uint32Array.BYTES_PER_ELEMENT)),
+};
+
+/** The same zone with its arrays copied into ones made by `make` (the full pipeline's output). */
+export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZoneData {
+  const i32 = (a: Int32Array): Int32Array => {
+    const c = make.i32(a.length);
+    c.set(a);
+    return c;
+  };
+  const chars = make.u16(data.chars.length);
+  chars.set(data.chars);
+  const ipv4 = make.u32(data.ipv4.length);
+  ipv4.set(data.ipv4);
+  return {
+    ...data,
+    chars,
+    ipv4,
+    nodes: i32(data.nodes),
+    rrsets: i32(data.rrsets),
+    records: i32(data.records),
+    pools: i32(data.pools),
+    members: i32(data.members),
+    hash: i32(data.hash),
+    cuts: i32(data.cuts),
+    memberStart: i32(data.memberStart),
+    checkedPools: i32(data.checkedPools),
+  };
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -266,7 +328,7 @@ function reorderMembers(rows: Int32Array, zone: Zone, poolIndex: ReadonlyMap<Poo
 
 /** Byte sizes of the compact form, for logs and the benchmark. */
 export function compactBytes(data: CompactZoneData): number {
-  return transferList(data).reduce((sum, b) => sum + b.byteLength, 0);
+  return arraysOf(data).reduce((sum, a) => sum + a.byteLength, 0);
 }
 
 const EMPTY_RRSETS: ReadonlyMap<number, RRset> = new Map();

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import { includeReader, parseZoneText, type LoadOptions } from './load.js';
 import { zoneError } from './diagnostics.js';
-import { encodeZone, type CompactZoneData } from './compact.js';
+import { copyArrays, encodeZone, SHARED_ARRAYS, TRANSFERABLE_ARRAYS, type CompactZoneData } from './compact.js';
 import type { ZoneCode } from './codes.js';
 import { fastCompile } from './fast-compile.js';
 
@@ -26,6 +26,11 @@ export interface CompileJob {
   /** The hash of the content last compiled: the same content again answers `unchanged`. */
   readonly previousHash?: string;
   readonly options?: LoadOptions;
+  /**
+   * The compiled zone's arrays in SharedArrayBuffers rather than transferable ones (compact.ts
+   * SHARED_ARRAYS): for a zone's first version, which has no previous one to let go.
+   */
+  readonly shared?: boolean;
 }
 
 /** A zone error as plain data (Error objects lose their fields crossing a thread). */
@@ -109,7 +114,7 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   };
   // The fast lane (no object per record) when it is sure to compile what the full pipeline would.
   if (job.options?.origin === undefined && !/\$include/i.test(topText)) {
-    const fast = fastCompile(topText, job.file);
+    const fast = fastCompile(topText, job.file, job.shared === true ? SHARED_ARRAYS : TRANSFERABLE_ARRAYS);
     if (fast) return { status: 'loaded', hash: hashFor([top]), deps: [top], files: [job.file], zone: fast, warnings: [], durationMs: performance.now() - started };
   }
   const allowOutside = job.options?.allowIncludeOutside === true;
@@ -118,7 +123,7 @@ export async function compileZoneFiles(job: CompileJob): Promise<CompileOutcome>
   const deps = files.map((f) => path.resolve(f));
   const hash = hashFor(deps);
   if (!result.ok) return { status: 'failed', hash, deps, files, errors: result.errors.map(toPlain), durationMs: performance.now() - started };
-  const zone = encodeZone(result.zone);
+  const zone = job.shared === true ? copyArrays(encodeZone(result.zone), SHARED_ARRAYS) : encodeZone(result.zone);
   return { status: 'loaded', hash, deps, files, zone, warnings: result.warnings.map(toPlain), durationMs: performance.now() - started };
 }
 

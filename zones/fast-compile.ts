@@ -17,7 +17,7 @@ import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
-import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, type CompactZoneData } from './compact.js';
+import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
 
 interface Node {
   readonly name: string;
@@ -87,11 +87,11 @@ function lineCount(text: string): number {
 
 /**
  * The compact zone, or undefined when the text needs the full pipeline. `file` names the source
- * in positions (as the parser would).
+ * in positions (as the parser would); `arrays` makes the zone's arrays (compact.ts).
  */
-export function fastCompile(text: string, file: string): CompactZoneData | undefined {
+export function fastCompile(text: string, file: string, arrays: ArrayMaker = TRANSFERABLE_ARRAYS): CompactZoneData | undefined {
   try {
-    return new FastCompiler(text, file).run();
+    return new FastCompiler(text, file, arrays).run();
   } catch (err) {
     if (err instanceof Decline) return undefined;
     throw err;
@@ -137,6 +137,7 @@ class FastCompiler {
   constructor(
     private readonly text: string,
     private readonly file: string,
+    private readonly arrays: ArrayMaker,
   ) {
     // Doubling from a small guess copied and zeroed twice the final size (0.2 s at a million records).
     const rows = lineCount(text);
@@ -524,11 +525,12 @@ class FastCompiler {
       charCount += node.name.length + (node.display === node.name ? 0 : node.display.length);
       rrsetCount += node.types.length;
     }
-    const chars = new Uint16Array(charCount);
-    const nodes = new Int32Array(nodeCount * NODE_W);
-    const rrsets = new Int32Array(rrsetCount * RRSET_W);
-    const records = new Int32Array(this.recordCount * RECORD_W);
-    const ipv4 = new Uint32Array(this.recordCount);
+    const make = this.arrays;
+    const chars = make.u16(charCount);
+    const nodes = make.i32(nodeCount * NODE_W);
+    const rrsets = make.i32(rrsetCount * RRSET_W);
+    const records = make.i32(this.recordCount * RECORD_W);
+    const ipv4 = make.u32(this.recordCount);
     // Pools and members counted first: their rows are written in place, not grown and copied.
     let poolCount = 0;
     let memberCount = 0;
@@ -541,14 +543,14 @@ class FastCompiler {
         }
       }
     }
-    const poolRows = new Int32Array(poolCount * POOL_W);
-    const memberRows = new Int32Array(memberCount * MEMBER_W);
+    const poolRows = make.i32(poolCount * POOL_W);
+    const memberRows = make.i32(memberCount * MEMBER_W);
     let poolAt = 0;
     let memberAt = 0;
     const configs: PoolConfig[] = [];
     const configIndex = new Map<PoolConfig, number>();
     const capacity = 1 << Math.max(4, Math.ceil(Math.log2(nodeCount * 2 + 1)));
-    const hash = new Int32Array(capacity);
+    const hash = make.i32(capacity);
     let charAt = 0;
     const put = (s: string): number => {
       const at = charAt;
@@ -626,11 +628,11 @@ class FastCompiler {
         r++;
       }
     }
-    const memberStart = new Int32Array(poolCount + 1);
+    const memberStart = make.i32(poolCount + 1);
     for (let p = 0; p < poolCount; p++) memberStart[p + 1] = (memberStart[p] ?? 0) + (rrsets[(poolRows[p * POOL_W] ?? 0) * RRSET_W + 3] ?? 0);
     return {
       memberStart,
-      checkedPools: new Int32Array(0),
+      checkedPools: make.i32(0),
       version: 1,
       origin: apex,
       display: soa.display,
@@ -651,7 +653,7 @@ class FastCompiler {
       pools: poolRows,
       members: memberRows,
       hash,
-      cuts: new Int32Array(0),
+      cuts: make.i32(0),
       apex: this.byName.get(apex) ?? 0,
     };
   }

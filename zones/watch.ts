@@ -7,7 +7,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
@@ -17,6 +16,7 @@ import { fromPlain } from './compile-files.js';
 import { CompactZone, compactBytes } from './compact.js';
 import { ZoneCompiler } from './zone-compiler.js';
 import { runSliced, type SlicedRun } from '../lib/sliced.js';
+import { signature } from './file-signature.js';
 import type { ParsedZone } from './parse.js';
 
 export interface ZoneWatcherOptions {
@@ -59,7 +59,6 @@ interface WatchedZone {
   adopting?: SlicedRun;
 }
 
-const MISSING = 'missing';
 /** Pool slots of the previous version looked at between two looks at the clock (lib/sliced.ts bounds the turn). */
 const ADOPT_STEP = 256;
 
@@ -222,7 +221,9 @@ export class ZoneWatcher extends EventEmitter {
     const signatures = new Map<string, string>();
     for (const dep of z.deps) signatures.set(dep, await signature(dep));
     // Reading, hashing, parsing and compiling happen in the zone worker: nothing here stalls answers.
-    const outcome = await this.compiler.compile({ file: z.file, deps: z.deps, previousHash: z.hash, options: this.options.loadOptions });
+    // A first version comes in shared buffers (compact.ts SHARED_ARRAYS).
+    const job = { file: z.file, deps: z.deps, previousHash: z.hash, options: this.options.loadOptions, shared: z.zone === undefined };
+    const outcome = await this.compiler.compile(job, signatures);
     if (this.closed) return 'closed';
     if (outcome.status === 'unchanged') {
       z.signatures = signatures;
@@ -291,14 +292,5 @@ export class ZoneWatcher extends EventEmitter {
     } catch (err) {
       this.log.error({ err }, 'zone callback threw');
     }
-  }
-}
-
-async function signature(file: string): Promise<string> {
-  try {
-    const s = await stat(file);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
-  } catch {
-    return MISSING;
   }
 }

@@ -8,13 +8,18 @@
  * dies during a job (out of memory, a bug) is reported (log, `crashes`, the 'crash' event) and
  * started again, and the job retried once; a second crash fails the job with
  * ZONE_COMPILER_CRASHED, so the caller keeps its last good zone.
+ *
+ * The first worker may be one started ahead (zone-worker-start.ts) and already compiling the job
+ * the command line named (`rondo serve`). A job takes that compile over when it is the same job
+ * and the caller's signatures of its files equal those taken before the early job was posted;
+ * anything else is compiled as usual, so the result and its errors are the same either way.
  */
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { takeSpare, workerScript } from './zone-worker-start.js';
+import { EARLY_JOB_ID, takeSpare, workerScript, type EarlyJob } from './zone-worker-start.js';
 import type { Logger } from '../lib/logger.js';
 import { compileZoneFiles, toPlain, type CompileJob, type CompileOutcome } from './compile-files.js';
 import type { WorkerReply, WorkerRequest } from './compile-worker.js';
@@ -38,20 +43,26 @@ export interface ZoneCompilerStats {
   starts: number;
   /** The last worker's nice value (it runs below the query thread, thread-priority.ts); undefined: unchanged or unknown. */
   workerNice?: number;
+  /** Jobs answered by the compile the prestarted worker began before they were asked for (zone-worker-start.ts). */
+  earlyTaken: number;
 }
 
 interface Pending {
-  readonly request: WorkerRequest;
+  request: WorkerRequest;
   readonly resolve: (outcome: CompileOutcome) => void;
   attempts: number;
+  /** The caller's signatures of the job's files, taken before it asked (see compile()). */
+  readonly seen: ReadonlyMap<string, string> | undefined;
 }
 
 export class ZoneCompiler extends EventEmitter {
-  readonly stats: ZoneCompilerStats = { jobs: 0, crashes: 0, starts: 0 };
+  readonly stats: ZoneCompilerStats = { jobs: 0, crashes: 0, starts: 0, earlyTaken: 0 };
   private readonly log: Logger;
   private readonly queue: Pending[] = [];
   private worker: Worker | undefined;
   private current: Pending | undefined;
+  /** The job the current worker was given before it was taken, until a job takes it over. */
+  private early: EarlyJob | undefined;
   private nextId = 1;
   private closed = false;
   private readonly thread: boolean;
@@ -69,11 +80,15 @@ export class ZoneCompiler extends EventEmitter {
     return this.thread;
   }
 
-  compile(job: CompileJob): Promise<CompileOutcome> {
+  /**
+   * `seen`: the signatures (file-signature.ts) of `job.deps` as the caller took them before this
+   * call; with them, a compile of the same job begun earlier on the same files may answer it.
+   */
+  compile(job: CompileJob, seen?: ReadonlyMap<string, string>): Promise<CompileOutcome> {
     this.stats.jobs++;
     if (!this.thread) return compileZoneFiles(job);
     return new Promise((resolve) => {
-      this.queue.push({ request: { id: this.nextId++, job }, resolve, attempts: 0 });
+      this.queue.push({ request: { id: this.nextId++, job }, resolve, attempts: 0, seen });
       this.pump();
     });
   }
@@ -95,6 +110,7 @@ export class ZoneCompiler extends EventEmitter {
       // Idle: end the worker so the parse's heap goes back to the system.
       const w = this.worker;
       this.worker = undefined;
+      this.early = undefined;
       if (w) {
         w.removeAllListeners();
         w.on('error', () => undefined);
@@ -104,12 +120,25 @@ export class ZoneCompiler extends EventEmitter {
     }
     this.current = next;
     next.attempts++;
-    this.ensureWorker().postMessage(next.request);
+    const worker = this.ensureWorker();
+    const early = this.early;
+    if (early && next.attempts === 1 && sameJob(early, next)) {
+      // The worker is compiling (or has compiled) this very job: wait for that reply.
+      this.early = undefined;
+      this.stats.earlyTaken++;
+      next.request = { id: EARLY_JOB_ID, job: next.request.job };
+      const reply = early.reply;
+      if (reply) queueMicrotask(() => this.onReply(reply));
+      return;
+    }
+    worker.postMessage(next.request);
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = takeSpare(this.options.resourceLimits) ?? new Worker(workerScript(), { resourceLimits: this.options.resourceLimits });
+    const spare = takeSpare(this.options.resourceLimits);
+    const worker = spare?.worker ?? new Worker(workerScript(), { resourceLimits: this.options.resourceLimits });
+    this.early = spare?.early;
     this.stats.starts++;
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (err) => this.onDeath(worker, err));
@@ -119,6 +148,11 @@ export class ZoneCompiler extends EventEmitter {
   }
 
   private onReply(reply: WorkerReply): void {
+    if (reply.id === EARLY_JOB_ID && this.early) {
+      // The early job finished while another job ran: kept for its own job, if that comes.
+      this.early.reply = reply;
+      return;
+    }
     const p = this.current;
     if (!p || p.request.id !== reply.id) return;
     this.current = undefined;
@@ -133,6 +167,7 @@ export class ZoneCompiler extends EventEmitter {
   private onDeath(worker: Worker, err: Error): void {
     if (worker !== this.worker) return; // an idle worker we ended, or one already replaced
     this.worker = undefined;
+    this.early = undefined;
     worker.removeAllListeners();
     worker.on('error', () => undefined);
     void worker.terminate();
@@ -154,4 +189,14 @@ export class ZoneCompiler extends EventEmitter {
     const error = zoneError('ZONE_COMPILER_CRASHED', detail, { file: job.file, line: 1, column: 1 });
     return { status: 'failed', hash: undefined, deps: job.deps ?? [path.resolve(job.file)], files: [job.file], errors: [toPlain(error)], durationMs: 0 };
   }
+}
+
+/** Whether a pending job is the early one, on files unchanged since that was posted. */
+function sameJob(early: EarlyJob, p: Pending): boolean {
+  const a = early.job;
+  const b = p.request.job;
+  const deps = b.deps ?? [path.resolve(b.file)];
+  if (a.file !== b.file || a.previousHash !== b.previousHash || a.shared !== b.shared || JSON.stringify(a.options ?? {}) !== JSON.stringify(b.options ?? {})) return false;
+  if (a.deps?.length !== deps.length) return false;
+  return deps.every((d, i) => a.deps?.[i] === d && p.seen?.get(d) !== undefined && p.seen.get(d) === early.signatures.get(d));
 }

@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../lib/logger.js';
 import { Runtime } from '../../../server/runtime.js';
 import { ZoneCompiler } from '../../../zones/zone-compiler.js';
+import { CompactZone } from '../../../zones/compact.js';
 import { buildQuery } from '../../helpers/dns-client.js';
 
 const HEAD = ['$ORIGIN example.test.', '$TTL 300', '@ IN SOA ns1 hostmaster SERIAL 7200 900 1209600 30', '  IN NS ns1', 'ns1 IN A 192.0.2.53', ''].join('\n');
@@ -157,6 +158,23 @@ describe('zone worker (issue 14)', () => {
     const next = await compiler.compile({ file: small });
     expect(next.status).toBe('loaded');
     expect(compiler.stats.starts).toBe(3);
+  });
+
+  it("hands a zone's first version over in shared buffers, a reload's transferred (start-up: no full collection of the query thread's heap)", async () => {
+    const file = tempZone(bigZone(50, 1, 4, 'alias CNAME host1\n')); // the full pipeline
+    const { runtime, port } = await startRuntime(file);
+    const first = runtime.zones()[0];
+    expect(first).toBeInstanceOf(CompactZone);
+    if (first instanceof CompactZone) for (const a of [first.data.nodes, first.data.chars, first.data.ipv4]) expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
+
+    writeFileSync(file, bigZone(50, 2));
+    await runtime.reload();
+    const ask = await client(port);
+    await vi.waitFor(async () => expect(serialOf(await ask('example.test.', 6))).toBe(2), { timeout: 5000 });
+    const second = runtime.zones()[0];
+    expect(second).not.toBe(first);
+    if (second instanceof CompactZone) for (const a of [second.data.nodes, second.data.chars, second.data.ipv4]) expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(ancount(await ask('host49.example.test.'))).toBe(4);
   });
 
   it('re-encodes only the pool that changed', async () => {

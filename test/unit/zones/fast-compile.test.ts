@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Zone } from '../../../model/zone.js';
 import { fastCompile } from '../../../zones/fast-compile.js';
-import { CompactZone, encodeZone } from '../../../zones/compact.js';
+import { CompactZone, copyArrays, encodeZone, SHARED_ARRAYS, transferList } from '../../../zones/compact.js';
 import { HEAD, load, loadOk } from './helpers.js';
 
 const FILE = 'zones/example.test.zone';
@@ -70,6 +70,15 @@ describe('fast lane (issue 14)', () => {
     expect(fast, 'the fast lane should accept this zone').toBeDefined();
     const full = loadOk(text).zone;
     expect(dump(new CompactZone(fast!))).toEqual(dump(full));
+  });
+
+  it.each(accepted)('compiles %s into shared arrays, the same zone (a first version: compact.ts SHARED_ARRAYS)', (_what, text) => {
+    const shared = fastCompile(text, FILE, SHARED_ARRAYS);
+    expect(shared).toBeDefined();
+    expect(shared?.nodes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(transferList(shared!)).toEqual([]);
+    expect(shared).toEqual(copyArrays(fastCompile(text, FILE)!, SHARED_ARRAYS));
+    expect(dump(new CompactZone(shared!))).toEqual(dump(loadOk(text).zone));
   });
 
   it.each(declined)('declines %s, for the full pipeline to report', (_what, text) => {
