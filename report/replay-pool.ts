@@ -22,7 +22,9 @@ export function replayPool(
   for (const r of pool.resolvers) {
     const log = r.answers;
     const estimate = byKey.get(r.key);
-    if (!log || log.atMs.length === 0 || !estimate) continue;
+    // Snapshots come from other servers too (Redis): a log of another shape is left out.
+    if (!log || !Array.isArray(log.atMs) || !Array.isArray(log.member) || log.atMs.length !== log.member.length) continue;
+    if (log.atMs.length === 0 || !estimate) continue;
     const hold = estimate.demand.ttlEffSeconds ?? pool.ttl;
     // A sparse resolver (too few gaps for a rate) carries its estimated load over its logged span.
     const active = (r.lastMs - r.firstMs) / 1000 + hold;

@@ -34,6 +34,8 @@ const MAX_OVERSAMPLING = 4;
 export const REPLAY_SETTLE_SECONDS = 30;
 /** The fewest answers a replay needs. */
 export const MIN_REPLAY_ANSWERS = 20;
+/** The longest span replayed (seconds before the snapshot): bounds its per-second counts. */
+export const MAX_REPLAY_SECONDS = 3600;
 
 export interface ReplayResolver {
   /** Answer times (epoch ms, ascending) and the member each gave. */
@@ -114,7 +116,7 @@ function lookupAt(tl: Timeline, u: number, removedAt: number): number {
 
 export function replayAnswers(input: ReplayInput): Replay | null {
   const B = input.members;
-  const logged = input.resolvers.filter((r) => r.atMs.length > 0 && r.rate > 0);
+  const logged = input.resolvers.map((r) => withinSpan(r, input.endMs - MAX_REPLAY_SECONDS * 1000)).filter((r) => r.atMs.length > 0 && r.rate > 0);
   const answers = logged.reduce((a, r) => a + r.atMs.length, 0);
   if (B < 2 || answers < MIN_REPLAY_ANSWERS) return null;
   const startMs = Math.min(...logged.map((r) => r.atMs[0]!));
@@ -191,6 +193,16 @@ export function replayAnswers(input: ReplayInput): Replay | null {
     drains.push({ seconds, requests, lookups });
   }
   return { fromMs: startMs, shares, windowCv, drains, scale };
+}
+
+/** The answers from `fromMs` on, and the one in force then (moved to `fromMs`). */
+function withinSpan(r: ReplayResolver, fromMs: number): ReplayResolver {
+  const first = r.atMs.findIndex((t) => t >= fromMs);
+  if (first === 0) return r;
+  const from = first < 0 ? r.atMs.length - 1 : first - 1;
+  const atMs = r.atMs.slice(from);
+  atMs[0] = Math.max(atMs[0]!, fromMs);
+  return { ...r, atMs, member: r.member.slice(from) };
 }
 
 function normalise(targets: readonly number[], B: number): number[] {

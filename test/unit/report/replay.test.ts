@@ -93,6 +93,14 @@ describe('replayAnswers', () => {
     expect(big.windowCv.get(10)!).toBeLessThan(simulated / 2);
   });
 
+  it('replays at most the last hour before the snapshot, from the answer then in force', () => {
+    // A day of answers every 30 s: the per-second counts cover one hour, not a day.
+    const day = resolver(30, 86_400, 10, (k) => k % 2);
+    const r = replayAnswers({ members: 2, targets: [1, 1], resolvers: [day], client: STUBS, endMs: 86_400_000, ttl: 30, windows: [60], seed: 6 })!;
+    expect(r.fromMs).toBe(86_400_000 - 3_600_000);
+    expect(r.shares[0]).toBeCloseTo(0.5, 1);
+  });
+
   it('drains pinned clients over their pin and connection, not with the entry', () => {
     const r = replayAnswers({
       members: 2,
