@@ -773,7 +773,8 @@ export class SkewLedger {
     }
   }
 
-  stats(): SkewLedgerStats {
+  /** `nowMs`: the time the feedback's age is counted to. */
+  stats(nowMs = Date.now()): SkewLedgerStats {
     let estimated = 0;
     let steered = 0;
     const perBucket = this.buckets.map(() => 0);
@@ -792,7 +793,7 @@ export class SkewLedger {
       buckets: this.buckets.map((ttl, i) => ({ ttl, resolvers: perBucket[i] ?? 0 })),
       feedback: {
         rounds: this.feedbacks,
-        ageSeconds: Number.isFinite(this.biasAt) ? this.seconds(Date.now()) - this.biasAt : null,
+        ageSeconds: Number.isFinite(this.biasAt) ? this.seconds(nowMs) - this.biasAt : null,
         reported: Array.from(this.lastReported, (v) => (Number.isFinite(v) ? v : null)),
         modelled: Array.from(this.lastModelled),
         cv: WINDOWS.map((windowSeconds, w) => {
