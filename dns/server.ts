@@ -13,6 +13,7 @@ import type { ZoneSet } from './zone-set.js';
 import { TcpConnection } from './tcp-connection.js';
 import { QueryCounters, type QueryCell } from './query-counters.js';
 import { listenError } from './listen-error.js';
+import { literalFirstLookup } from './literal-lookup.js';
 import type { ResponseRateLimiter } from './rrl.js';
 import type { Signer } from './sign/signer.js';
 
@@ -195,7 +196,7 @@ export class DnsServer {
       } catch (err) {
         throw listenError(err, address.host, address.port, 'tcp');
       }
-      const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+      const udp = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalFirstLookup });
       try {
         await bindUdp(udp, address.host, port, this.exclusive);
       } catch (err) {
