@@ -187,13 +187,18 @@ export class SkewLedger {
   targets = new Float64Array(0);
   /** Horizon loads per member, filled by horizonLoads() for the plan. */
   loads = new Float64Array(0);
-  private scratchNear = new Float64Array(0);
-  private scratchRate = new Float64Array(0);
   private ringMask = 0;
   private ringRateExpiry = new Float64Array(0);
   private ringRate = new Float64Array(0);
   /** The last expiry slot applied (slots of 1/RING_SLOTS_PER_SECOND s since the epoch). */
   private cursor = 0;
+  // What horizonLoads() reads: the ring's sums over the slots (cursor, horizonSlot], kept as
+  // entries are charged and given back and as the cursor and the horizon move, so a pick costs
+  // O(members) instead of a pass over the horizon's 40 slots (258 ns of a 7.2 µs query, measured).
+  private horizonSlot = 0;
+  private horizonSeconds = Number.NaN;
+  private nearExpiry = new Float64Array(0);
+  private nearRateSum = new Float64Array(0);
 
   private readonly fresh = new Set<number>();
   /** The last demand table (for the report). */
@@ -271,10 +276,12 @@ export class SkewLedger {
     this.targets = new Float64Array(this.size);
     this.tail = new Float64Array(this.size);
     this.loads = new Float64Array(this.size);
-    this.scratchNear = new Float64Array(this.size);
-    this.scratchRate = new Float64Array(this.size);
     this.ringRateExpiry = new Float64Array(ring * this.size);
     this.ringRate = new Float64Array(ring * this.size);
+    this.nearExpiry = new Float64Array(this.size);
+    this.nearRateSum = new Float64Array(this.size);
+    this.horizonSlot = this.cursor;
+    this.horizonSeconds = Number.NaN;
     this.entryMember.fill(-1);
     this.modelRing = new Float64Array(MODEL_RING * this.size);
     this.modelSecond = -1;
@@ -384,17 +391,43 @@ export class SkewLedger {
       this.ringRateExpiry.fill(0);
       this.ringRate.fill(0);
       this.cursor = slot;
+      this.emptyHorizon();
       return;
     }
     while (this.cursor < slot) {
       this.cursor++;
       const at = (this.cursor & this.ringMask) * size;
+      const inHorizon = this.cursor <= this.horizonSlot;
       for (let m = 0; m < size; m++) {
         this.sumRateExpiry[m]! -= this.ringRateExpiry[at + m]!;
         this.sumRate[m]! -= this.ringRate[at + m]!;
+        if (inHorizon) {
+          this.nearExpiry[m]! -= this.ringRateExpiry[at + m]!;
+          this.nearRateSum[m]! -= this.ringRate[at + m]!;
+        }
         this.ringRateExpiry[at + m] = 0;
         this.ringRate[at + m] = 0;
       }
+    }
+    // Every slot of the horizon passed: start it again from nothing (no rounding left over).
+    if (this.horizonSlot <= this.cursor) this.emptyHorizon();
+  }
+
+  private emptyHorizon(): void {
+    this.horizonSlot = this.cursor;
+    this.nearExpiry.fill(0);
+    this.nearRateSum.fill(0);
+  }
+
+  /** Adds to (or, negative, takes from) ring slot `slot` (absolute), and the horizon's sums if it is in them. */
+  private addToSlot(slot: number, m: number, rate: number, rateExpiry: number): void {
+    const at = (slot & this.ringMask) * this.size + m;
+    this.ringRateExpiry[at]! += rateExpiry;
+    this.ringRate[at]! += rate;
+    // In the horizon when its ring position is one of (cursor, horizonSlot]'s, as horizonLoads' pass read it.
+    if (((slot - this.cursor - 1) & this.ringMask) < this.horizonSlot - this.cursor) {
+      this.nearExpiry[m]! += rateExpiry;
+      this.nearRateSum[m]! += rate;
     }
   }
 
@@ -407,33 +440,31 @@ export class SkewLedger {
   /**
    * The load each member will receive in the next `horizon` seconds from live entries, into
    * `out` (per member): each follow entry counts λ·min(remaining, horizon), the tail its decay
-   * within the horizon. One pass over the expiry slots due within the horizon, O(slots × members).
+   * within the horizon. O(members): the slot sums are kept as entries come and go (addToSlot).
    * Balancing this (not the whole residual) keeps the next window even: a long, light entry weighs
    * no more than its share of the window.
    */
   horizonLoads(t: number, horizon: number, out: Float64Array): void {
     const size = this.size;
-    const near = this.scratchNear;
-    const nearRate = this.scratchRate;
-    near.fill(0);
-    nearRate.fill(0);
+    // The last slot may hold entries expiring up to one slot after the horizon: counted whole.
     const last = Math.min(this.cursor + this.ringMask, Math.ceil((t + horizon) * RING_SLOTS_PER_SECOND));
-    const mask = this.ringMask;
-    const ringRate = this.ringRate;
-    const ringRateExpiry = this.ringRateExpiry;
-    for (let slot = this.cursor + 1; slot <= last; slot++) {
-      const at = (slot & mask) * size;
-      // The last slot may hold entries expiring up to one slot after the horizon: counted whole.
+    if (horizon !== this.horizonSeconds || last < this.horizonSlot) {
+      // Another horizon, or time went back: sum the slots again.
+      this.horizonSeconds = horizon;
+      this.emptyHorizon();
+    }
+    while (this.horizonSlot < last) {
+      this.horizonSlot++;
+      const at = (this.horizonSlot & this.ringMask) * size;
       for (let m = 0; m < size; m++) {
-        const r = ringRate[at + m]!;
-        if (r === 0) continue;
-        near[m]! += ringRateExpiry[at + m]! - t * r;
-        nearRate[m]! += r;
+        this.nearExpiry[m]! += this.ringRateExpiry[at + m]!;
+        this.nearRateSum[m]! += this.ringRate[at + m]!;
       }
     }
     const tailShare = 1 - Math.exp(-horizon / this.tailSeconds);
     for (let m = 0; m < size; m++) {
-      const follow = near[m]! + (this.sumRate[m]! - nearRate[m]!) * horizon;
+      const nearRate = this.nearRateSum[m]!;
+      const follow = this.nearExpiry[m]! - t * nearRate + (this.sumRate[m]! - nearRate) * horizon;
       out[m] = (follow > 0 ? follow : 0) + this.tail[m]! * tailShare;
     }
   }
@@ -469,11 +500,9 @@ export class SkewLedger {
   private follow(m: number, rate: number, t: number, ttl: number): void {
     if (!(rate > 0)) return;
     const expiry = t + ttl;
-    const at = (Math.ceil(expiry * RING_SLOTS_PER_SECOND) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! += rate * expiry;
     this.sumRate[m]! += rate;
-    this.ringRateExpiry[at]! += rate * expiry;
-    this.ringRate[at]! += rate;
+    this.addToSlot(Math.ceil(expiry * RING_SLOTS_PER_SECOND), m, rate, rate * expiry);
   }
 
   /**
@@ -502,11 +531,9 @@ export class SkewLedger {
     const expiry = this.entryExpiry[slot]!;
     if (t >= this.entryRelease[slot]! || expiry <= t || m >= this.size) return;
     const rate = this.entryRate[slot]!;
-    const at = (Math.ceil(expiry * RING_SLOTS_PER_SECOND) & this.ringMask) * this.size + m;
     this.sumRateExpiry[m]! -= rate * expiry;
     this.sumRate[m]! -= rate;
-    this.ringRateExpiry[at]! -= rate * expiry;
-    this.ringRate[at]! -= rate;
+    this.addToSlot(Math.ceil(expiry * RING_SLOTS_PER_SECOND), m, -rate, -rate * expiry);
   }
 
   /** Sets the TTL the resolver's answer carries (for the next gap's normalisation). */
