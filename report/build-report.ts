@@ -293,10 +293,13 @@ export function buildPoolReport(
       pool.ttl,
       [...unitsOf(demand, pool.ttl), { share: demand.restLoad, ttlSeconds: pool.ttl }],
       client,
-      pool.members.map((m, i) => ({
-        label: m.address,
-        units: [...unitsOf(demand, pool.ttl, i), { share: pool.rest.load[i] ?? 0, ttlSeconds: pool.ttl }],
-      })),
+      // Replayed pools get their member curves from the replay: only the pool's is estimated.
+      replay
+        ? []
+        : pool.members.map((m, i) => ({
+            label: m.address,
+            units: [...unitsOf(demand, pool.ttl, i), { share: pool.rest.load[i] ?? 0, ttlSeconds: pool.ttl }],
+          })),
     );
   const drain = replay ? withReplayedMembers(estimatedDrain, pool, replay) : estimatedDrain;
   const longest = demand.resolvers.reduce<number | null>((acc, r) => {
@@ -339,15 +342,14 @@ export function buildPoolReport(
   };
 }
 
-/** The member curves of a drain replaced by the replay's (what each would keep if removed now). */
+/** The pool's drain with each member's curve from the replay (what it would keep if removed now). */
 function withReplayedMembers(drain: PoolReport['drain'], pool: PoolSnapshot, replay: NonNullable<ReturnType<typeof replayPool>>): PoolReport['drain'] {
-  const curves = drain.curves.map((c) => {
-    const i = pool.members.findIndex((m) => m.address === c.label);
-    const d = i >= 0 ? replay.drains[i] : undefined;
-    if (!d) return c;
-    return { label: c.label, points: d.seconds.map((s, k) => ({ seconds: s, lookups: round4(d.lookups[k] ?? 0), requests: round4(d.requests[k] ?? 0) })) };
+  const members = pool.members.flatMap((m, i) => {
+    const d = replay.drains[i];
+    if (!d) return [];
+    return [{ label: m.address, points: d.seconds.map((s, k) => ({ seconds: s, lookups: round4(d.lookups[k] ?? 0), requests: round4(d.requests[k] ?? 0) })) }];
   });
-  return { ...drain, curves, membersReplayed: true };
+  return { ...drain, curves: [...drain.curves, ...members], membersReplayed: true };
 }
 
 /** Issue 12: a mapped pool's figures per site (members' shares added up, skew within the site). */

@@ -16,7 +16,7 @@ import { DEFAULT_DEMAND_OPTIONS, estimateResolverDemand } from './demand.js';
 import type { DemandOptions, GapStats } from './demand.js';
 import type { ResolverKey } from './resolver-key.js';
 import { formatResolverKey } from './resolver-key.js';
-import { GAP_BUCKETS, SNAPSHOT_VERSION, gapBucket } from './snapshot.js';
+import { ANSWER_LOG_CAPACITY, GAP_BUCKETS, SNAPSHOT_VERSION, gapBucket } from './snapshot.js';
 import type { ObservationSnapshot, PoolSnapshot, ResolverSnapshot } from './snapshot.js';
 
 /** What the observer needs of a pool; a zones `Pool` fits. */
@@ -59,7 +59,6 @@ const HIST_MAX = 0xffff;
  * (report/replay.ts) instead of assuming independent draws. Per pool it starts at 64 entries and
  * doubles up to ANSWER_LOG_CAPACITY while the observer's budget (about 20 bytes an entry) lasts.
  */
-export const ANSWER_LOG_CAPACITY = 4096;
 const ANSWER_LOG_FIRST = 64;
 export const DEFAULT_ANSWER_LOG_BUDGET = 262_144;
 /** Pools whose answer logs a snapshot carries by default (the busiest): the replay is not free. */

@@ -130,16 +130,14 @@ export function replayAnswers(input: ReplayInput): Replay | null {
   const rateTotal = logged.reduce((a, r) => a + r.rate, 0);
   const scale = Math.min(MAX_OVERSAMPLING, (input.maxRequests ?? DEFAULT_REPLAY_REQUESTS) / (rateTotal * (span + horizon)));
   const random = seededRandom(input.seed ?? 0x5eed);
-  const nSec = Math.ceil(span) + 1;
-  // Requests per half, member and second before the removal; per member and second after it.
-  const before = [new Float64Array(B * nSec), new Float64Array(B * nSec)];
-  const after = new Float64Array(B * horizon);
-  const freshBefore = new Float64Array(B * nSec);
-  const freshAfter = new Float64Array(B * horizon);
+  const counts = new Counts(B, Math.ceil(span) + 1, span, horizon);
+  const nSec = counts.nSec;
+  const { before, freshBefore, after, freshAfter } = counts;
+  const run: Run = { model: input.client, span, horizon, rho, random };
   const classes = input.client.classes.filter((c) => c.share > 0);
   const classShares = classes.map((c) => c.share);
   const classTotal = classShares.reduce((a, b) => a + b, 0);
-  let half = 0;
+  let half: 0 | 1 = 0;
   for (const r of logged) {
     const tl: Timeline = {
       t: Float64Array.from(r.atMs, (x) => (x - startMs) / 1000),
@@ -150,9 +148,8 @@ export function replayAnswers(input: ReplayInput): Replay | null {
     let n = Math.floor(expected);
     if (random.next() < expected - n) n++;
     for (let i = 0; i < n; i++) {
-      const c = classes[pickIndex(classShares, classTotal, random.next())]!;
-      simulateClient(c, input.client, tl, tl.t[0]!, span, horizon, rho, random, before[half]!, after, freshBefore, freshAfter, B, nSec);
-      half ^= 1;
+      simulateClient(classes[pickIndex(classShares, classTotal, random.next())]!, tl, run, counts, half);
+      half = half === 0 ? 1 : 0;
     }
   }
   const shares = new Array<number>(B).fill(0);
@@ -265,28 +262,63 @@ function windowShares(h: Float64Array, B: number, nSec: number, a: number, b: nu
   return out.map((v) => v / total);
 }
 
+/** What one replay's clients share: the client model, the times and the random source. */
+interface Run {
+  readonly model: ClientModel;
+  /** Seconds from the first answer to the snapshot (the removal of the drain). */
+  readonly span: number;
+  /** Seconds of drain counted after it. */
+  readonly horizon: number;
+  /** Requests per second of one client. */
+  readonly rho: number;
+  readonly random: { next(): number };
+}
+
+/**
+ * Requests per member and second: before the snapshot per half of the clients, after it (the drain)
+ * for all; and of them the fresh ones (a lookup followed, a new connection).
+ */
+class Counts {
+  readonly before: [Float64Array, Float64Array];
+  readonly freshBefore: Float64Array;
+  readonly after: Float64Array;
+  readonly freshAfter: Float64Array;
+
+  constructor(
+    members: number,
+    readonly nSec: number,
+    private readonly span: number,
+    private readonly horizon: number,
+  ) {
+    this.before = [new Float64Array(members * nSec), new Float64Array(members * nSec)];
+    this.freshBefore = new Float64Array(members * nSec);
+    this.after = new Float64Array(members * horizon);
+    this.freshAfter = new Float64Array(members * horizon);
+  }
+
+  add(half: 0 | 1, member: number, u: number, fresh: boolean): void {
+    if (u < this.span) {
+      const s = Math.floor(u);
+      if (s < 0 || s >= this.nSec) return;
+      this.before[half][member * this.nSec + s]!++;
+      if (fresh) this.freshBefore[member * this.nSec + s]!++;
+      return;
+    }
+    const s = Math.floor(u - this.span);
+    if (s >= this.horizon) return;
+    this.after[member * this.horizon + s]!++;
+    if (fresh) this.freshAfter[member * this.horizon + s]!++;
+  }
+}
+
 /**
  * One client behind one resolver, from the resolver's first answer to the snapshot and on through
  * the drain horizon, as its class keeps answers and connections (bench/skew/clients.ts does the
  * same with real sockets). A client met mid-life starts with a residual pin and a size-biased
  * connection, so the start is near stationary.
  */
-function simulateClient(
-  c: ClientClass,
-  model: ClientModel,
-  tl: Timeline,
-  start: number,
-  span: number,
-  horizon: number,
-  rho: number,
-  random: { next(): number },
-  before: Float64Array,
-  after: Float64Array,
-  freshBefore: Float64Array,
-  freshAfter: Float64Array,
-  B: number,
-  nSec: number,
-): void {
+function simulateClient(c: ClientClass, tl: Timeline, run: Run, counts: Counts, half: 0 | 1): void {
+  const { model, span, horizon, rho, random } = run;
   const conn = connectionOf(model, c);
   const connected = conn.seconds > 0;
   const keeps = c.pinSeconds > 0 || c.lagMedianSeconds > 0;
@@ -308,7 +340,7 @@ function simulateClient(
   let linkUntil = 0;
   let firstLink = true;
   const stop = span + horizon;
-  for (let u = start + exp(1 / rho); u < stop; u += exp(1 / rho)) {
+  for (let u = tl.t[0]! + exp(1 / rho); u < stop; u += exp(1 / rho)) {
     let fresh = false;
     let decision: number;
     if (keeps) {
@@ -336,19 +368,6 @@ function simulateClient(
       }
       decision = link;
     }
-    if (decision < 0) continue;
-    if (u < span) {
-      const s = Math.floor(u);
-      if (s >= 0 && s < nSec) {
-        before[decision * nSec + s]!++;
-        if (fresh) freshBefore[decision * nSec + s]!++;
-      }
-    } else {
-      const s = Math.floor(u - span);
-      if (s < horizon) {
-        after[decision * horizon + s]!++;
-        if (fresh) freshAfter[decision * horizon + s]!++;
-      }
-    }
+    if (decision >= 0) counts.add(half, decision, u, fresh);
   }
 }

@@ -76,8 +76,8 @@ export interface AnswerLog {
   readonly member: readonly number[];
 }
 
-/** Answers a merged log keeps per resolver (the newest). */
-export const MERGED_LOG_ANSWERS = 4096;
+/** Answers an answer log keeps: per pool in the observer (observe.ts), per resolver after a merge (the newest). */
+export const ANSWER_LOG_CAPACITY = 4096;
 
 /** Resolvers no longer tracked one by one (aged out, over the cap, or cut from the export). */
 export interface RestSnapshot {
@@ -181,11 +181,11 @@ function remapLog(log: AnswerLog | undefined, map: readonly number[]): AnswerLog
   return { atMs, member };
 }
 
-/** Both logs in time order, the newest MERGED_LOG_ANSWERS kept. */
+/** Both logs in time order, the newest ANSWER_LOG_CAPACITY kept. */
 function mergeLogs(a: AnswerLog | undefined, b: AnswerLog | undefined): AnswerLog | undefined {
   if (!a || !b) return a ?? b;
   const order = [...a.atMs.map((t, i) => [t, a.member[i]!] as const), ...b.atMs.map((t, i) => [t, b.member[i]!] as const)].sort((x, y) => x[0] - y[0]);
-  const kept = order.slice(Math.max(0, order.length - MERGED_LOG_ANSWERS));
+  const kept = order.slice(Math.max(0, order.length - ANSWER_LOG_CAPACITY));
   return { atMs: kept.map((x) => x[0]), member: kept.map((x) => x[1]) };
 }
 

@@ -9,6 +9,7 @@
 import type { ClientModel } from '../../report/client-model.js';
 import { buildReport } from '../../report/build-report.js';
 import type { PoolReport } from '../../report/model.js';
+import { resolverGroupOfText } from '../../report/resolver-key.js';
 import { skewMetrics } from '../../report/skew.js';
 import type { RunData } from './testbed.js';
 
@@ -236,7 +237,7 @@ export function renderEvaluation(run: RunData, e: Evaluation): string {
     if (!report || !clients) continue;
     const rate = p.config.ratePerClient;
     const rows = run.resolvers.map((r, k) => {
-      const est = report.resolvers.top.find((t) => t.key === `${r.outgoing.split('.').slice(0, 3).join('.')}.0/24`)?.ratePerSecond;
+      const est = report.resolvers.top.find((t) => t.key === resolverGroupOfText(r.outgoing))?.ratePerSecond;
       return `${r.name} ${((clients[k] ?? 0) * rate).toFixed(0)}/${est === null || est === undefined ? '—' : est.toFixed(0)}`;
     });
     out.push(`${p.config.name} requests/s per resolver, clients' / estimated: ${rows.join(', ')}`);

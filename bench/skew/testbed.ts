@@ -19,6 +19,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { seededRandom } from '../../lib/random.js';
 import type { ReportModel } from '../../report/model.js';
+import { DEFAULT_PUBLISH_INTERVAL_MS } from '../../report/redis-transport.js';
 import type { ObservationSnapshot } from '../../report/snapshot.js';
 import { freePort, startRedisServer, type RedisServer } from '../lib/redis-server.js';
 import { freeDnsPort, startRondo, type RondoProcess } from '../lib/rondo-process.js';
@@ -157,8 +158,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** How often Rondo writes its observation snapshot to Redis (report/redis-transport.ts). */
-const PUBLISH_SECONDS = 10;
+/** How often Rondo writes its observation snapshot to Redis. */
+const PUBLISH_SECONDS = DEFAULT_PUBLISH_INTERVAL_MS / 1000;
 
 async function readSnapshot(redis: Redis, nodeId: string): Promise<ObservationSnapshot | null> {
   const text = await redis.get(`rondo:obs:${nodeId}`);

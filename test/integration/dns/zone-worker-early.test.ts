@@ -6,8 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../lib/logger.js';
@@ -17,6 +16,7 @@ import { signature } from '../../../zones/file-signature.js';
 import { ZoneCompiler } from '../../../zones/zone-compiler.js';
 import { prestartZoneWorker, takeSpare, type EarlyJob } from '../../../zones/zone-worker-start.js';
 import { buildQuery } from '../../helpers/dns-client.js';
+import { tempZoneFile } from '../../helpers/temp-zone.js';
 
 function zoneText(names: number, serial: number, bad = false): string {
   const lines = ['$ORIGIN example.test.', '$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 7200 900 1209600 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.53'];
@@ -34,11 +34,7 @@ afterEach(async () => {
 });
 
 function tempZone(text: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rondo-zone-early-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'example.test.zone');
-  writeFileSync(file, text);
-  return file;
+  return tempZoneFile(text, cleanups, 'rondo-zone-early-');
 }
 
 const OPTIONS = { allowIncludeOutside: false };

@@ -9,15 +9,15 @@
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../lib/logger.js';
 import { Runtime } from '../../../server/runtime.js';
 import { ZoneCompiler } from '../../../zones/zone-compiler.js';
 import { CompactZone } from '../../../zones/compact.js';
 import { buildQuery } from '../../helpers/dns-client.js';
+import { tempZoneFile } from '../../helpers/temp-zone.js';
 
 const HEAD = ['$ORIGIN example.test.', '$TTL 300', '@ IN SOA ns1 hostmaster SERIAL 7200 900 1209600 30', '  IN NS ns1', 'ns1 IN A 192.0.2.53', ''].join('\n');
 
@@ -36,11 +36,7 @@ afterEach(async () => {
 });
 
 function tempZone(text: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rondo-zone-worker-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'example.test.zone');
-  writeFileSync(file, text);
-  return file;
+  return tempZoneFile(text, cleanups, 'rondo-zone-worker-');
 }
 
 async function startRuntime(file: string): Promise<{ runtime: Runtime; port: number }> {
