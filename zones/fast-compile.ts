@@ -17,18 +17,7 @@ import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
-import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
-
-interface Node {
-  readonly name: string;
-  readonly display: string;
-  /** Types in order of first appearance. */
-  readonly types: number[];
-  /** Records per type (same order). */
-  readonly counts: number[];
-  /** The node's first RRset index (set in finish). */
-  first: number;
-}
+import { hashString, IntRows as Ints, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
 
 class Decline extends Error {}
 
@@ -105,28 +94,50 @@ class FastCompiler {
   private owner: { name: string; display: string } | undefined;
   private ownerToken = '';
   private ownerOrigin: NameOrigin | undefined;
-  private readonly nodes: Node[] = [];
+  /**
+   * Nodes (owner names) and their RRsets as parallel arrays, not an object per node: a
+   * million-record zone has 100,000 nodes, and an object with two arrays each was a fifth of the
+   * compile's garbage collection. A node's RRsets ("slots", numbered over the whole zone in order
+   * of first appearance) are a list through slotNext, in order of first appearance.
+   */
+  private readonly nodeName: string[] = [];
+  private readonly nodeDisplay: string[] = [];
+  private readonly nodeHead = new Ints();
+  private readonly nodeTail = new Ints();
+  private readonly slotType = new Ints();
+  private readonly slotCount = new Ints();
+  private readonly slotNext = new Ints();
   private readonly byName = new Map<string, number>();
-  // Records, by number; sized for one record a line (constructor), so they never grow.
-  private readonly recTtl: Ints;
-  private readonly recIpv4: Ints;
-  /** >= 0: IPv4 (in recIpv4); < 0: -(others index + 1). */
-  private readonly recRef: Ints;
-  private readonly recLine: Ints;
-  /** Node of each record, and its type's slot in the node's types. */
-  private readonly recNode: Ints;
-  private readonly recSlot: Ints;
+  /** Per node, its `;@pool` settings and its first RRset in the compiled order (finish). */
+  private nodePool: (PoolConfig | undefined)[] = [];
+  private rrsetOfSlot = new Int32Array(0);
+  /**
+   * Records in file order, already as the compact form's record rows (ttl, rdata ref, file, line,
+   * column) and IPv4 column: sized for one record a line (constructor), so they never grow. When
+   * the file lists each owner's records together, one RRset after another (the usual zone), file
+   * order is the compiled order, and these arrays become the zone's own with no copy (encode).
+   */
+  private readonly recRows: Int32Array;
+  private readonly recIpv4: Uint32Array;
+  /** Whether file order is still the compiled order (see recRows). */
+  private inOrder = true;
+  /** The slot of the last record, to tell whether the next one keeps the order. */
+  private lastSlot = -1;
+  /** Each record's slot: only once out of order (outOfOrder). */
+  private recSlot: Ints | undefined;
   private hasQuotes = false;
   private hasParens = false;
-  /** Records ordered by RRset (finish): order[i] is the record number at row i; rrset rows start at rowStart[rrset]. */
-  private order = new Int32Array(0);
+  /** Records ordered by RRset (finish): order[i] is the record number at row i, undefined in file order; rrset rows start at rowStart[rrset]. */
+  private order: Int32Array | undefined;
   private rowStart = new Int32Array(0);
-  private readonly recColumn: Ints;
+  private readonly lineCapacity: number;
   private readonly others: Rdata[] = [];
   /** Other-rdata keys per (record), to find duplicates. */
   private readonly otherKeys = new Map<number, string>();
   private readonly pools = new Map<string, PoolConfig>();
   private readonly poolConfigCache = new Map<string, PoolConfig>();
+  /** The owner of the last `;@pool` line, parsed: usually the next record's (ownerAt). */
+  private poolOwner: { token: string; origin: NameOrigin | undefined; owner: { name: string; display: string } } | undefined;
   private lastPool: { origin: NameOrigin | undefined; rest: string; config: PoolConfig } | undefined;
   private soa: { node: number; display: string } | undefined;
   private recordCount = 0;
@@ -141,13 +152,9 @@ class FastCompiler {
   ) {
     // Doubling from a small guess copied and zeroed twice the final size (0.2 s at a million records).
     const rows = lineCount(text);
-    this.recTtl = new Ints(rows);
-    this.recIpv4 = new Ints(rows);
-    this.recRef = new Ints(rows);
-    this.recLine = new Ints(rows);
-    this.recNode = new Ints(rows);
-    this.recSlot = new Ints(rows);
-    this.recColumn = new Ints(rows);
+    this.lineCapacity = rows;
+    this.recRows = arrays.i32(rows * RECORD_W);
+    this.recIpv4 = arrays.u32(rows);
   }
 
   run(): CompactZoneData {
@@ -281,8 +288,17 @@ class FastCompiler {
   }
 
   private ownerAt(start: number, end: number): { name: string; display: string } {
-    const token = this.text.slice(start, end);
-    if (token === this.ownerToken && this.ownerOrigin === this.origin && this.owner) return this.owner;
+    const text = this.text;
+    const length = end - start;
+    // Compared in place: most owners repeat the last one or the last `;@pool` line's.
+    if (this.owner && this.ownerOrigin === this.origin && length === this.ownerToken.length && text.startsWith(this.ownerToken, start)) return this.owner;
+    const announced = this.poolOwner;
+    if (announced && announced.origin === this.origin && length === announced.token.length && text.startsWith(announced.token, start)) {
+      this.ownerToken = announced.token;
+      this.ownerOrigin = this.origin;
+      return announced.owner;
+    }
+    const token = text.slice(start, end);
     const parsed = parseName(token, this.origin);
     if (!parsed.ok) return decline();
     this.ownerToken = token;
@@ -314,12 +330,13 @@ class FastCompiler {
     const text = this.text;
     let p = this.skip(start, end);
     const headEnd = this.wordEnd(p, end);
-    if (text.slice(p, headEnd) !== 'pool') decline();
+    if (headEnd - p !== 4 || !text.startsWith('pool', p)) decline();
     p = this.skip(headEnd, end);
     const ownerEnd = this.wordEnd(p, end);
     const ownerToken = text.slice(p, ownerEnd);
     const owner = parseName(ownerToken, this.origin);
-    if (!owner.ok) decline();
+    if (!owner.ok) return decline();
+    this.poolOwner = { token: ownerToken, origin: this.origin, owner: { name: owner.name, display: owner.display } };
     // Pool lines of a large zone mostly repeat their settings: the last ones are reused unsliced.
     let config: PoolConfig | undefined;
     const last = this.lastPool;
@@ -338,7 +355,6 @@ class FastCompiler {
     }
     if (rest !== '') this.lastPool = { origin: this.origin, rest, config };
     if (config.check !== undefined || config.map !== undefined) decline();
-    if (!owner.ok) return;
     if (this.pools.has(owner.name)) decline();
     this.pools.set(owner.name, config);
   }
@@ -381,88 +397,134 @@ class FastCompiler {
 
   private addRecord(owner: { name: string; display: string }, type: number, ttl: number, ipv4: number, other: number | undefined, line: number, column: number): void {
     let n = owner === this.lastOwner ? this.lastNode : this.byName.get(owner.name);
-    if (n === undefined) {
-      n = this.nodes.length;
-      this.nodes.push({ name: owner.name, display: owner.display, types: [], counts: [], first: 0 });
-      this.byName.set(owner.name, n);
-    }
+    if (n === undefined) n = this.addNode(owner.name, owner.display);
     this.lastOwner = owner;
-    this.lastNode = n;
-    const node = this.nodes[n] as Node;
-    let t = node.types.indexOf(type);
-    if (t < 0) {
-      t = node.types.length;
-      node.types.push(type);
-      node.counts.push(0);
+    let slot = this.lastSlot;
+    if (n !== this.lastNode || this.slotType.data[slot] !== type) {
+      slot = this.slotOf(n, type);
+      const newSlot = slot < 0;
+      if (newSlot) slot = this.addSlot(n, type);
+      // File order stays the compiled order while each record continues the last one's RRset or
+      // starts its node's next one (a new node's first RRset included).
+      if (this.inOrder && !(newSlot && (n === this.lastNode || this.nodeHead.data[n] === slot))) this.outOfOrder();
     }
-    node.counts[t] = (node.counts[t] ?? 0) + 1;
-    this.recordCount++;
-    this.recNode.push(n);
-    this.recSlot.push(t);
-    this.recTtl.push(ttl);
-    this.recIpv4.push(ipv4);
-    this.recRef.push(other === undefined ? 0 : -(other + 1));
-    this.recLine.push(line);
-    this.recColumn.push(column);
+    this.slotCount.data[slot] = (this.slotCount.data[slot] ?? 0) + 1;
+    this.lastNode = n;
+    this.lastSlot = slot;
+    const rec = this.recordCount++;
+    this.recSlot?.push(slot);
+    const base = rec * RECORD_W;
+    this.recRows[base] = ttl;
+    this.recRows[base + 1] = other === undefined ? 0 : -(other + 1);
+    this.recRows[base + 3] = line;
+    this.recRows[base + 4] = column;
+    this.recIpv4[rec] = other === undefined ? ipv4 >>> 0 : 0;
     if (type === RRType.SOA) {
       if (this.soa) decline();
       this.soa = { node: n, display: owner.display };
     }
   }
 
+  private addNode(name: string, display: string): number {
+    const n = this.nodeName.length;
+    this.nodeName.push(name);
+    this.nodeDisplay.push(display);
+    this.nodeHead.push(-1);
+    this.nodeTail.push(-1);
+    this.byName.set(name, n);
+    return n;
+  }
+
+  /** The node's slot of this type, or -1. */
+  private slotOf(n: number, type: number): number {
+    for (let s = this.nodeHead.data[n] ?? -1; s >= 0; s = this.slotNext.data[s] ?? -1) if (this.slotType.data[s] === type) return s;
+    return -1;
+  }
+
+  private addSlot(n: number, type: number): number {
+    const slot = this.slotType.length;
+    this.slotType.push(type);
+    this.slotCount.push(0);
+    this.slotNext.push(-1);
+    const tail = this.nodeTail.data[n] ?? -1;
+    if (tail < 0) this.nodeHead.data[n] = slot;
+    else this.slotNext.data[tail] = slot;
+    this.nodeTail.data[n] = slot;
+    return slot;
+  }
+
+  /**
+   * The first record out of file order: from now on each record's slot is kept, for finish() to
+   * sort by. Those of the records so far follow from the slots' counts, since until now the
+   * records came slot by slot, in the order the slots were made.
+   */
+  private outOfOrder(): void {
+    this.inOrder = false;
+    const recSlot = new Ints(this.lineCapacity);
+    for (let slot = 0; slot < this.slotType.length; slot++) for (let k = 0; k < (this.slotCount.data[slot] ?? 0); k++) recSlot.push(slot);
+    this.recSlot = recSlot;
+  }
+
   private finish(): CompactZoneData {
     const soa = this.soa;
     if (!soa) return decline();
-    const apexNode = this.nodes[soa.node] as Node;
-    const apex = apexNode.name;
-    if (!apexNode.types.includes(RRType.NS)) decline();
-    // RRsets numbered node by node, types in order of first appearance; records placed by RRset, in file order.
-    let rrsetCount = 0;
-    for (const node of this.nodes) {
-      node.first = rrsetCount;
-      rrsetCount += node.types.length;
-    }
-    const rowStart = new Int32Array(rrsetCount + 1);
-    for (const node of this.nodes) for (let t = 0; t < node.types.length; t++) rowStart[node.first + t + 1] = node.counts[t] ?? 0;
-    for (let r = 0; r < rrsetCount; r++) rowStart[r + 1] = (rowStart[r + 1] ?? 0) + (rowStart[r] ?? 0);
-    const fill = rowStart.slice(0, rrsetCount);
-    const order = new Int32Array(this.recordCount);
-    const recNode = this.recNode.data;
-    const recSlot = this.recSlot.data;
-    for (let rec = 0; rec < this.recordCount; rec++) {
-      const rr = (this.nodes[recNode[rec] ?? 0] as Node).first + (recSlot[rec] ?? 0);
-      order[fill[rr] ?? 0] = rec;
-      fill[rr] = (fill[rr] ?? 0) + 1;
-    }
-    this.order = order;
-    this.rowStart = rowStart;
-    // Semantic checks the full pipeline would report: decline, and let it.
-    for (let n = 0; n < this.nodes.length; n++) {
-      const node = this.nodes[n] as Node;
-      if (!isSubdomain(node.name, apex)) decline();
-      for (let t = 0; t < node.types.length; t++) {
-        const type = node.types[t] as number;
-        const count = node.counts[t] ?? 0;
-        if (type === RRType.NS && node.name !== apex) decline();
-        if (type === RRType.SOA && node.name !== apex) decline();
-        if (type === RRType.AAAA && (count > 1 || this.pools.has(node.name))) decline();
-        this.checkRRset(rowStart[node.first + t] ?? 0, count);
+    const apex = this.nodeName[soa.node] as string;
+    if (this.slotOf(soa.node, RRType.NS) < 0) decline();
+    // RRsets numbered node by node, each node's in order of first appearance; records placed by
+    // RRset, in file order.
+    const nodeCount = this.nodeName.length;
+    const slots = this.slotType.length;
+    const rrsetOfSlot = new Int32Array(slots);
+    const rowStart = new Int32Array(slots + 1);
+    let rrset = 0;
+    for (let n = 0; n < nodeCount; n++) {
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) {
+        rrsetOfSlot[slot] = rrset;
+        rowStart[rrset + 1] = this.slotCount.data[slot] ?? 0;
+        rrset++;
       }
     }
-    for (const name of this.pools.keys()) {
+    for (let r = 0; r < slots; r++) rowStart[r + 1] = (rowStart[r + 1] ?? 0) + (rowStart[r] ?? 0);
+    if (this.recSlot) {
+      const fill = rowStart.slice(0, slots);
+      const order = new Int32Array(this.recordCount);
+      const recSlot = this.recSlot.data;
+      for (let rec = 0; rec < this.recordCount; rec++) {
+        const rr = rrsetOfSlot[recSlot[rec] ?? 0] ?? 0;
+        order[fill[rr] ?? 0] = rec;
+        fill[rr] = (fill[rr] ?? 0) + 1;
+      }
+      this.order = order;
+    }
+    this.rowStart = rowStart;
+    this.rrsetOfSlot = rrsetOfSlot;
+    const nodePool = new Array<PoolConfig | undefined>(nodeCount).fill(undefined);
+    for (const [name, config] of this.pools) {
       const n = this.byName.get(name);
-      if (n === undefined || !(this.nodes[n] as Node).types.includes(RRType.A)) decline();
+      if (n === undefined || this.slotOf(n, RRType.A) < 0) decline();
+      else nodePool[n] = config;
+    }
+    this.nodePool = nodePool;
+    // Semantic checks the full pipeline would report: decline, and let it.
+    for (let n = 0; n < nodeCount; n++) {
+      const name = this.nodeName[n] as string;
+      if (!isSubdomain(name, apex)) decline();
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) {
+        const type = this.slotType.data[slot];
+        const count = this.slotCount.data[slot] ?? 0;
+        if (type === RRType.NS && name !== apex) decline();
+        if (type === RRType.SOA && name !== apex) decline();
+        if (type === RRType.AAAA && (count > 1 || nodePool[n] !== undefined)) decline();
+        this.checkRRset(rowStart[rrsetOfSlot[slot] ?? 0] ?? 0, count);
+      }
     }
 
     // Empty non-terminals, after the owners (as compile.ts adds them).
-    const ownerCount = this.nodes.length;
-    for (let n = 0; n < ownerCount; n++) {
-      const node = this.nodes[n] as Node;
-      let name = parentName(node.name);
-      let display = parentName(node.display);
+    for (let n = 0; n < nodeCount; n++) {
+      let name = parentName(this.nodeName[n] as string);
+      let display = parentName(this.nodeDisplay[n] as string);
       while (name !== undefined && display !== undefined && name.length >= apex.length && !this.byName.has(name)) {
-        this.byName.set(name, this.nodes.length);
-        this.nodes.push({ name, display, types: [], counts: [], first: 0 });
+        this.addNode(name, display);
         if (name === apex) break;
         name = parentName(name);
         display = parentName(display);
@@ -475,26 +537,25 @@ class FastCompiler {
   private checkRRset(from: number, count: number): void {
     if (count < 2) return;
     const order = this.order;
-    const ttls = this.recTtl.data;
-    const refs = this.recRef.data;
-    const ips = this.recIpv4.data;
-    const ttl = ttls[order[from] ?? 0];
+    const rows = this.recRows;
+    const ips = this.recIpv4;
+    const ttl = rows[(order ? (order[from] ?? 0) : from) * RECORD_W];
     for (let i = from; i < from + count; i++) {
-      const r = order[i] ?? 0;
-      if (ttls[r] !== ttl) decline();
-      const ref = refs[r] ?? 0;
+      const r = order ? (order[i] ?? 0) : i;
+      if (rows[r * RECORD_W] !== ttl) decline();
+      const ref = rows[r * RECORD_W + 1] ?? 0;
       if (count <= 16 && ref >= 0) {
         for (let j = from; j < i; j++) {
-          const q = order[j] ?? 0;
-          if ((refs[q] ?? 0) >= 0 && ips[q] === ips[r]) decline();
+          const q = order ? (order[j] ?? 0) : j;
+          if ((rows[q * RECORD_W + 1] ?? 0) >= 0 && ips[q] === ips[r]) decline();
         }
       }
     }
-    if (count > 16 || (refs[order[from] ?? 0] ?? 0) < 0) {
+    if (count > 16 || (rows[(order ? (order[from] ?? 0) : from) * RECORD_W + 1] ?? 0) < 0) {
       const seen = new Set<number | string>();
       for (let i = from; i < from + count; i++) {
-        const r = order[i] ?? 0;
-        const ref = refs[r] ?? 0;
+        const r = order ? (order[i] ?? 0) : i;
+        const ref = rows[r * RECORD_W + 1] ?? 0;
         const key = ref < 0 ? this.otherKey(-ref - 1) : (ips[r] ?? 0);
         if (seen.has(key)) decline();
         seen.add(key);
@@ -511,42 +572,63 @@ class FastCompiler {
     return key;
   }
 
-  /** Whether the node's t-th RRset is a pool: A records, several or annotated. */
-  private pooled(node: Node, t: number): boolean {
-    const count = node.counts[t] ?? 0;
-    return node.types[t] === RRType.A && (count >= 2 || (count >= 1 && this.pools.has(node.name)));
+  /**
+   * The zone's record rows and IPv4 column, in compiled order: the file-order arrays themselves
+   * when the file was in that order (trimmed by a copy only when comments and blank lines left
+   * more than a quarter of them unused), else sorted into new ones.
+   */
+  private recordRows(): { records: Int32Array; ipv4: Uint32Array } {
+    const count = this.recordCount;
+    const order = this.order;
+    if (!order) {
+      const records = this.recRows.subarray(0, count * RECORD_W);
+      const ipv4 = this.recIpv4.subarray(0, count);
+      if (count * 4 >= this.lineCapacity * 3) return { records, ipv4 };
+      const tight = { records: this.arrays.i32(records.length), ipv4: this.arrays.u32(count) };
+      tight.records.set(records);
+      tight.ipv4.set(ipv4);
+      return tight;
+    }
+    const records = this.arrays.i32(count * RECORD_W);
+    const ipv4 = this.arrays.u32(count);
+    const rows = this.recRows;
+    for (let row = 0; row < count; row++) {
+      const rec = order[row] ?? 0;
+      for (let k = 0; k < RECORD_W; k++) records[row * RECORD_W + k] = rows[rec * RECORD_W + k] ?? 0;
+      ipv4[row] = this.recIpv4[rec] ?? 0;
+    }
+    return { records, ipv4 };
+  }
+
+  /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
+  private pooled(n: number, slot: number): boolean {
+    const count = this.slotCount.data[slot] ?? 0;
+    return this.slotType.data[slot] === RRType.A && (count >= 2 || (count >= 1 && this.nodePool[n] !== undefined));
   }
 
   private encode(apex: string, soa: { node: number; display: string }): CompactZoneData {
-    const nodeCount = this.nodes.length;
+    const nodeCount = this.nodeName.length;
+    const rrsetCount = this.slotType.length;
     let charCount = 0;
-    let rrsetCount = 0;
-    for (const node of this.nodes) {
-      charCount += node.name.length + (node.display === node.name ? 0 : node.display.length);
-      rrsetCount += node.types.length;
+    for (let n = 0; n < nodeCount; n++) {
+      const name = this.nodeName[n] as string;
+      const display = this.nodeDisplay[n] as string;
+      charCount += name.length + (display === name ? 0 : display.length);
     }
     const make = this.arrays;
     const chars = make.u16(charCount);
     const nodes = make.i32(nodeCount * NODE_W);
     const rrsets = make.i32(rrsetCount * RRSET_W);
-    const records = make.i32(this.recordCount * RECORD_W);
-    const ipv4 = make.u32(this.recordCount);
-    // Pools and members counted first: their rows are written in place, not grown and copied.
+    const { records, ipv4 } = this.recordRows();
+    // Pools counted first: their rows are written in place, not grown and copied.
     let poolCount = 0;
-    let memberCount = 0;
-    for (const node of this.nodes) {
-      for (let t = 0; t < node.types.length; t++) {
-        const count = node.counts[t] ?? 0;
-        if (this.pooled(node, t)) {
-          poolCount++;
-          memberCount += count;
-        }
-      }
+    for (let n = 0; n < nodeCount; n++) {
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) poolCount++;
     }
     const poolRows = make.i32(poolCount * POOL_W);
-    const memberRows = make.i32(memberCount * MEMBER_W);
+    // Every member here has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
+    const memberRows = make.i32(0);
     let poolAt = 0;
-    let memberAt = 0;
     const configs: PoolConfig[] = [];
     const configIndex = new Map<PoolConfig, number>();
     const capacity = 1 << Math.max(4, Math.ceil(Math.log2(nodeCount * 2 + 1)));
@@ -557,34 +639,29 @@ class FastCompiler {
       for (let i = 0; i < s.length; i++) chars[charAt++] = s.charCodeAt(i);
       return at;
     };
-    const order = this.order;
-    const recTtl = this.recTtl.data;
-    const recRef = this.recRef.data;
-    const recLine = this.recLine.data;
-    const recColumn = this.recColumn.data;
-    const recIpv4 = this.recIpv4.data;
     let r = 0;
     let row = 0;
     for (let n = 0; n < nodeCount; n++) {
-      const node = this.nodes[n] as Node;
-      const lowerOff = put(node.name);
-      const displayOff = node.display === node.name ? lowerOff : put(node.display);
+      const name = this.nodeName[n] as string;
+      const display = this.nodeDisplay[n] as string;
+      const lowerOff = put(name);
+      const displayOff = display === name ? lowerOff : put(display);
       nodes[n * NODE_W] = lowerOff;
-      nodes[n * NODE_W + 1] = node.name.length;
+      nodes[n * NODE_W + 1] = name.length;
       nodes[n * NODE_W + 2] = displayOff;
       nodes[n * NODE_W + 3] = r;
-      nodes[n * NODE_W + 4] = node.types.length;
-      let slot = hashString(node.name) & (capacity - 1);
-      while (hash[slot] !== 0) slot = (slot + 1) & (capacity - 1);
-      hash[slot] = n + 1;
-      const annotated = this.pools.get(node.name);
-      for (let t = 0; t < node.types.length; t++) {
-        const type = node.types[t] as number;
-        const from = this.rowStart[node.first + t] ?? 0;
-        const count = node.counts[t] ?? 0;
-        const ttl = this.recTtl.get(this.order[from] ?? 0);
+      let h = hashString(name) & (capacity - 1);
+      while (hash[h] !== 0) h = (h + 1) & (capacity - 1);
+      hash[h] = n + 1;
+      const annotated = this.nodePool[n];
+      const firstRRset = r;
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) {
+        const type = this.slotType.data[slot] ?? 0;
+        const from = this.rowStart[this.rrsetOfSlot[slot] ?? 0] ?? 0;
+        const count = this.slotCount.data[slot] ?? 0;
+        const ttl = records[from * RECORD_W] ?? 0;
         let pool = -1;
-        if (this.pooled(node, t)) {
+        if (this.pooled(n, slot)) {
           const config = annotated ?? DEFAULT_POOL_CONFIG;
           let c = configIndex.get(config);
           if (c === undefined) {
@@ -599,34 +676,16 @@ class FastCompiler {
           poolRows[p + 2] = config.ttl ?? ttl;
           poolRows[p + 3] = n;
           poolAt++;
-          for (let k = 0; k < count; k++) {
-            // Weight 1, priority 1, not a backup, no target, no site.
-            const m = memberAt * MEMBER_W;
-            memberRows[m] = 1;
-            memberRows[m + 1] = 1;
-            memberRows[m + 3] = -1;
-            memberRows[m + 4] = -1;
-            memberAt++;
-          }
         }
         rrsets[r * RRSET_W] = type;
         rrsets[r * RRSET_W + 1] = ttl;
         rrsets[r * RRSET_W + 2] = row;
         rrsets[r * RRSET_W + 3] = count;
         rrsets[r * RRSET_W + 4] = pool;
-        for (let k = 0; k < count; k++) {
-          const rec = order[from + k] ?? 0;
-          const base = row * RECORD_W;
-          const ref = recRef[rec] ?? 0;
-          records[base] = recTtl[rec] ?? 0;
-          records[base + 1] = ref;
-          records[base + 3] = recLine[rec] ?? 0;
-          records[base + 4] = recColumn[rec] ?? 0;
-          ipv4[row] = ref < 0 ? 0 : (recIpv4[rec] ?? 0) >>> 0;
-          row++;
-        }
+        row += count;
         r++;
       }
+      nodes[n * NODE_W + 4] = r - firstRRset;
     }
     const memberStart = make.i32(poolCount + 1);
     for (let p = 0; p < poolCount; p++) memberStart[p + 1] = (memberStart[p] ?? 0) + (rrsets[(poolRows[p * POOL_W] ?? 0) * RRSET_W + 3] ?? 0);

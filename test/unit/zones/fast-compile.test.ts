@@ -41,6 +41,9 @@ const accepted = [
   ['blank owners, class before TTL, comments', HEAD + 'www IN 20 A 192.0.2.10 ; a comment\n\tIN 20 A 192.0.2.11\n; a line of comment\nmail MX 10 mx.example.test.\nmx A 192.0.2.25\n'],
   ['other types, a multi-line SOA, deep names (empty non-terminals)', '$ORIGIN Example.Test.\n$TTL 300\n@ IN SOA ns1 hostmaster (\n  1 7200 900\n  1209600 30 )\n  IN NS ns1\nns1 IN A 192.0.2.53\na.b.c IN A 192.0.2.1\na.b.c IN A 192.0.2.2\ntxt TXT "hello; world" "x"\nv6 AAAA 2001:db8::1\n*.wild A 192.0.2.9\n'],
   ['a pool with one record, relative and absolute owners', HEAD + ';@pool one ttl=5 all-down=nodata\none A 192.0.2.1\ntwo.example.test. A 192.0.2.2\ntwo.example.test. A 192.0.2.3\n'],
+  // File order is not the compiled order: the records are sorted into RRsets node by node.
+  ['records of one owner apart', HEAD + ';@pool a\na A 192.0.2.1\nb A 192.0.2.2\na A 192.0.2.3\na TXT "t"\nb A 192.0.2.4\na A 192.0.2.5\n'],
+  ['types of one owner interleaved', HEAD + 'm A 192.0.2.1\nm TXT "x"\nm A 192.0.2.2\nm TXT "y"\nn A 192.0.2.9\n'],
   ['a big generated zone', HEAD + Array.from({ length: 300 }, (_, n) => `;@pool host${n} policy=round-robin\n` + Array.from({ length: 5 }, (_, k) => `${k === 0 ? `host${n}` : ''}\t20\tIN\tA\t192.0.2.${k + 1}`).join('\n')).join('\n') + '\n'],
 ] as const;
 
@@ -123,6 +126,24 @@ describe('compact form (issue 14)', () => {
     expect(two.poolIndex.find('a.example.test.', 1)).toBe(a1);
     expect(two.poolIndex.find('b.example.test.', 1)).not.toBe(b1);
     expect(two.nodes.get('a.example.test.')?.rrsets.get(1)?.pool).toBe(a1);
+    expect(two.reusedPools).toBe(1);
+  });
+
+  it('hands a pool over between the lanes: no member rows (fast) and default rows (full pipeline) are the same members', () => {
+    // v2 declines the fast lane (a member setting elsewhere) and compiles through the full pipeline.
+    const v1 = HEAD + 'a A 192.0.2.1\na A 192.0.2.2\nb A 192.0.2.3\nb A 192.0.2.4\n';
+    const v2 = v1 + 'c A 192.0.2.6 ;@ weight=2\nc A 192.0.2.7\n';
+    expect(fastCompile(v2, FILE)).toBeUndefined();
+    const fast = fastCompile(v1, FILE)!;
+    expect(fast.members.length).toBe(0);
+    const one = new CompactZone(fast);
+    const a1 = one.poolIndex.find('a.example.test.', 1);
+    expect(a1?.members.map((m) => [m.weight, m.priority, m.backup, m.targetId, m.site])).toEqual([
+      [1, 1, false, undefined, undefined],
+      [1, 1, false, undefined, undefined],
+    ]);
+    const two = new CompactZone(encodeZone(loadOk(v2).zone), one);
+    expect(two.poolIndex.find('a.example.test.', 1)).toBe(a1);
     expect(two.reusedPools).toBe(1);
   });
 
