@@ -126,6 +126,15 @@ class FastCompiler {
   /** Each record's slot: only once out of order (outOfOrder). */
   private recSlot: Ints | undefined;
   private hasQuotes = false;
+  /** The next double quote at or after the current entry (quoteBefore), -1: none left. */
+  private nextQuote = -2;
+  /**
+   * What came between the owner and the address of the last A record (TTL, class and type with
+   * their blanks, `\t20\tIN\tA\t`) and its TTL (-1: inherited): the next A record written the
+   * same way skips those tokens.
+   */
+  private aPrefix = '';
+  private aPrefixTtl = -1;
   private hasParens = false;
   /** Records ordered by RRset (finish): order[i] is the record number at row i, undefined in file order; rrset rows start at rowStart[rrset]. */
   private order: Int32Array | undefined;
@@ -225,7 +234,7 @@ class FastCompiler {
       if (i !== start || multiLine) decline();
       return this.directive(start, end);
     }
-    if (multiLine || (this.hasQuotes && text.slice(start, end).includes('"'))) return this.other(start, end, line);
+    if (multiLine || (this.hasQuotes && this.quoteBefore(start, end))) return this.other(start, end, line);
     // Tokens: [owner] [ttl] [class] type rdata [; comment]
     let owner = this.owner;
     let p = start;
@@ -236,24 +245,36 @@ class FastCompiler {
     } else if (!owner) decline();
     const firstColumn = i - start + 1;
     let ttl = -1;
-    let sawClass = false;
-    let t0 = this.skip(p, end);
-    let t1 = this.tokenEnd(t0, end);
-    for (let k = 0; k < 2 && t0 < end; k++) {
-      const ch = text.charCodeAt(t0);
-      if (ch >= 48 && ch <= 57) {
-        if (ttl >= 0) break;
-        ttl = plainNumber(text, t0, t1);
-        if (ttl < 0 || ttl > MAX_TTL) decline();
-      } else if (!sawClass && t1 - t0 === 2 && (ch | 0x20) === 105 && (text.charCodeAt(t0 + 1) | 0x20) === 110) {
-        sawClass = true;
-      } else break;
-      t0 = this.skip(t1, end);
-      t1 = this.tokenEnd(t0, end);
+    let a0: number;
+    const prefix = this.aPrefix;
+    if (prefix !== '' && text.startsWith(prefix, p)) {
+      // TTL, class and type written as the last A record's were: the same tokens.
+      ttl = this.aPrefixTtl;
+      a0 = this.skip(p + prefix.length, end);
+    } else {
+      let sawClass = false;
+      let t0 = this.skip(p, end);
+      let t1 = this.tokenEnd(t0, end);
+      for (let k = 0; k < 2 && t0 < end; k++) {
+        const ch = text.charCodeAt(t0);
+        if (ch >= 48 && ch <= 57) {
+          if (ttl >= 0) break;
+          ttl = plainNumber(text, t0, t1);
+          if (ttl < 0 || ttl > MAX_TTL) decline();
+        } else if (!sawClass && t1 - t0 === 2 && (ch | 0x20) === 105 && (text.charCodeAt(t0 + 1) | 0x20) === 110) {
+          sawClass = true;
+        } else break;
+        t0 = this.skip(t1, end);
+        t1 = this.tokenEnd(t0, end);
+      }
+      const isA = t1 - t0 === 1 && (text.charCodeAt(t0) | 0x20) === 97;
+      if (!isA) return this.other(start, end, line);
+      a0 = this.skip(t1, end);
+      if (a0 > t1 && a0 < end) {
+        this.aPrefix = text.slice(p, a0);
+        this.aPrefixTtl = ttl;
+      }
     }
-    const isA = t1 - t0 === 1 && (text.charCodeAt(t0) | 0x20) === 97;
-    if (!isA) return this.other(start, end, line);
-    const a0 = this.skip(t1, end);
     const a1 = this.tokenEnd(a0, end);
     const rest = this.skip(a1, end);
     if (rest < end && text.charCodeAt(rest) !== 59) decline(); // more rdata than an address
@@ -269,6 +290,13 @@ class FastCompiler {
     this.owner = owner;
     this.lastTtl = ttl;
     this.addRecord(owner, RRType.A, ttl, address, undefined, line, isSpace(text.charCodeAt(start)) ? firstColumn : 1);
+  }
+
+  /** Whether text[start, end) has a double quote (the next one's position is kept: one pass in all). */
+  private quoteBefore(start: number, end: number): boolean {
+    if (this.nextQuote === -1) return false;
+    if (this.nextQuote < start) this.nextQuote = this.text.indexOf('"', start);
+    return this.nextQuote >= 0 && this.nextQuote < end;
   }
 
   private skip(p: number, end: number): number {

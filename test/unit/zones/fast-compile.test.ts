@@ -44,6 +44,8 @@ const accepted = [
   // File order is not the compiled order: the records are sorted into RRsets node by node.
   ['records of one owner apart', HEAD + ';@pool a\na A 192.0.2.1\nb A 192.0.2.2\na A 192.0.2.3\na TXT "t"\nb A 192.0.2.4\na A 192.0.2.5\n'],
   ['types of one owner interleaved', HEAD + 'm A 192.0.2.1\nm TXT "x"\nm A 192.0.2.2\nm TXT "y"\nn A 192.0.2.9\n'],
+  // The tokens between owner and address are reused when written the same way as the last A record's.
+  ['A records written alike and not', HEAD + 'www 20 IN A 192.0.2.1\n 20 IN A  \t192.0.2.2\nweb 200 IN A 192.0.2.3\nnet IN A 192.0.2.4\n$TTL 60\nnew IN A 192.0.2.5\ntxt TXT "a ; quoted" "text"\nend IN A 192.0.2.6\n'],
   ['a big generated zone', HEAD + Array.from({ length: 300 }, (_, n) => `;@pool host${n} policy=round-robin\n` + Array.from({ length: 5 }, (_, k) => `${k === 0 ? `host${n}` : ''}\t20\tIN\tA\t192.0.2.${k + 1}`).join('\n')).join('\n') + '\n'],
 ] as const;
 
