@@ -4,7 +4,9 @@
  * parse and compile, the selector's pool index, the DNS server on loopback), with load time and
  * memory; then the fast path learns and encodes 10,000 of the pools through real UDP queries,
  * 10 of them see a member go down, and the 10,000 are asked again: only the changed pools may be
- * re-planned and re-encoded.
+ * re-planned and re-encoded. Last, a verdict's way to the answers: one member of an asked pool is
+ * marked down, and its pool is asked until an answer no longer holds it (then 200 more answers
+ * must not hold it either).
  *
  * The fast path encodes lazily (on a pool's first query after a load or a plan change), so a load
  * costs no encoding at all; the checks are not started here (1,000,000 probes are not the point),
@@ -20,6 +22,7 @@ import path from 'node:path';
 import { Runtime } from '../server/runtime.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import { silentLogger } from '../lib/logger.js';
+import { ipv6Bytes } from '../lib/ip.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 /** --no-observe: without the skew report's per-pool counters, to see what they cost. */
@@ -82,6 +85,45 @@ async function askPools(port: number, count: number): Promise<number> {
   return received;
 }
 
+/**
+ * Asks pool `p` until a member shows in an answer, marks that member down in the store, and asks
+ * again one query at a time: how long until an answer without it, and whether any later one holds it.
+ */
+async function verdictToAnswer(port: number, store: MemoryHealthStore, pools: ReadonlyMap<string, { members: readonly { address: string; targetId?: string | undefined }[] }>, p: number): Promise<{ pool: number; member: string; firstMs: number; after: number; heldAfter: number }> {
+  const pool = pools.get(`p${p}.${ORIGIN}`);
+  if (!pool) throw new Error(`no pool p${p}`);
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  let id = 0;
+  const ask = async (): Promise<Buffer> => {
+    id = (id + 1) & 0xffff;
+    const reply = once(socket, 'message', { signal: AbortSignal.timeout(2000) }) as Promise<[Buffer]>;
+    socket.send(query(id, `p${p}.${ORIGIN}`), port, '127.0.0.1');
+    return (await reply)[0];
+  };
+  try {
+    // A member the answers hold now (answers=2 of 10: ask until one shows).
+    let chosen: { address: string; targetId?: string | undefined } | undefined;
+    for (let i = 0; i < 200 && !chosen; i++) {
+      const reply = await ask();
+      chosen = pool.members.find((m) => m.targetId !== undefined && reply.includes(Buffer.from(ipv6Bytes(m.address) ?? [])));
+    }
+    if (!chosen?.targetId) throw new Error(`no checked member of p${p} in 200 answers`);
+    const bytes = Buffer.from(ipv6Bytes(chosen.address) ?? []);
+    const at = performance.now();
+    store.publish({ targetId: chosen.targetId, checker: 'scale', state: 'down', latencyMs: undefined, load: undefined, reason: 'verdict to answer', at: Date.now(), ttlMs: 3_600_000 });
+    let firstMs = -1;
+    for (let i = 0; i < 1000 && firstMs < 0; i++) if (!(await ask()).includes(bytes)) firstMs = performance.now() - at;
+    let heldAfter = 0;
+    const after = 200;
+    for (let i = 0; i < after; i++) if ((await ask()).includes(bytes)) heldAfter++;
+    return { pool: p, member: chosen.address, firstMs, after, heldAfter };
+  } finally {
+    socket.close();
+  }
+}
+
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
 async function main(): Promise<void> {
@@ -132,6 +174,12 @@ async function main(): Promise<void> {
     const reencoded = (end?.poolEncodes ?? 0) - encodesBefore;
     console.log(`health change in ${CHANGED} of ${ASKED} pools: ${rebuilt} plans rebuilt, ${reencoded} pools re-encoded (${ASKED} asked again in ${changedS.toFixed(2)} s)`);
     if (rebuilt !== CHANGED || reencoded !== CHANGED) process.exitCode = 1;
+
+    const verdict = await verdictToAnswer(port, store, pools, Math.floor(ASKED / 3));
+    console.log(
+      `verdict to answer (p${verdict.pool}: ${verdict.member}, in the answers, marked down): the first answer without it ${verdict.firstMs.toFixed(2)} ms after the verdict; ${verdict.heldAfter} of the next ${verdict.after} answers held it`,
+    );
+    if (verdict.heldAfter > 0) process.exitCode = 1;
     await runtime.stop();
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -21,11 +21,14 @@
 import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
 import type { SiteMap } from '../model/site-map.js';
 import { LazySlots } from './slots.js';
+import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
 
 /** Ints per row. */
 export const NODE_W = 5; // lowerOff, length, displayOff, firstRRset, rrsetCount
 export const RRSET_W = 5; // type, ttl, firstRecord, count, pool (-1: none)
-export const RECORD_W = 5; // ttl, rdata (>= 0: IPv4 as uint32 when A; else -(others index + 1) or AAAA text ref), file, line, column
+export const RECORD_W = 5; // ttl, rdata ref (0: the IPv4 column; k > 0: the k-th AAAA address in ipv6; < 0: -(others index + 1)), file, line, column
+/** Bytes of an AAAA address in the ipv6 column. */
+const IPV6_BYTES = 16;
 export const POOL_W = 4; // rrset, config, ttl, node
 export const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site (index into sites, -1: none)
 /**
@@ -62,6 +65,11 @@ export interface CompactZoneData {
   readonly records: Int32Array;
   /** IPv4 rdata, one uint32 per record row (0 for rows whose rdata is elsewhere). */
   readonly ipv4: Uint32Array;
+  /**
+   * AAAA rdata, 16 bytes each, for the rows whose rdata ref is k > 0 (the k-th): an object per
+   * address was a million objects to clone across threads for a zone of AAAA pools.
+   */
+  readonly ipv6: Uint8Array;
   readonly pools: Int32Array;
   readonly members: Int32Array;
   /** Open addressing: node index + 1 per slot, 0 empty; length a power of two. */
@@ -76,8 +84,8 @@ export interface CompactZoneData {
   readonly checkedPools: Int32Array;
 }
 
-function arraysOf(data: CompactZoneData): (Int32Array | Uint16Array | Uint32Array)[] {
-  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools];
+function arraysOf(data: CompactZoneData): (Int32Array | Uint16Array | Uint32Array | Uint8Array)[] {
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.ipv6, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools];
 }
 
 /** The buffers to list when posting `data` (shared ones are not transferred: see SHARED_ARRAYS). */
@@ -92,6 +100,7 @@ export interface ArrayMaker {
   i32(length: number): Int32Array;
   u16(length: number): Uint16Array;
   u32(length: number): Uint32Array;
+  u8(length: number): Uint8Array;
 }
 
 /** Arrays in their own buffers, transferred (moved) to the query thread. */
@@ -99,6 +108,7 @@ export const TRANSFERABLE_ARRAYS: ArrayMaker = {
   i32: (n) => new Int32Array(n),
   u16: (n) => new Uint16Array(n),
   u32: (n) => new Uint32Array(n),
+  u8: (n) => new Uint8Array(n),
 };
 
 /**
@@ -114,6 +124,7 @@ export const SHARED_ARRAYS: ArrayMaker = {
   i32: (n) => new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT)),
   u16: (n) => new Uint16Array(new SharedArrayBuffer(n * Uint16Array.BYTES_PER_ELEMENT)),
   u32: (n) => new Uint32Array(new SharedArrayBuffer(n * Uint32Array.BYTES_PER_ELEMENT)),
+  u8: (n) => new Uint8Array(new SharedArrayBuffer(n)),
 };
 
 /** The same zone with its arrays copied into ones made by `make` (the full pipeline's output). */
@@ -127,10 +138,13 @@ export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZone
   chars.set(data.chars);
   const ipv4 = make.u32(data.ipv4.length);
   ipv4.set(data.ipv4);
+  const ipv6 = make.u8(data.ipv6.length);
+  ipv6.set(data.ipv6);
   return {
     ...data,
     chars,
     ipv4,
+    ipv6,
     nodes: i32(data.nodes),
     rrsets: i32(data.rrsets),
     records: i32(data.records),
@@ -152,7 +166,7 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** A growing Int32Array: push() one value (the fast lane's loops), pushRow() a row of them. */
+/** A growing Int32Array: push() one value (the fast lane's loops), push5() a row of five. */
 export class IntRows {
   data: Int32Array;
   length = 0;
@@ -163,9 +177,17 @@ export class IntRows {
     if (this.length === this.data.length) this.grow(this.length + 1);
     this.data[this.length++] = v;
   }
-  pushRow(...values: number[]): void {
-    if (this.length + values.length > this.data.length) this.grow(this.length + values.length);
-    for (const v of values) this.data[this.length++] = v;
+  /** A row of five (no array made per row: a million rows a zone). */
+  push5(a: number, b: number, c: number, d: number, e: number): void {
+    if (this.length + 5 > this.data.length) this.grow(this.length + 5);
+    const data = this.data;
+    const at = this.length;
+    data[at] = a;
+    data[at + 1] = b;
+    data[at + 2] = c;
+    data[at + 3] = d;
+    data[at + 4] = e;
+    this.length = at + 5;
   }
   get(i: number): number {
     return this.data[i] ?? 0;
@@ -178,6 +200,14 @@ export class IntRows {
     next.set(this.data);
     this.data = next;
   }
+}
+
+function setRow(rows: Int32Array, at: number, a: number, b: number, c: number, d: number, e: number): void {
+  rows[at] = a;
+  rows[at + 1] = b;
+  rows[at + 2] = c;
+  rows[at + 3] = d;
+  rows[at + 4] = e;
 }
 
 function ipv4ToUint(address: string): number {
@@ -203,10 +233,17 @@ export function encodeZone(zone: Zone): CompactZoneData {
   const nodeCount = zone.nodes.size;
   const nodes = new Int32Array(nodeCount * NODE_W);
   let rrsetTotal = 0;
-  for (const node of zone.nodes.values()) rrsetTotal += node.rrsets.size;
+  let aaaaTotal = 0;
+  for (const node of zone.nodes.values()) {
+    rrsetTotal += node.rrsets.size;
+    for (const rrset of node.rrsets.values()) if (rrset.type === RRType.AAAA) aaaaTotal += rrset.records.length;
+  }
   const rrsets = new Int32Array(rrsetTotal * RRSET_W);
   const records = new IntRows(zone.size * RECORD_W + 16);
   const ipv4: number[] = [];
+  const ipv6 = new Uint8Array(aaaaTotal * IPV6_BYTES);
+  const address16 = new Uint8Array(IPV6_BYTES);
+  let aaaaCount = 0;
   const pools = new Int32Array(zone.pools.length * POOL_W);
   const members = new IntRows(zone.size * MEMBER_W + 16);
   const others: Rdata[] = [];
@@ -214,6 +251,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
   const fileIndex = new Map<string, number>();
   const configs: PoolConfig[] = [];
   const configIndex = new Map<string, number>();
+  const configByObject = new Map<PoolConfig, number>();
   const sites: string[] = [];
   const siteOf = (site: string | undefined): number => {
     if (site === undefined) return -1;
@@ -236,7 +274,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
   for (const node of zone.nodes.values()) {
     const lowerOff = putChars(node.name);
     const displayOff = node.display === node.name ? lowerOff : putChars(node.display);
-    nodes.set([lowerOff, node.name.length, displayOff, r, node.rrsets.size], n * NODE_W);
+    setRow(nodes, n * NODE_W, lowerOff, node.name.length, displayOff, r, node.rrsets.size);
     let slot = hashString(node.name) & (capacity - 1);
     while (hash[slot] !== 0) slot = (slot + 1) & (capacity - 1);
     hash[slot] = n + 1;
@@ -244,7 +282,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     else if (node.rrsets.has(RRType.NS)) cuts.push(n);
     for (const rrset of node.rrsets.values()) {
       const pool = rrset.pool ? (poolIndex.get(rrset.pool) ?? -1) : -1;
-      rrsets.set([rrset.type, rrset.ttl, recordRow, rrset.records.length, pool], r * RRSET_W);
+      setRow(rrsets, r * RRSET_W, rrset.type, rrset.ttl, recordRow, rrset.records.length, pool);
       for (const rr of rrset.records) {
         let file = fileIndex.get(rr.source.file);
         if (file === undefined) {
@@ -254,25 +292,37 @@ export function encodeZone(zone: Zone): CompactZoneData {
         }
         let ref = 0;
         if (rr.rdata.kind === 'A') ipv4.push(ipv4ToUint(rr.rdata.address));
-        else {
+        else if (rr.rdata.kind === 'AAAA' && aaaaCount < aaaaTotal && parseIPv6Into(rr.rdata.address, address16)) {
+          ipv4.push(0);
+          ipv6.set(address16, aaaaCount * IPV6_BYTES);
+          ref = ++aaaaCount;
+        } else {
           ipv4.push(0);
           others.push(rr.rdata);
           ref = -others.length;
         }
-        records.pushRow(rr.ttl, ref, file, rr.source.line, rr.source.column);
+        records.push5(rr.ttl, ref, file, rr.source.line, rr.source.column);
         recordRow++;
       }
       if (rrset.pool && pool >= 0) {
         const p = rrset.pool;
-        const key = JSON.stringify(p.config);
-        let c = configIndex.get(key);
+        // Pools mostly share their settings' object: its index is found without a JSON key.
+        let c = configByObject.get(p.config);
         if (c === undefined) {
-          c = configs.length;
-          configs.push(p.config);
-          configIndex.set(key, c);
+          const key = JSON.stringify(p.config);
+          c = configIndex.get(key);
+          if (c === undefined) {
+            c = configs.length;
+            configs.push(p.config);
+            configIndex.set(key, c);
+          }
+          configByObject.set(p.config, c);
         }
-        pools.set([r, c, p.ttl, n], pool * POOL_W);
-        for (const m of p.members) members.pushRow(m.weight, m.priority, m.backup ? 1 : 0, m.targetId === undefined ? -1 : (targetIndex.get(m.targetId) ?? -1), siteOf(m.site));
+        pools[pool * POOL_W] = r;
+        pools[pool * POOL_W + 1] = c;
+        pools[pool * POOL_W + 2] = p.ttl;
+        pools[pool * POOL_W + 3] = n;
+        for (const m of p.members) members.push5(m.weight, m.priority, m.backup ? 1 : 0, m.targetId === undefined ? -1 : (targetIndex.get(m.targetId) ?? -1), siteOf(m.site));
       }
       r++;
     }
@@ -305,6 +355,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     rrsets,
     records: records.done(),
     ipv4: Uint32Array.from(ipv4),
+    ipv6,
     pools,
     members: reorderMembers(members.done(), zone, poolIndex),
     hash,
@@ -531,7 +582,7 @@ export class CompactZone implements Zone {
     const d = this.data;
     const base = i * RECORD_W;
     const ref = d.records[base + 1] ?? 0;
-    const rdata: Rdata = ref < 0 ? (d.others[-ref - 1] as Rdata) : { kind: 'A', address: uintToIpv4(d.ipv4[i] ?? 0) };
+    const rdata: Rdata = ref < 0 ? (d.others[-ref - 1] as Rdata) : ref > 0 ? { kind: 'AAAA', address: formatIPv6(d.ipv6.subarray((ref - 1) * IPV6_BYTES, ref * IPV6_BYTES)) } : { kind: 'A', address: uintToIpv4(d.ipv4[i] ?? 0) };
     return {
       name,
       display,
@@ -661,11 +712,13 @@ export class CompactZone implements Zone {
     for (let k = 0; k < count; k++) {
       const refA = a.records[(fa + k) * RECORD_W + 1] ?? 0;
       const refB = b.records[(fb + k) * RECORD_W + 1] ?? 0;
-      if ((refA < 0) !== (refB < 0)) return undefined;
+      if (Math.sign(refA) !== Math.sign(refB)) return undefined;
       if (refA < 0) {
         const x = a.others[-refA - 1];
         const y = b.others[-refB - 1];
         if (JSON.stringify(x) !== JSON.stringify(y)) return undefined;
+      } else if (refA > 0) {
+        for (let i = 0; i < IPV6_BYTES; i++) if (a.ipv6[(refA - 1) * IPV6_BYTES + i] !== b.ipv6[(refB - 1) * IPV6_BYTES + i]) return undefined;
       } else if (a.ipv4[fa + k] !== b.ipv4[fb + k]) return undefined;
       for (let f = 0; f < 3; f++) if (memberField(a.members, ma + k, f) !== memberField(b.members, mb + k, f)) return undefined;
       if (a.sites[memberField(a.members, ma + k, 4)] !== b.sites[memberField(b.members, mb + k, 4)]) return undefined;

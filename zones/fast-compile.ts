@@ -737,6 +737,7 @@ class FastCompiler {
       rrsets,
       records,
       ipv4,
+      ipv6: make.u8(0),
       pools: poolRows,
       members: memberRows,
       hash,

@@ -149,6 +149,23 @@ describe('compact form (issue 14)', () => {
     expect(two.reusedPools).toBe(1);
   });
 
+  it('keeps AAAA addresses as 16 bytes each, not objects, and hands an unchanged AAAA pool over', () => {
+    const v1 = HEAD + 'a AAAA 2001:db8::1\na AAAA 2001:db8::2\nb AAAA 2001:db8::3\nb AAAA 2001:db8::4\nc AAAA ::ffff:192.0.2.1\n';
+    const v2 = v1.replace('2001:db8::4', '2001:db8::5');
+    const data = encodeZone(loadOk(v1).zone);
+    expect(data.ipv6.length).toBe(5 * 16);
+    expect(data.others.some((r) => r.kind === 'AAAA')).toBe(false);
+    expect(dump(new CompactZone(data))).toEqual(dump(loadOk(v1).zone));
+    const one = new CompactZone(data);
+    const a1 = one.poolIndex.find('a.example.test.', 28);
+    const b1 = one.poolIndex.find('b.example.test.', 28);
+    expect(a1?.members.map((m) => m.address)).toEqual(['2001:db8::1', '2001:db8::2']);
+    const two = new CompactZone(encodeZone(loadOk(v2).zone), one);
+    expect(two.poolIndex.find('a.example.test.', 28)).toBe(a1);
+    expect(two.poolIndex.find('b.example.test.', 28)).not.toBe(b1);
+    expect(two.poolIndex.find('b.example.test.', 28)?.members.map((m) => m.address)).toEqual(['2001:db8::3', '2001:db8::5']);
+  });
+
   it('finds the pools with map= without decoding the others (site states for /metrics)', () => {
     const text = HEAD + ';@map m net:198.51.100.0/24=eu default=us\n;@pool www map=m\nwww A 192.0.2.1 ;@ site=eu\nwww A 192.0.2.2 ;@ site=us\nother A 192.0.2.3\nother A 192.0.2.4\n';
     const zone = new CompactZone(encodeZone(loadOk(text).zone));
