@@ -1,22 +1,22 @@
 /**
  * The fast lane of the zone compiler: zone text straight into the compact form (compact.ts),
- * with no object per record, for the shape large zones have: many names, each with A records
- * (plain or as a `;@pool`), and a few other records (SOA, NS, MX, TXT, a single AAAA ...).
+ * with no object per record, for the shape large zones have: many names, each with A or AAAA
+ * records (plain or as a `;@pool`), and a few other records (SOA, NS, MX, TXT ...).
  *
  * It only accepts what it is sure the full pipeline (parse.ts → validate.ts → compile.ts) would
  * compile to the same zone with no error and no warning. Anything else, and every error, makes it
  * decline (undefined), and the caller runs the full pipeline, which reports exactly as before
  * (`file:line:column`). Declined: $INCLUDE, CR bytes, escapes, `;@check`, member settings, CNAME,
- * NS below the apex, AAAA pools, names outside the apex, duplicates, TTL disagreements, TTLs with
- * units. Entries other than A records go through the full parser one at a time (parseZone on
+ * NS below the apex, names outside the apex, duplicates, TTL disagreements, TTLs with units.
+ * Entries other than A and AAAA records go through the full parser one at a time (parseZone on
  * that entry, with the origin, owner and TTL in force), so their rdata is the parser's own.
- * test/unit/zones/fast-compile.test.ts holds both lanes to the same zone.
- */
+ * test/unit/zones/fast-compile.test.ts holds both lanes to the same zone. */
 import { DEFAULT_POOL_CONFIG, RRType, type PoolConfig, type Rdata } from '../model/zone.js';
 import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
+import { parseIPv6Into } from '../lib/ip.js';
 import { hashString, IntRows as Ints, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
 
 class Decline extends Error {}
@@ -135,6 +135,11 @@ class FastCompiler {
    */
   private aPrefix = '';
   private aPrefixTtl = -1;
+  private aPrefixType: number = RRType.A;
+  /** AAAA addresses, 16 bytes each in order (the compact form's ipv6 column), and how many. */
+  private v6 = new Uint8Array(16 * 64);
+  private v6Count = 0;
+  private readonly v6Scratch = new Uint8Array(16);
   private hasParens = false;
   /** Records ordered by RRset (finish): order[i] is the record number at row i, undefined in file order; rrset rows start at rowStart[rrset]. */
   private order: Int32Array | undefined;
@@ -246,10 +251,12 @@ class FastCompiler {
     const firstColumn = i - start + 1;
     let ttl = -1;
     let a0: number;
+    let type: number;
     const prefix = this.aPrefix;
     if (prefix !== '' && text.startsWith(prefix, p)) {
-      // TTL, class and type written as the last A record's were: the same tokens.
+      // TTL, class and type written as the last address record's were: the same tokens.
       ttl = this.aPrefixTtl;
+      type = this.aPrefixType;
       a0 = this.skip(p + prefix.length, end);
     } else {
       let sawClass = false;
@@ -267,20 +274,30 @@ class FastCompiler {
         t0 = this.skip(t1, end);
         t1 = this.tokenEnd(t0, end);
       }
-      const isA = t1 - t0 === 1 && (text.charCodeAt(t0) | 0x20) === 97;
-      if (!isA) return this.other(start, end, line);
+      if (t1 - t0 === 1 && (text.charCodeAt(t0) | 0x20) === 97) type = RRType.A;
+      else if (t1 - t0 === 4 && text.slice(t0, t1).toUpperCase() === 'AAAA') type = RRType.AAAA;
+      else return this.other(start, end, line);
       a0 = this.skip(t1, end);
       if (a0 > t1 && a0 < end) {
         this.aPrefix = text.slice(p, a0);
         this.aPrefixTtl = ttl;
+        this.aPrefixType = type;
       }
     }
     const a1 = this.tokenEnd(a0, end);
     const rest = this.skip(a1, end);
     if (rest < end && text.charCodeAt(rest) !== 59) decline(); // more rdata than an address
     if (rest < end && text.charCodeAt(rest + 1) === 64) decline(); // member settings: full pipeline
-    const address = ipv4At(text, a0, a1);
-    if (address < 0) decline();
+    let address = 0;
+    let ref = 0;
+    if (type === RRType.A) {
+      address = ipv4At(text, a0, a1);
+      if (address < 0) decline();
+    } else {
+      // The parser's own reading of IPv6 text (lib/ip.ts), so the same addresses are accepted.
+      if (!parseIPv6Into(text.slice(a0, a1), this.v6Scratch)) decline();
+      ref = this.addV6(this.v6Scratch);
+    }
     if (ttl < 0) {
       const inherited = this.defaultTtl ?? this.lastTtl;
       if (inherited === undefined) decline();
@@ -289,7 +306,18 @@ class FastCompiler {
     if (!owner) return decline();
     this.owner = owner;
     this.lastTtl = ttl;
-    this.addRecord(owner, RRType.A, ttl, address, undefined, line, isSpace(text.charCodeAt(start)) ? firstColumn : 1);
+    this.addRecord(owner, type, ttl, address, ref, line, isSpace(text.charCodeAt(start)) ? firstColumn : 1);
+  }
+
+  /** Appends an AAAA address to the ipv6 column: its rdata ref (1-based). */
+  private addV6(bytes: Uint8Array): number {
+    if ((this.v6Count + 1) * 16 > this.v6.length) {
+      const grown = new Uint8Array(this.v6.length * 2);
+      grown.set(this.v6);
+      this.v6 = grown;
+    }
+    this.v6.set(bytes, this.v6Count * 16);
+    return ++this.v6Count;
   }
 
   /** Whether text[start, end) has a double quote (the next one's position is kept: one pass in all). */
@@ -419,11 +447,16 @@ class FastCompiler {
     if (blankOwner) {
       column = this.skip(start, end) - start + 1;
     }
-    this.others.push(rr.rdata);
-    this.addRecord(owner, rr.type, rr.ttl, 0, this.others.length - 1, line, column);
+    let ref: number;
+    if (rr.rdata.kind === 'AAAA') {
+      if (!parseIPv6Into(rr.rdata.address, this.v6Scratch)) return decline();
+      ref = this.addV6(this.v6Scratch);
+    } else ref = -this.others.push(rr.rdata);
+    this.addRecord(owner, rr.type, rr.ttl, 0, ref, line, column);
   }
 
-  private addRecord(owner: { name: string; display: string }, type: number, ttl: number, ipv4: number, other: number | undefined, line: number, column: number): void {
+  /** `ref`: the rdata's (compact.ts RECORD_W): 0 for an IPv4 address (`ipv4`), > 0 an AAAA address, < 0 another rdata. */
+  private addRecord(owner: { name: string; display: string }, type: number, ttl: number, ipv4: number, ref: number, line: number, column: number): void {
     let n = owner === this.lastOwner ? this.lastNode : this.byName.get(owner.name);
     if (n === undefined) n = this.addNode(owner.name, owner.display);
     this.lastOwner = owner;
@@ -443,10 +476,10 @@ class FastCompiler {
     this.recSlot?.push(slot);
     const base = rec * RECORD_W;
     this.recRows[base] = ttl;
-    this.recRows[base + 1] = other === undefined ? 0 : -(other + 1);
+    this.recRows[base + 1] = ref;
     this.recRows[base + 3] = line;
     this.recRows[base + 4] = column;
-    this.recIpv4[rec] = other === undefined ? ipv4 >>> 0 : 0;
+    this.recIpv4[rec] = ref === 0 ? ipv4 >>> 0 : 0;
     if (type === RRType.SOA) {
       if (this.soa) decline();
       this.soa = { node: n, display: owner.display };
@@ -529,7 +562,7 @@ class FastCompiler {
     const nodePool = new Array<PoolConfig | undefined>(nodeCount).fill(undefined);
     for (const [name, config] of this.pools) {
       const n = this.byName.get(name);
-      if (n === undefined || this.slotOf(n, RRType.A) < 0) decline();
+      if (n === undefined || (this.slotOf(n, RRType.A) < 0 && this.slotOf(n, RRType.AAAA) < 0)) decline();
       else nodePool[n] = config;
     }
     this.nodePool = nodePool;
@@ -542,7 +575,6 @@ class FastCompiler {
         const count = this.slotCount.data[slot] ?? 0;
         if (type === RRType.NS && name !== apex) decline();
         if (type === RRType.SOA && name !== apex) decline();
-        if (type === RRType.AAAA && (count > 1 || nodePool[n] !== undefined)) decline();
         this.checkRRset(rowStart[rrsetOfSlot[slot] ?? 0] ?? 0, count);
       }
     }
@@ -566,29 +598,39 @@ class FastCompiler {
     if (count < 2) return;
     const order = this.order;
     const rows = this.recRows;
-    const ips = this.recIpv4;
-    const ttl = rows[(order ? (order[from] ?? 0) : from) * RECORD_W];
+    const at = (i: number): number => (order ? (order[i] ?? 0) : i);
+    const ttl = rows[at(from) * RECORD_W];
+    for (let i = from; i < from + count; i++) if (rows[at(i) * RECORD_W] !== ttl) decline();
+    // Small RRsets (the usual pool) compare pairwise; a set only pays off for large ones.
+    if (count <= 16) {
+      for (let i = from + 1; i < from + count; i++) for (let j = from; j < i; j++) if (this.sameRdata(at(i), at(j))) decline();
+      return;
+    }
+    const seen = new Set<number | string>();
     for (let i = from; i < from + count; i++) {
-      const r = order ? (order[i] ?? 0) : i;
-      if (rows[r * RECORD_W] !== ttl) decline();
-      const ref = rows[r * RECORD_W + 1] ?? 0;
-      if (count <= 16 && ref >= 0) {
-        for (let j = from; j < i; j++) {
-          const q = order ? (order[j] ?? 0) : j;
-          if ((rows[q * RECORD_W + 1] ?? 0) >= 0 && ips[q] === ips[r]) decline();
-        }
-      }
+      const key = this.rdataKey(at(i));
+      if (seen.has(key)) decline();
+      seen.add(key);
     }
-    if (count > 16 || (rows[(order ? (order[from] ?? 0) : from) * RECORD_W + 1] ?? 0) < 0) {
-      const seen = new Set<number | string>();
-      for (let i = from; i < from + count; i++) {
-        const r = order ? (order[i] ?? 0) : i;
-        const ref = rows[r * RECORD_W + 1] ?? 0;
-        const key = ref < 0 ? this.otherKey(-ref - 1) : (ips[r] ?? 0);
-        if (seen.has(key)) decline();
-        seen.add(key);
-      }
+  }
+
+  private sameRdata(r: number, q: number): boolean {
+    const a = this.recRows[r * RECORD_W + 1] ?? 0;
+    const b = this.recRows[q * RECORD_W + 1] ?? 0;
+    if (a === 0 || b === 0) return a === b && this.recIpv4[r] === this.recIpv4[q];
+    if (a > 0 && b > 0) {
+      for (let k = 0; k < 16; k++) if (this.v6[(a - 1) * 16 + k] !== this.v6[(b - 1) * 16 + k]) return false;
+      return true;
     }
+    return a < 0 && b < 0 && this.otherKey(-a - 1) === this.otherKey(-b - 1);
+  }
+
+  /** Record `r`'s rdata as a key equal for equal rdata: the IPv4 address, its AAAA bytes, or the other rdata's text. */
+  private rdataKey(r: number): number | string {
+    const ref = this.recRows[r * RECORD_W + 1] ?? 0;
+    if (ref === 0) return this.recIpv4[r] ?? 0;
+    if (ref > 0) return String.fromCharCode(...this.v6.subarray((ref - 1) * 16, ref * 16));
+    return this.otherKey(-ref - 1);
   }
 
   private otherKey(i: number): string {
@@ -628,10 +670,17 @@ class FastCompiler {
     return { records, ipv4 };
   }
 
+  private ipv6Column(): Uint8Array {
+    const column = this.arrays.u8(this.v6Count * 16);
+    column.set(this.v6.subarray(0, this.v6Count * 16));
+    return column;
+  }
+
   /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
   private pooled(n: number, slot: number): boolean {
     const count = this.slotCount.data[slot] ?? 0;
-    return this.slotType.data[slot] === RRType.A && (count >= 2 || (count >= 1 && this.nodePool[n] !== undefined));
+    const type = this.slotType.data[slot];
+    return (type === RRType.A || type === RRType.AAAA) && (count >= 2 || (count >= 1 && this.nodePool[n] !== undefined));
   }
 
   private encode(apex: string, soa: { node: number; display: string }): CompactZoneData {
@@ -737,7 +786,7 @@ class FastCompiler {
       rrsets,
       records,
       ipv4,
-      ipv6: make.u8(0),
+      ipv6: this.ipv6Column(),
       pools: poolRows,
       members: memberRows,
       hash,

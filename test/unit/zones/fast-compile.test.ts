@@ -46,6 +46,8 @@ const accepted = [
   ['types of one owner interleaved', HEAD + 'm A 192.0.2.1\nm TXT "x"\nm A 192.0.2.2\nm TXT "y"\nn A 192.0.2.9\n'],
   // The tokens between owner and address are reused when written the same way as the last A record's.
   ['A records written alike and not', HEAD + 'www 20 IN A 192.0.2.1\n 20 IN A  \t192.0.2.2\nweb 200 IN A 192.0.2.3\nnet IN A 192.0.2.4\n$TTL 60\nnew IN A 192.0.2.5\ntxt TXT "a ; quoted" "text"\nend IN A 192.0.2.6\n'],
+  ['AAAA pools, a dual-stack pool, AAAA written in every case', HEAD + ';@pool www policy=weighted\nwww 20 IN AAAA 2001:db8::1\n 20 IN AAAA 2001:DB8::2\n 20 IN aaaa ::ffff:192.0.2.1\nwww 20 IN A 192.0.2.1\nv6 AAAA 2001:db8::10\nv6 AAAA 2001:db8::11\nsolo AAAA 2001:db8::99\nmulti ( AAAA\n 2001:db8::5 )\n'],
+  ['a big generated zone of AAAA pools', HEAD + Array.from({ length: 40 }, (_, n) => `;@pool h${n}\n` + Array.from({ length: 20 }, (_, k) => `${k === 0 ? `h${n}` : ''}\t20\tIN\tAAAA\t2001:db8:${n.toString(16)}::${(k + 1).toString(16)}`).join('\n')).join('\n') + '\n'],
   ['a big generated zone', HEAD + Array.from({ length: 300 }, (_, n) => `;@pool host${n} policy=round-robin\n` + Array.from({ length: 5 }, (_, k) => `${k === 0 ? `host${n}` : ''}\t20\tIN\tA\t192.0.2.${k + 1}`).join('\n')).join('\n') + '\n'],
 ] as const;
 
@@ -58,7 +60,8 @@ const declined = [
   ['a CNAME', HEAD + 'www CNAME other\n'],
   ['a delegation', HEAD + 'sub NS ns.sub\nns.sub A 192.0.2.1\n'],
   ['a name outside the zone', HEAD + 'www.example.org. A 192.0.2.1\n'],
-  ['an AAAA pool', HEAD + 'www AAAA 2001:db8::1\nwww AAAA 2001:db8::2\n'],
+  ['a duplicate AAAA record, written two ways', HEAD + 'www AAAA 2001:db8::1\nwww AAAA 2001:DB8:0::1\n'],
+  ['a bad IPv6 address', HEAD + 'www AAAA 2001:db8::g\n'],
   ['an unknown pool key', HEAD + ';@pool www colour=blue\nwww A 192.0.2.1\n'],
   ['a pool without addresses', HEAD + ';@pool www\nwww TXT "x"\n'],
   ['a TTL with units', HEAD + 'www 1h A 192.0.2.1\n'],
