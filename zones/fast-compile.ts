@@ -6,7 +6,8 @@
  * It only accepts what it is sure the full pipeline (parse.ts → validate.ts → compile.ts) would
  * compile to the same zone with no error and no warning. Anything else, and every error, makes it
  * decline (undefined), and the caller runs the full pipeline, which reports exactly as before
- * (`file:line:column`). Declined: $INCLUDE, CR bytes, escapes, `;@check`, member settings, CNAME,
+ * (`file:line:column`). Declined: $INCLUDE, CR bytes, escapes, `;@check`, member settings other
+ * than weight, priority and backup (check, probe, port, site), `;@map`, CNAME,
  * NS below the apex, names outside the apex, duplicates, TTL disagreements, TTLs with units.
  * Entries other than A and AAAA records go through the full parser one at a time (parseZone on
  * that entry, with the origin, owner and TTL in force), so their rdata is the parser's own.
@@ -14,12 +15,20 @@
 import { DEFAULT_POOL_CONFIG, RRType, type PoolConfig, type Rdata } from '../model/zone.js';
 import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
-import { parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
+import { parseMemberAnnotation, parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
 import { parseZone } from './parse.js';
 import { parseIPv6Into } from '../lib/ip.js';
-import { hashString, IntRows as Ints, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
+import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
 
 class Decline extends Error {}
+
+/**
+ * A record's member settings packed in one integer: weight (1-1000) in the low 10 bits, priority
+ * (1-65535) in the next 16, backup, and a bit that says the record had settings (0: none).
+ */
+const MEMBER_PRIORITY_SHIFT = 10;
+const MEMBER_BACKUP = 1 << 26;
+const MEMBER_SET = 1 << 27;
 
 const decline = (): never => {
   throw new Decline();
@@ -140,6 +149,9 @@ class FastCompiler {
   private v6 = new Uint8Array(16 * 64);
   private v6Count = 0;
   private readonly v6Scratch = new Uint8Array(16);
+  /** Each record's member settings (MEMBER_SET), once one record has some. */
+  private recMember: Int32Array | undefined;
+  private readonly memberCache = new Map<string, number>();
   private hasParens = false;
   /** Records ordered by RRset (finish): order[i] is the record number at row i, undefined in file order; rrset rows start at rowStart[rrset]. */
   private order: Int32Array | undefined;
@@ -287,7 +299,7 @@ class FastCompiler {
     const a1 = this.tokenEnd(a0, end);
     const rest = this.skip(a1, end);
     if (rest < end && text.charCodeAt(rest) !== 59) decline(); // more rdata than an address
-    if (rest < end && text.charCodeAt(rest + 1) === 64) decline(); // member settings: full pipeline
+    const member = rest < end && text.charCodeAt(rest + 1) === 64 ? this.memberSettings(rest + 2, end, line) : 0;
     let address = 0;
     let ref = 0;
     if (type === RRType.A) {
@@ -306,7 +318,30 @@ class FastCompiler {
     if (!owner) return decline();
     this.owner = owner;
     this.lastTtl = ttl;
-    this.addRecord(owner, type, ttl, address, ref, line, isSpace(text.charCodeAt(start)) ? firstColumn : 1);
+    this.addRecord(owner, type, ttl, address, ref, line, isSpace(text.charCodeAt(start)) ? firstColumn : 1, member);
+  }
+
+  /**
+   * The member settings after an address (`;@ weight=2 backup`, from after the `;@` to `end`),
+   * read by the parser's own functions and packed (MEMBER_SET); the same text again is not read
+   * again. Settings that need more than a member row (check, probe, port, site), another `;`,
+   * and every error decline.
+   */
+  private memberSettings(from: number, end: number, line: number): number {
+    const body = this.text.slice(from, end);
+    const known = this.memberCache.get(body);
+    if (known !== undefined) return known;
+    if (body.includes(';')) return decline();
+    let failed = false;
+    const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
+    const words = splitAnnotation(body, 1, ctx);
+    const head = words?.[0];
+    if (!words || failed || (head && head.value === undefined && (head.key === 'check' || head.key === 'pool' || head.key === 'map'))) return decline();
+    const m = parseMemberAnnotation(words, ctx, 1);
+    if (!m || failed || m.check !== undefined || m.probe !== undefined || m.port !== undefined || m.site !== undefined) return decline();
+    const packed = MEMBER_SET | m.weight | (m.priority << MEMBER_PRIORITY_SHIFT) | (m.backup ? MEMBER_BACKUP : 0);
+    this.memberCache.set(body, packed);
+    return packed;
   }
 
   /** Appends an AAAA address to the ipv6 column: its rdata ref (1-based). */
@@ -456,7 +491,7 @@ class FastCompiler {
   }
 
   /** `ref`: the rdata's (compact.ts RECORD_W): 0 for an IPv4 address (`ipv4`), > 0 an AAAA address, < 0 another rdata. */
-  private addRecord(owner: { name: string; display: string }, type: number, ttl: number, ipv4: number, ref: number, line: number, column: number): void {
+  private addRecord(owner: { name: string; display: string }, type: number, ttl: number, ipv4: number, ref: number, line: number, column: number, member = 0): void {
     let n = owner === this.lastOwner ? this.lastNode : this.byName.get(owner.name);
     if (n === undefined) n = this.addNode(owner.name, owner.display);
     this.lastOwner = owner;
@@ -480,6 +515,7 @@ class FastCompiler {
     this.recRows[base + 3] = line;
     this.recRows[base + 4] = column;
     this.recIpv4[rec] = ref === 0 ? ipv4 >>> 0 : 0;
+    if (member !== 0) (this.recMember ??= new Int32Array(this.lineCapacity))[rec] = member;
     if (type === RRType.SOA) {
       if (this.soa) decline();
       this.soa = { node: n, display: owner.display };
@@ -676,6 +712,15 @@ class FastCompiler {
     return column;
   }
 
+  /** Members of all pools (rows to write when some have settings). */
+  private memberCount(): number {
+    let members = 0;
+    for (let n = 0; n < this.nodeName.length; n++) {
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) members += this.slotCount.data[slot] ?? 0;
+    }
+    return members;
+  }
+
   /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
   private pooled(n: number, slot: number): boolean {
     const count = this.slotCount.data[slot] ?? 0;
@@ -703,8 +748,10 @@ class FastCompiler {
       for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) poolCount++;
     }
     const poolRows = make.i32(poolCount * POOL_W);
-    // Every member here has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
-    const memberRows = make.i32(0);
+    // Without member settings every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
+    const recMember = this.recMember;
+    const memberRows = make.i32(recMember ? this.memberCount() * MEMBER_W : 0);
+    let memberAt = 0;
     let poolAt = 0;
     const configs: PoolConfig[] = [];
     const configIndex = new Map<PoolConfig, number>();
@@ -753,6 +800,21 @@ class FastCompiler {
           poolRows[p + 2] = config.ttl ?? ttl;
           poolRows[p + 3] = n;
           poolAt++;
+          if (recMember) {
+            for (let k = 0; k < count; k++) {
+              const bits = recMember[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0;
+              const m = memberAt * MEMBER_W;
+              memberRows[m] = bits === 0 ? 1 : bits & ((1 << MEMBER_PRIORITY_SHIFT) - 1);
+              memberRows[m + 1] = bits === 0 ? 1 : (bits >>> MEMBER_PRIORITY_SHIFT) & 0xffff;
+              memberRows[m + 2] = (bits & MEMBER_BACKUP) !== 0 ? 1 : 0;
+              memberRows[m + 3] = -1;
+              memberRows[m + 4] = -1;
+              memberAt++;
+            }
+          }
+        } else if (recMember) {
+          // Settings on a record that is not a pool member: the full pipeline warns (ZONE_ANNOTATION_UNUSED).
+          for (let k = 0; k < count; k++) if ((recMember[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0) !== 0) decline();
         }
         rrsets[r * RRSET_W] = type;
         rrsets[r * RRSET_W + 1] = ttl;

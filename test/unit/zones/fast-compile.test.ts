@@ -47,6 +47,7 @@ const accepted = [
   // The tokens between owner and address are reused when written the same way as the last A record's.
   ['A records written alike and not', HEAD + 'www 20 IN A 192.0.2.1\n 20 IN A  \t192.0.2.2\nweb 200 IN A 192.0.2.3\nnet IN A 192.0.2.4\n$TTL 60\nnew IN A 192.0.2.5\ntxt TXT "a ; quoted" "text"\nend IN A 192.0.2.6\n'],
   ['AAAA pools, a dual-stack pool, AAAA written in every case', HEAD + ';@pool www policy=weighted\nwww 20 IN AAAA 2001:db8::1\n 20 IN AAAA 2001:DB8::2\n 20 IN aaaa ::ffff:192.0.2.1\nwww 20 IN A 192.0.2.1\nv6 AAAA 2001:db8::10\nv6 AAAA 2001:db8::11\nsolo AAAA 2001:db8::99\nmulti ( AAAA\n 2001:db8::5 )\n'],
+  ['member settings (weight, priority, backup), repeated and on AAAA', HEAD + ';@pool www policy=weighted\nwww A 192.0.2.1 ;@ weight=3\nwww A 192.0.2.2 ;@ weight=3\nwww A 192.0.2.3\nwww A 192.0.2.4 ;@ priority=2 backup\napi AAAA 2001:db8::1 ;@weight=7\napi AAAA 2001:db8::2\nlast A 192.0.2.9\nlast A 192.0.2.10\n'],
   ['a big generated zone of AAAA pools', HEAD + Array.from({ length: 40 }, (_, n) => `;@pool h${n}\n` + Array.from({ length: 20 }, (_, k) => `${k === 0 ? `h${n}` : ''}\t20\tIN\tAAAA\t2001:db8:${n.toString(16)}::${(k + 1).toString(16)}`).join('\n')).join('\n') + '\n'],
   ['a big generated zone', HEAD + Array.from({ length: 300 }, (_, n) => `;@pool host${n} policy=round-robin\n` + Array.from({ length: 5 }, (_, k) => `${k === 0 ? `host${n}` : ''}\t20\tIN\tA\t192.0.2.${k + 1}`).join('\n')).join('\n') + '\n'],
 ] as const;
@@ -56,7 +57,12 @@ const declined = [
   ['a TTL disagreement (a warning)', HEAD + 'www 20 A 192.0.2.1\nwww 30 A 192.0.2.2\n'],
   ['a bad address', HEAD + 'www A 192.0.2.300\n'],
   ['a check', HEAD + ';@check web tcp port=80\n;@pool www check=web\nwww A 192.0.2.1\n'],
-  ['member settings', HEAD + 'www A 192.0.2.1 ;@ weight=2\nwww A 192.0.2.2\n'],
+  ['member settings on a record that is no pool member (a warning)', HEAD + 'www A 192.0.2.1 ;@ weight=2\n'],
+  ['a member with a site', HEAD + 'www A 192.0.2.1 ;@ site=eu\nwww A 192.0.2.2\n'],
+  ['a member with a probe port', HEAD + 'www A 192.0.2.1 ;@ port=8080\nwww A 192.0.2.2\n'],
+  ['a weight out of range', HEAD + 'www A 192.0.2.1 ;@ weight=0\nwww A 192.0.2.2\n'],
+  ['an unknown member key', HEAD + 'www A 192.0.2.1 ;@ colour=blue\nwww A 192.0.2.2\n'],
+  ['a comment after member settings', HEAD + 'www A 192.0.2.1 ;@ weight=2 ; heavier\nwww A 192.0.2.2\n'],
   ['a CNAME', HEAD + 'www CNAME other\n'],
   ['a delegation', HEAD + 'sub NS ns.sub\nns.sub A 192.0.2.1\n'],
   ['a name outside the zone', HEAD + 'www.example.org. A 192.0.2.1\n'],
@@ -135,9 +141,9 @@ describe('compact form (issue 14)', () => {
   });
 
   it('hands a pool over between the lanes: no member rows (fast) and default rows (full pipeline) are the same members', () => {
-    // v2 declines the fast lane (a member setting elsewhere) and compiles through the full pipeline.
+    // v2 declines the fast lane (a CNAME elsewhere) and compiles through the full pipeline.
     const v1 = HEAD + 'a A 192.0.2.1\na A 192.0.2.2\nb A 192.0.2.3\nb A 192.0.2.4\n';
-    const v2 = v1 + 'c A 192.0.2.6 ;@ weight=2\nc A 192.0.2.7\n';
+    const v2 = v1 + 'c CNAME a\n';
     expect(fastCompile(v2, FILE)).toBeUndefined();
     const fast = fastCompile(v1, FILE)!;
     expect(fast.members.length).toBe(0);
