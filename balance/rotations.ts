@@ -7,8 +7,10 @@ export function rotations(members: readonly number[], count: number): number[][]
   const size = Math.min(count, n);
   const variants: number[][] = [];
   for (let r = 0; r < n; r++) {
-    const variant: number[] = [];
-    for (let j = 0; j < size; j++) variant.push(members[(r + j) % n] as number);
+    // Sized up front: grown by push, a 10-member variant kept room for 17 (a pool's plan is kept
+    // for every pool answered, 100,000 in a large zone).
+    const variant = new Array<number>(size);
+    for (let j = 0; j < size; j++) variant[j] = members[(r + j) % n] as number;
     variants.push(variant);
   }
   return variants;

@@ -8,6 +8,7 @@ import { bench, describe } from 'vitest';
 import { buildPlan } from '../balance/plan.js';
 import { AnswerObservation } from '../server/observation.js';
 import { FastPath } from '../dns/fast-path.js';
+import { sectionOf } from '../dns/answer-cache.js';
 import { NameTable } from '../dns/fast/name-table.js';
 import { QuestionScanner } from '../dns/fast/scan.js';
 import { PlannedSelector } from '../dns/planned-selector.js';
@@ -104,7 +105,7 @@ describe('encode', () => {
   bench('full: encodeResponse (names, compression)', () => {
     encodeResponse(query, response, 512);
   });
-  const section = fast.cache.forPool(www, selector.stateOf(www).plan as Parameters<typeof fast.cache.forPool>[1])!.sections[0]!;
+  const section = sectionOf(fast.cache.forPool(www, selector.stateOf(www).plan as Parameters<typeof fast.cache.forPool>[1])!, 0)!;
   bench('fast: copy header, question and a pre-encoded answer', () => {
     const out = Buffer.allocUnsafe(QUERY.length + section.length);
     for (let i = 0; i < QUERY.length; i++) out[i] = QUERY[i]!;

@@ -14,10 +14,15 @@ import type { Pool, Rdata, RRset } from '../model/zone.js';
 import { ipv4Bytes, ipv6Bytes } from '../lib/ip.js';
 import { CLASS_IN, HEADER_SIZE } from './wire/constants.js';
 
-/** Pre-encoded answer sections, one per variant (a static RRset has one). */
+/**
+ * Pre-encoded answer sections, one per variant (a static RRset has one), back to back in one
+ * buffer: variant v is bytes[starts[v], starts[v + 1]). Offsets rather than a Buffer per variant:
+ * a pool's encoding is kept for as long as its plan, for every pool answered.
+ */
 export interface EncodedAnswers {
-  /** Answer-section bytes per variant. */
-  readonly sections: readonly Buffer[];
+  readonly bytes: Buffer;
+  /** Where each variant's section starts in `bytes`, and one more: where the last one ends. */
+  readonly starts: readonly number[];
   /** ANCOUNT per variant. */
   readonly counts: readonly number[];
   /** The longest section: if the query's size limit admits it, it admits any variant. */
@@ -108,19 +113,28 @@ function pack(arena: Arena, records: readonly (Buffer | undefined)[], variants: 
       total += r.length;
     }
   }
-  const backing = arena.take(total);
-  const sections: Buffer[] = [];
-  const counts: number[] = [];
+  const bytes = arena.take(total);
+  const starts = new Array<number>(variants.length + 1);
+  const counts = new Array<number>(variants.length);
   let at = 0;
   let maxLength = 0;
-  for (const variant of variants) {
+  for (let v = 0; v < variants.length; v++) {
+    const variant = variants[v] as readonly number[];
     const start = at;
-    for (const i of variant) at += (records[i] as Buffer).copy(backing, at);
-    sections.push(backing.subarray(start, at));
-    counts.push(variant.length);
+    starts[v] = start;
+    for (const i of variant) at += (records[i] as Buffer).copy(bytes, at);
+    counts[v] = variant.length;
     maxLength = Math.max(maxLength, at - start);
   }
-  return { sections, counts, maxLength };
+  starts[variants.length] = at;
+  return { bytes, starts, counts, maxLength };
+}
+
+/** Variant v's answer section (a view, no copy), or undefined past the last variant. */
+export function sectionOf(answers: EncodedAnswers, v: number): Buffer | undefined {
+  const start = answers.starts[v];
+  const end = answers.starts[v + 1];
+  return start === undefined || end === undefined ? undefined : answers.bytes.subarray(start, end);
 }
 
 function sameTtls(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {

@@ -183,10 +183,12 @@ export class FastPath {
         : '';
       variant = selector.pickVariant(state, clientKey, clientAddress, undefined, route);
     }
-    const section = answers.sections[variant];
-    if (section === undefined) return undefined;
+    const sectionStart = answers.starts[variant];
+    const sectionEnd = answers.starts[variant + 1];
+    if (sectionStart === undefined || sectionEnd === undefined) return undefined;
+    const section = answers.bytes;
     // --- response: header, the question as asked, the answer, our OPT ---
-    const sectionLength = section.length;
+    const sectionLength = sectionEnd - sectionStart;
     const out = Buffer.allocUnsafe(questionEnd + sectionLength + optLength);
     out[0] = message[0]!;
     out[1] = message[1]!;
@@ -202,7 +204,7 @@ export class FastPath {
     out[10] = 0;
     out[11] = q.edns ? 1 : 0;
     for (let i = HEADER_SIZE; i < questionEnd; i++) out[i] = message[i]!;
-    for (let i = 0, o = questionEnd; i < sectionLength; i++, o++) out[o] = section[i]!;
+    for (let i = sectionStart, o = questionEnd; i < sectionEnd; i++, o++) out[o] = section[i]!;
     for (let i = 0, o = questionEnd + sectionLength; i < optLength; i++, o++) out[o] = OPT_RECORD[i]!;
     if (q.dnssecOk) out[questionEnd + sectionLength + 7] = 0x80; // DO echoed (RFC 3225 §3)
     const stats = this.options.stats;

@@ -31,8 +31,12 @@ export interface PoolCounter {
 export interface PoolState {
   readonly pool: Pool;
   readonly plan: AnswerPlan;
-  /** Selections per variant, made once per plan so select() allocates nothing. */
-  readonly selections: readonly Selection[];
+  /**
+   * Selections per variant, made once per plan (on the first select(), so select() allocates
+   * nothing after it): the fast path answers from the encoded variants and never needs them, and
+   * a pool answered only there does not keep a member list per variant.
+   */
+  selections: readonly Selection[] | undefined;
   readonly counter: PoolCounter;
   /** Pools with `map=`: the answer counter of each route's serving site (undefined: none). */
   readonly routeCells?: readonly (SiteAnswerCell | undefined)[];
@@ -91,6 +95,26 @@ interface MutablePickContext {
   route: number;
   resolver: string;
   nowMs: number;
+}
+
+/** The state's selections, made from its plan on first use (PoolState.selections). */
+function selectionsOf(state: PoolState): readonly Selection[] {
+  if (state.selections) return state.selections;
+  const { plan, pool } = state;
+  const selections: Selection[] =
+    plan.kind === 'nodata'
+      ? [NODATA]
+      : plan.kind === 'servfail'
+        ? [SERVFAIL]
+        : plan.kind === 'cname'
+          ? [{ kind: 'cname', target: plan.target }]
+          : plan.variants.map((variant, v) => {
+              const members = variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined);
+              const ttl = plan.ttls?.[v];
+              return ttl === undefined ? { kind: 'answer' as const, members } : { kind: 'answer' as const, members, ttl };
+            });
+  state.selections = selections;
+  return selections;
 }
 
 export class PlannedSelector implements PoolSelector {
@@ -230,11 +254,11 @@ export class PlannedSelector implements PoolSelector {
   select(pool: Pool, client: ClientInfo): Selection {
     const state = this.stateOf(pool);
     const plan = state.plan;
-    if (plan.kind !== 'answer') return state.selections[0] ?? SERVFAIL;
+    if (plan.kind !== 'answer') return selectionsOf(state)[0] ?? SERVFAIL;
     if (plan.routing) return this.selectRouted(state, plan, client);
     if (!plan.clientDependent) {
       const index = this.pickVariant(state, '', client.address, client.ecs);
-      return state.selections[index] ?? SERVFAIL;
+      return selectionsOf(state)[index] ?? SERVFAIL;
     }
     const { key, scope } = clientKeyFor(client, pool.config.stickyV4Prefix, pool.config.stickyV6Prefix);
     const index = this.pickVariant(state, key, client.address, client.ecs);
@@ -264,7 +288,7 @@ export class PlannedSelector implements PoolSelector {
       if (scope !== undefined) scope = Math.max(scope, sticky.scope);
     }
     const index = this.pickVariant(state, key, client.address, client.ecs, route);
-    const selection = state.selections[index] ?? SERVFAIL;
+    const selection = selectionsOf(state)[index] ?? SERVFAIL;
     return scope === undefined || selection.kind !== 'answer' ? selection : { ...selection, ecsScope: scope };
   }
 
@@ -353,20 +377,8 @@ export class PlannedSelector implements PoolSelector {
     const skew = this.ledgerFor(pool);
     const plan = this.options.buildPlan(pool, view, skew ? { skew } : undefined);
     this.stats.planBuilds++;
-    const selections: Selection[] =
-      plan.kind === 'nodata'
-        ? [NODATA]
-        : plan.kind === 'servfail'
-          ? [SERVFAIL]
-          : plan.kind === 'cname'
-            ? [{ kind: 'cname', target: plan.target }]
-            : plan.variants.map((variant, v) => {
-                const members = variant.map((i) => pool.members[i]).filter((m): m is PoolMember => m !== undefined);
-                const ttl = plan.ttls?.[v];
-                return ttl === undefined ? { kind: 'answer' as const, members } : { kind: 'answer' as const, members, ttl };
-              });
     const previous = this.states.get(pool);
-    const base = { pool, plan, selections, counter: this.counterFor(pool.key), replaced: false };
+    const base = { pool, plan, selections: undefined, counter: this.counterFor(pool.key), replaced: false };
     const routing = plan.kind === 'answer' ? plan.routing : undefined;
     const state: PoolState = routing
       ? {

@@ -56,10 +56,12 @@ const HIST_MAX = 0xffff;
 /**
  * The answer log: the latest answers of a pool (when, to which resolver, which member came
  * first), so the report can replay what it actually answered through the client model
- * (report/replay.ts) instead of assuming independent draws. Per pool it starts at 64 entries and
- * doubles up to ANSWER_LOG_CAPACITY while the observer's budget (about 20 bytes an entry) lasts.
+ * (report/replay.ts) instead of assuming independent draws. Per pool it starts at 8 entries and
+ * doubles up to ANSWER_LOG_CAPACITY while the observer's budget (about 20 bytes an entry) lasts:
+ * most pools of a large zone are asked rarely, and a first answer should not cost a kilobyte of
+ * log (nor the budget run out on them before the busy pools grow theirs).
  */
-const ANSWER_LOG_FIRST = 64;
+export const ANSWER_LOG_FIRST = 8;
 export const DEFAULT_ANSWER_LOG_BUDGET = 262_144;
 /** Pools whose answer logs a snapshot carries by default (the busiest): the replay is not free. */
 export const DEFAULT_LOG_POOLS = 4;

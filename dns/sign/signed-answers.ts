@@ -21,7 +21,14 @@ function section(records: readonly Buffer[], type: number, ttl: number, entry: S
 }
 
 function encoded(sections: { bytes: Buffer; count: number }[]): EncodedAnswers {
-  return { sections: sections.map((s) => s.bytes), counts: sections.map((s) => s.count), maxLength: Math.max(0, ...sections.map((s) => s.bytes.length)) };
+  const starts = [0];
+  for (const s of sections) starts.push((starts[starts.length - 1] ?? 0) + s.bytes.length);
+  return {
+    bytes: Buffer.concat(sections.map((s) => s.bytes)),
+    starts,
+    counts: sections.map((s) => s.count),
+    maxLength: Math.max(0, ...sections.map((s) => s.bytes.length)),
+  };
 }
 
 interface PoolSigned {

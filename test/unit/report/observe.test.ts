@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Observer } from '../../../report/observe.js';
+import { ANSWER_LOG_FIRST, Observer } from '../../../report/observe.js';
 import type { ObservedPool } from '../../../report/observe.js';
 import { resolverKeyFromAddress } from '../../../report/resolver-key.js';
 import { ANSWER_LOG_CAPACITY, assertSnapshot, gapBucket, mergeAllSnapshots, mergeSnapshots } from '../../../report/snapshot.js';
@@ -300,11 +300,11 @@ describe('the answer log', () => {
   });
 
   it('stays within the budget across pools, and only the busiest pools export theirs', () => {
-    const o = new Observer({ startMs: 0, answerLogBudget: 64 * 3 });
+    const o = new Observer({ startMs: 0, answerLogBudget: ANSWER_LOG_FIRST * 3 });
     const indices = Array.from({ length: 5 }, (_, i) => o.registerPool(pool(A, 5, `p${i}.example.test./A`)));
     for (const [i, p] of indices.entries()) for (let k = 0; k <= i; k++) o.record(p, [0], R1, 1000 + k);
     const withLog = (s: ReturnType<Observer['toSnapshot']>) => s.pools.filter((x) => x.resolvers[0]?.answers !== undefined).map((x) => x.key);
-    // Three pools got a log (64 entries each); the other two have none.
+    // Three pools got a log (ANSWER_LOG_FIRST entries each); the other two have none.
     expect(withLog(o.toSnapshot(5000, { maxLogPools: 10 }))).toEqual(['p0.example.test./A', 'p1.example.test./A', 'p2.example.test./A']);
     expect(withLog(o.toSnapshot(5000, { maxLogPools: 1 }))).toEqual(['p2.example.test./A']);
   });
