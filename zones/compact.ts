@@ -180,17 +180,8 @@ export class IntRows {
   /** A row of five (no array made per row: a million rows a zone). */
   push5(a: number, b: number, c: number, d: number, e: number): void {
     if (this.length + 5 > this.data.length) this.grow(this.length + 5);
-    const data = this.data;
-    const at = this.length;
-    data[at] = a;
-    data[at + 1] = b;
-    data[at + 2] = c;
-    data[at + 3] = d;
-    data[at + 4] = e;
-    this.length = at + 5;
-  }
-  get(i: number): number {
-    return this.data[i] ?? 0;
+    setRow(this.data, this.length, a, b, c, d, e);
+    this.length += 5;
   }
   done(): Int32Array {
     return this.data.slice(0, this.length);

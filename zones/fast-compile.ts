@@ -117,8 +117,9 @@ class FastCompiler {
   private readonly slotCount = new Ints();
   private readonly slotNext = new Ints();
   private readonly byName = new Map<string, number>();
-  /** Per node, its `;@pool` settings and its first RRset in the compiled order (finish). */
+  /** Per node, its `;@pool` settings (finish). */
   private nodePool: (PoolConfig | undefined)[] = [];
+  /** Per slot, its RRset's number in the compiled order (finish). */
   private rrsetOfSlot = new Int32Array(0);
   /**
    * Records in file order, already as the compact form's record rows (ttl, rdata ref, file, line,
@@ -138,9 +139,9 @@ class FastCompiler {
   /** The next double quote at or after the current entry (quoteBefore), -1: none left. */
   private nextQuote = -2;
   /**
-   * What came between the owner and the address of the last A record (TTL, class and type with
-   * their blanks, `\t20\tIN\tA\t`) and its TTL (-1: inherited): the next A record written the
-   * same way skips those tokens.
+   * What came between the owner and the address of the last A or AAAA record (TTL, class and type
+   * with their blanks, `\t20\tIN\tA\t`), its TTL (-1: inherited) and its type: the next address
+   * record written the same way skips those tokens.
    */
   private aPrefix = '';
   private aPrefixTtl = -1;
