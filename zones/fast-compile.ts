@@ -6,18 +6,20 @@
  * It only accepts what it is sure the full pipeline (parse.ts → validate.ts → compile.ts) would
  * compile to the same zone with no error and no warning. Anything else, and every error, makes it
  * decline (undefined), and the caller runs the full pipeline, which reports exactly as before
- * (`file:line:column`). Declined: $INCLUDE, CR bytes, escapes, `;@check`, member settings other
- * than weight, priority and backup (check, probe, port, site), `;@map`, CNAME,
+ * (`file:line:column`). Declined: $INCLUDE, CR bytes, escapes, checks no pool uses or that need a
+ * member's port, member settings other than weight, priority and backup (check, probe, port,
+ * site), `;@map`, CNAME,
  * NS below the apex, names outside the apex, duplicates, TTL disagreements, TTLs with units.
  * Entries other than A and AAAA records go through the full parser one at a time (parseZone on
  * that entry, with the origin, owner and TTL in force), so their rdata is the parser's own.
  * test/unit/zones/fast-compile.test.ts holds both lanes to the same zone. */
-import { DEFAULT_POOL_CONFIG, RRType, type PoolConfig, type Rdata } from '../model/zone.js';
+import { DEFAULT_POOL_CONFIG, RRType, type CheckSpec, type PoolConfig, type Rdata, type Target } from '../model/zone.js';
 import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
-import { parseMemberAnnotation, parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
+import { parseCheckAnnotation, parseMemberAnnotation, parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
+import { targetId } from './compile.js';
 import { parseZone } from './parse.js';
-import { parseIPv6Into } from '../lib/ip.js';
+import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
 import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
 
 class Decline extends Error {}
@@ -74,6 +76,10 @@ function ipv4At(text: string, start: number, end: number): number {
   }
   if (digits === 0 || parts !== 3) return -1;
   return out * 256 + value;
+}
+
+function ipv4Text(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
 }
 
 /** Lines in the text: at most one record each. */
@@ -162,6 +168,8 @@ class FastCompiler {
   /** Other-rdata keys per (record), to find duplicates. */
   private readonly otherKeys = new Map<number, string>();
   private readonly pools = new Map<string, PoolConfig>();
+  /** The `;@check`s, in the order they are defined. */
+  private readonly checks = new Map<string, CheckSpec>();
   private readonly poolConfigCache = new Map<string, PoolConfig>();
   /** The owner of the last `;@pool` line, parsed: usually the next record's (ownerAt). */
   private poolOwner: { token: string; origin: NameOrigin | undefined; owner: { name: string; display: string } } | undefined;
@@ -245,7 +253,10 @@ class FastCompiler {
     const c = text.charCodeAt(i);
     if (c === 59) {
       // A comment line: `;@` is an annotation on a line of its own.
-      if (text.charCodeAt(i + 1) === 64) this.poolLine(i + 2, end, line, i - start + 1);
+      if (text.charCodeAt(i + 1) === 64) {
+        if (text.startsWith('check', this.skip(i + 2, end))) this.checkLine(i + 2, end, line, i - start + 1);
+        else this.poolLine(i + 2, end, line, i - start + 1);
+      }
       return;
     }
     if (c === 36 /* $ */) {
@@ -417,6 +428,16 @@ class FastCompiler {
     } else decline();
   }
 
+  /** `;@check NAME KIND key=value...` (after `;@`), read by the parser's own function. */
+  private checkLine(start: number, end: number, line: number, column: number): void {
+    let failed = false;
+    const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
+    const words = splitAnnotation(this.text.slice(start, end), column + 2, ctx);
+    const parsed = words && words[0]?.key === 'check' && words[0].value === undefined ? parseCheckAnnotation(words.slice(1), ctx, column) : undefined;
+    if (!parsed || failed || this.checks.has(parsed.spec.name)) return decline();
+    this.checks.set(parsed.spec.name, parsed.spec);
+  }
+
   /** `;@pool OWNER key=value...` (after `;@`); anything else declines. */
   private poolLine(start: number, end: number, line: number, column: number): void {
     const text = this.text;
@@ -446,7 +467,7 @@ class FastCompiler {
       this.poolConfigCache.set(key, config);
     }
     if (rest !== '') this.lastPool = { origin: this.origin, rest, config };
-    if (config.check !== undefined || config.map !== undefined) decline();
+    if (config.map !== undefined) decline();
     if (this.pools.has(owner.name)) decline();
     this.pools.set(owner.name, config);
   }
@@ -603,6 +624,16 @@ class FastCompiler {
       else nodePool[n] = config;
     }
     this.nodePool = nodePool;
+    // What validate.ts reports about checks: an unknown check (an error), one no pool uses (a
+    // warning), a tcp check without a port, which members here cannot give (an error).
+    const used = new Set<string>();
+    for (const config of this.pools.values()) {
+      if (config.check === undefined) continue;
+      const spec = this.checks.get(config.check);
+      if (!spec || (spec.kind === 'tcp' && spec.port === undefined)) decline();
+      used.add(config.check);
+    }
+    for (const name of this.checks.keys()) if (!used.has(name)) decline();
     // Semantic checks the full pipeline would report: decline, and let it.
     for (let n = 0; n < nodeCount; n++) {
       const name = this.nodeName[n] as string;
@@ -707,10 +738,34 @@ class FastCompiler {
     return { records, ipv4 };
   }
 
+  /** `values` in an array of this compile's kind (shared or transferable). */
+  private int32s(values: readonly number[]): Int32Array {
+    const out = this.arrays.i32(values.length);
+    out.set(values);
+    return out;
+  }
+
   private ipv6Column(): Uint8Array {
     const column = this.arrays.u8(this.v6Count * 16);
     column.set(this.v6.subarray(0, this.v6Count * 16));
     return column;
+  }
+
+  /**
+   * The index of the probe target of the member at compiled row `row`, made on first use, as
+   * compile.ts makes it: the member's address, the check's port (0 for icmp).
+   */
+  private targetOf(origin: string, check: CheckSpec, records: Int32Array, ipv4: Uint32Array, row: number, targets: Map<string, number>, list: Target[]): number {
+    const ref = records[row * RECORD_W + 1] ?? 0;
+    const address = ref > 0 ? formatIPv6(this.v6.subarray((ref - 1) * 16, ref * 16)) : ipv4Text(ipv4[row] ?? 0);
+    const port = check.kind === 'icmp' ? 0 : (check.port ?? 0);
+    const id = targetId(origin, check, address, port);
+    let index = targets.get(id);
+    if (index === undefined) {
+      index = list.push({ id, zone: origin, check, address, port }) - 1;
+      targets.set(id, index);
+    }
+    return index;
   }
 
   /** Members of all pools (rows to write when some have settings). */
@@ -749,9 +804,12 @@ class FastCompiler {
       for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) poolCount++;
     }
     const poolRows = make.i32(poolCount * POOL_W);
-    // Without member settings every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
+    // Without member settings or checks every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
     const recMember = this.recMember;
-    const memberRows = make.i32(recMember ? this.memberCount() * MEMBER_W : 0);
+    const memberRows = make.i32(recMember || this.checks.size > 0 ? this.memberCount() * MEMBER_W : 0);
+    const targets = new Map<string, number>();
+    const targetList: Target[] = [];
+    const checkedPools: number[] = [];
     let memberAt = 0;
     let poolAt = 0;
     const configs: PoolConfig[] = [];
@@ -801,14 +859,16 @@ class FastCompiler {
           poolRows[p + 2] = config.ttl ?? ttl;
           poolRows[p + 3] = n;
           poolAt++;
-          if (recMember) {
+          const check = config.check === undefined ? undefined : this.checks.get(config.check);
+          if (check) checkedPools.push(pool);
+          if (memberRows.length > 0) {
             for (let k = 0; k < count; k++) {
-              const bits = recMember[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0;
+              const bits = recMember?.[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0;
               const m = memberAt * MEMBER_W;
               memberRows[m] = bits === 0 ? 1 : bits & ((1 << MEMBER_PRIORITY_SHIFT) - 1);
               memberRows[m + 1] = bits === 0 ? 1 : (bits >>> MEMBER_PRIORITY_SHIFT) & 0xffff;
               memberRows[m + 2] = (bits & MEMBER_BACKUP) !== 0 ? 1 : 0;
-              memberRows[m + 3] = -1;
+              memberRows[m + 3] = check ? this.targetOf(apex, check, records, ipv4, from + k, targets, targetList) : -1;
               memberRows[m + 4] = -1;
               memberAt++;
             }
@@ -831,15 +891,15 @@ class FastCompiler {
     for (let p = 0; p < poolCount; p++) memberStart[p + 1] = (memberStart[p] ?? 0) + (rrsets[(poolRows[p * POOL_W] ?? 0) * RRSET_W + 3] ?? 0);
     return {
       memberStart,
-      checkedPools: make.i32(0),
+      checkedPools: this.int32s(checkedPools),
       version: 1,
       origin: apex,
       display: soa.display,
       file: this.file,
       size: this.recordCount,
       files: [this.file],
-      checks: [],
-      targets: [],
+      checks: [...this.checks.values()],
+      targets: targetList,
       sites: [],
       maps: [],
       configs,
