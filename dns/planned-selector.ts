@@ -126,7 +126,8 @@ export class PlannedSelector implements PoolSelector {
   /** Per pool key, so the rotation carries on across zone reloads. */
   private readonly counters = new Map<string, PoolCounter>();
   /** target id -> pools that use it, for the pools of the zones currently served. */
-  private poolsByTarget = new Map<string, Pool[]>();
+  /** Pools by the targets their members probe: the pool itself when only one does (the usual case; no array per target), else a list. */
+  private poolsByTarget = new Map<string, Pool | Pool[]>();
   /** pool name -> pools (A and AAAA), for member overrides. */
   private poolsByName = new Map<string, Pool[]>();
   /** Pools of compactly compiled zones, found on demand (by name for member overrides). */
@@ -153,7 +154,7 @@ export class PlannedSelector implements PoolSelector {
 
   /** Tell the selector which pools are served now (after every zone load). */
   setPools(pools: Iterable<Pool>, alsoServed?: (key: string) => boolean): void {
-    const byTarget = new Map<string, Pool[]>();
+    const byTarget = new Map<string, Pool | Pool[]>();
     const byName = new Map<string, Pool[]>();
     const keys = new Set<string>();
     for (const pool of pools) {
@@ -163,10 +164,11 @@ export class PlannedSelector implements PoolSelector {
       else byName.set(pool.name, [pool]);
       for (const member of pool.members) {
         if (member.targetId === undefined) continue;
-        const list = byTarget.get(member.targetId);
-        if (list) {
-          if (!list.includes(pool)) list.push(pool);
-        } else byTarget.set(member.targetId, [pool]);
+        const known = byTarget.get(member.targetId);
+        if (known === undefined) byTarget.set(member.targetId, pool);
+        else if (Array.isArray(known)) {
+          if (!known.includes(pool)) known.push(pool);
+        } else if (known !== pool) byTarget.set(member.targetId, [known, pool]);
       }
     }
     this.poolsByTarget = byTarget;
@@ -350,7 +352,12 @@ export class PlannedSelector implements PoolSelector {
 
   private onHealthChange(change: HealthChange): void {
     const affected = new Set<Pool>();
-    for (const id of change.changed) for (const pool of this.poolsByTarget.get(id) ?? []) affected.add(pool);
+    for (const id of change.changed) {
+      const pools = this.poolsByTarget.get(id);
+      if (pools === undefined) continue;
+      if (Array.isArray(pools)) for (const pool of pools) affected.add(pool);
+      else affected.add(pools);
+    }
     for (const m of change.changedMembers ?? []) {
       for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
       for (const index of this.lazyIndexes) {

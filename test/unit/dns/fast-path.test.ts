@@ -146,6 +146,36 @@ describe('pre-encoded answers are re-encoded only for what changed', () => {
     expect(answer.answer.join('\n')).not.toContain('2001:db8:309::2');
   });
 
+  it('a verdict on a target two pools probe re-plans both, and only them', () => {
+    const zone = zoneFromText(`$ORIGIN two.example.test.
+$TTL 300
+@ IN SOA ns1 hostmaster 1 7200 900 1209600 30
+  IN NS ns1
+ns1 IN A 192.0.2.53
+;@check web tcp port=80
+;@pool a check=web
+a 20 IN A 192.0.2.10
+a 20 IN A 192.0.2.11
+;@pool b check=web
+b 20 IN A 192.0.2.10
+b 20 IN A 192.0.2.12
+;@pool c check=web
+c 20 IN A 192.0.2.13
+c 20 IN A 192.0.2.14
+`);
+    const world = new World([zone], { fast: true });
+    for (const name of ['a', 'b', 'c']) world.ask(buildQuery({ name: `${name}.two.example.test.`, type: 1 }));
+    const shared = zone.pools.find((p) => p.name === 'a.two.example.test.')?.members[0]?.targetId;
+    expect(zone.pools.find((p) => p.name === 'b.two.example.test.')?.members[0]?.targetId).toBe(shared);
+    const before = world.selector.stats.planBuilds;
+    world.setHealth(shared ?? '', 'down');
+    expect(world.selector.stats.planBuilds - before).toBe(2);
+    for (const name of ['a', 'b']) {
+      const answer = presentMessage(world.ask(buildQuery({ name: `${name}.two.example.test.`, type: 1 })) ?? Buffer.alloc(0));
+      expect(answer.answer.join('\n')).not.toContain('192.0.2.10');
+    }
+  });
+
   it('a zone reload makes new encodings and forgets the names learnt', () => {
     const zone = zoneFromText(ZONE);
     const world = new World([zone], { fast: true });
