@@ -130,19 +130,28 @@ export interface QuorumSource {
  * (the largest number of required votes) — see `requiredVotes`.
  */
 export function targetQuorums(zones: readonly QuorumSource[]): { id: string; quorum: readonly Quorum[] }[] {
-  const byTarget = new Map<string, Set<Quorum>>();
+  // Almost every target has one quorum, and most share it: one list per distinct quorum, not a set
+  // and a list per target (a million targets in a zone of 100,000 checked pools).
+  const single = new Map<Quorum, readonly Quorum[]>();
+  const listOf = (q: Quorum): readonly Quorum[] => {
+    let list = single.get(q);
+    if (list === undefined) {
+      list = [q];
+      single.set(q, list);
+    }
+    return list;
+  };
+  const byTarget = new Map<string, readonly Quorum[]>();
   for (const zone of zones) {
     for (const pool of zone.pools) {
+      const q = pool.config.quorum;
       for (const member of pool.members) {
         if (member.targetId === undefined) continue;
-        let set = byTarget.get(member.targetId);
-        if (set === undefined) {
-          set = new Set();
-          byTarget.set(member.targetId, set);
-        }
-        set.add(pool.config.quorum);
+        const known = byTarget.get(member.targetId);
+        if (known === undefined) byTarget.set(member.targetId, listOf(q));
+        else if (!known.includes(q)) byTarget.set(member.targetId, [...known, q]);
       }
     }
   }
-  return [...byTarget].map(([id, set]) => ({ id, quorum: [...set] }));
+  return [...byTarget].map(([id, quorum]) => ({ id, quorum }));
 }

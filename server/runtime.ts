@@ -354,9 +354,11 @@ export class Runtime {
       zones.flatMap((z) => (z.poolIndex ? [] : z.pools)),
       (key) => zones.some((z) => z.poolIndex?.has(key) === true),
     );
+    this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
+    const scheduler = this.scheduler;
+    if (!scheduler) return; // --no-checks: nobody needs the list of targets
     const targets = new Map<string, Target>();
     for (const z of zones) for (const t of z.targets) targets.set(t.id, t);
-    this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
-    this.scheduler?.setTargets([...targets.values()], probeNow);
+    scheduler.setTargets([...targets.values()], probeNow);
   }
 }

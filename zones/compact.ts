@@ -38,6 +38,25 @@ export const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site 
  */
 const MEMBER_DEFAULTS = [1, 1, 0, -1, -1] as const;
 
+/** Check specs as JSON, one string per spec object: a zone's targets share a handful of specs. */
+const checkJson = new WeakMap<CheckSpec, string>();
+
+/** Whether two targets' check specs are equal (the same object, or the same settings). */
+function sameCheck(a: CheckSpec | undefined, b: CheckSpec | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return jsonOf(a) === jsonOf(b);
+}
+
+function jsonOf(spec: CheckSpec): string {
+  let json = checkJson.get(spec);
+  if (json === undefined) {
+    json = JSON.stringify(spec);
+    checkJson.set(spec, json);
+  }
+  return json;
+}
+
 /** Field `f` of member row `row`, the default where the rows end. */
 function memberField(members: Int32Array, row: number, f: number): number {
   return members[row * MEMBER_W + f] ?? (MEMBER_DEFAULTS[f] as number);
@@ -716,7 +735,7 @@ export class CompactZone implements Zone {
       const ta = memberField(a.members, ma + k, 3);
       const tb = memberField(b.members, mb + k, 3);
       if ((ta < 0 ? undefined : a.targets[ta]?.id) !== (tb < 0 ? undefined : b.targets[tb]?.id)) return undefined;
-      if (ta >= 0 && JSON.stringify(a.targets[ta]?.check) !== JSON.stringify(b.targets[tb]?.check)) return undefined;
+      if (ta >= 0 && !sameCheck(a.targets[ta]?.check, b.targets[tb]?.check)) return undefined;
     }
     return prev.poolCache.get(q);
   }

@@ -180,6 +180,17 @@ describe('compact form (issue 14)', () => {
     expect(two.poolIndex.find('b.example.test.', 28)?.members.map((m) => m.address)).toEqual(['2001:db8::3', '2001:db8::5']);
   });
 
+  it('hands a checked pool over while its check is the same, and not once its settings changed', () => {
+    const v1 = HEAD + ';@check web http interval=10s\n;@pool a check=web\na A 192.0.2.1\na A 192.0.2.2\n';
+    const one = new CompactZone(fastCompile(v1, FILE)!);
+    const a1 = one.poolIndex.find('a.example.test.', 1);
+    expect(a1?.members[0]?.targetId).toBe('example.test./web/192.0.2.1/80');
+    const same = new CompactZone(fastCompile(v1.replace('1 7200', '2 7200'), FILE)!, one);
+    expect(same.poolIndex.find('a.example.test.', 1)).toBe(a1);
+    const slower = new CompactZone(fastCompile(v1.replace('interval=10s', 'interval=20s'), FILE)!, one);
+    expect(slower.poolIndex.find('a.example.test.', 1)).not.toBe(a1);
+  });
+
   it('finds the pools with map= without decoding the others (site states for /metrics)', () => {
     const text = HEAD + ';@map m net:198.51.100.0/24=eu default=us\n;@pool www map=m\nwww A 192.0.2.1 ;@ site=eu\nwww A 192.0.2.2 ;@ site=us\nother A 192.0.2.3\nother A 192.0.2.4\n';
     const zone = new CompactZone(encodeZone(loadOk(text).zone));
