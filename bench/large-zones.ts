@@ -133,9 +133,11 @@ class LoadStream {
   constructor(private readonly port: number) {
     this.socket.on('message', (msg) => {
       const at = performance.now();
-      const sentAt = this.pending.get(msg.readUInt16BE(0));
+      if (msg.length < 12) return;
+      const id = msg.readUInt16BE(0);
+      const sentAt = this.pending.get(id);
       if (sentAt === undefined) return;
-      this.pending.delete(msg.readUInt16BE(0));
+      this.pending.delete(id);
       if (ancount(msg) === PER_NAME) this.latencies.push(at - sentAt);
       else this.short++;
     });

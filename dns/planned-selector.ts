@@ -125,8 +125,10 @@ export class PlannedSelector implements PoolSelector {
   private readonly states = new WeakMap<Pool, PoolState>();
   /** Per pool key, so the rotation carries on across zone reloads. */
   private readonly counters = new Map<string, PoolCounter>();
-  /** target id -> pools that use it, for the pools of the zones currently served. */
-  /** Pools by the targets their members probe: the pool itself when only one does (the usual case; no array per target), else a list. */
+  /**
+   * Target id -> the pools of the served zones whose members probe it: the pool itself when only
+   * one does (the usual case; no array per target), else a list.
+   */
   private poolsByTarget = new Map<string, Pool | Pool[]>();
   /** pool name -> pools (A and AAAA), for member overrides. */
   private poolsByName = new Map<string, Pool[]>();
