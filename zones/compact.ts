@@ -302,7 +302,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
         }
         let ref = 0;
         if (rr.rdata.kind === 'A') ipv4.push(ipv4ToUint(rr.rdata.address));
-        else if (rr.rdata.kind === 'AAAA' && aaaaCount < aaaaTotal && parseIPv6Into(rr.rdata.address, address16)) {
+        else if (rr.rdata.kind === 'AAAA' && parseIPv6Into(rr.rdata.address, address16)) {
           ipv4.push(0);
           ipv6.set(address16, aaaaCount * IPV6_BYTES);
           ref = ++aaaaCount;

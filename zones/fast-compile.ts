@@ -344,13 +344,12 @@ class FastCompiler {
     const known = this.memberCache.get(body);
     if (known !== undefined) return known;
     if (body.includes(';')) return decline();
-    let failed = false;
-    const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
+    const ctx = this.annotationContext(line);
     const words = splitAnnotation(body, 1, ctx);
     const head = words?.[0];
-    if (!words || failed || (head && head.value === undefined && (head.key === 'check' || head.key === 'pool' || head.key === 'map'))) return decline();
+    if (!words || (head && head.value === undefined && (head.key === 'check' || head.key === 'pool' || head.key === 'map'))) return decline();
     const m = parseMemberAnnotation(words, ctx, 1);
-    if (!m || failed || m.check !== undefined || m.probe !== undefined || m.port !== undefined || m.site !== undefined) return decline();
+    if (!m || m.check !== undefined || m.probe !== undefined || m.port !== undefined || m.site !== undefined) return decline();
     const packed = MEMBER_SET | m.weight | (m.priority << MEMBER_PRIORITY_SHIFT) | (m.backup ? MEMBER_BACKUP : 0);
     this.memberCache.set(body, packed);
     return packed;
@@ -428,13 +427,17 @@ class FastCompiler {
     } else decline();
   }
 
+  /** For the parser's annotation functions: the first error they report declines the whole zone. */
+  private annotationContext(line: number): AnnotationContext {
+    return { file: this.file, line, origin: this.origin, fail: decline };
+  }
+
   /** `;@check NAME KIND key=value...` (after `;@`), read by the parser's own function. */
   private checkLine(start: number, end: number, line: number, column: number): void {
-    let failed = false;
-    const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
+    const ctx = this.annotationContext(line);
     const words = splitAnnotation(this.text.slice(start, end), column + 2, ctx);
     const parsed = words && words[0]?.key === 'check' && words[0].value === undefined ? parseCheckAnnotation(words.slice(1), ctx, column) : undefined;
-    if (!parsed || failed || this.checks.has(parsed.spec.name)) return decline();
+    if (!parsed || this.checks.has(parsed.spec.name)) return decline();
     this.checks.set(parsed.spec.name, parsed.spec);
   }
 
@@ -458,11 +461,10 @@ class FastCompiler {
     const key = config ? '' : `${this.origin?.display ?? ''}\u0000${rest}`;
     if (!config) config = this.poolConfigCache.get(key);
     if (!config) {
-      let failed = false;
-      const ctx: AnnotationContext = { file: this.file, line, origin: this.origin, fail: () => (failed = true) };
+      const ctx = this.annotationContext(line);
       const words = splitAnnotation(text.slice(start, end), column + 2, ctx);
       const parsed = words && words[0]?.key === 'pool' && words[0].value === undefined ? parsePoolAnnotation(words.slice(1), ctx, column) : undefined;
-      if (!parsed || failed) return decline();
+      if (!parsed) return decline();
       config = parsed.config;
       this.poolConfigCache.set(key, config);
     }
@@ -664,9 +666,8 @@ class FastCompiler {
   /** Duplicates and TTL disagreements in the RRset at rows [from, from + count). */
   private checkRRset(from: number, count: number): void {
     if (count < 2) return;
-    const order = this.order;
     const rows = this.recRows;
-    const at = (i: number): number => (order ? (order[i] ?? 0) : i);
+    const at = (row: number): number => this.fileRecord(row);
     const ttl = rows[at(from) * RECORD_W];
     for (let i = from; i < from + count; i++) if (rows[at(i) * RECORD_W] !== ttl) decline();
     // Small RRsets (the usual pool) compare pairwise; a set only pays off for large ones.
@@ -680,6 +681,11 @@ class FastCompiler {
       if (seen.has(key)) decline();
       seen.add(key);
     }
+  }
+
+  /** The record (in file order) at compiled row `row` (finish sorts them; in file order they are the same). */
+  private fileRecord(row: number): number {
+    return this.order ? (this.order[row] ?? 0) : row;
   }
 
   private sameRdata(r: number, q: number): boolean {
@@ -768,15 +774,6 @@ class FastCompiler {
     return index;
   }
 
-  /** Members of all pools (rows to write when some have settings). */
-  private memberCount(): number {
-    let members = 0;
-    for (let n = 0; n < this.nodeName.length; n++) {
-      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) members += this.slotCount.data[slot] ?? 0;
-    }
-    return members;
-  }
-
   /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
   private pooled(n: number, slot: number): boolean {
     const count = this.slotCount.data[slot] ?? 0;
@@ -798,15 +795,20 @@ class FastCompiler {
     const nodes = make.i32(nodeCount * NODE_W);
     const rrsets = make.i32(rrsetCount * RRSET_W);
     const { records, ipv4 } = this.recordRows();
-    // Pools counted first: their rows are written in place, not grown and copied.
+    // Pools and their members counted first: their rows are written in place, not grown and copied.
     let poolCount = 0;
+    let memberCount = 0;
     for (let n = 0; n < nodeCount; n++) {
-      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) if (this.pooled(n, slot)) poolCount++;
+      for (let slot = this.nodeHead.data[n] ?? -1; slot >= 0; slot = this.slotNext.data[slot] ?? -1) {
+        if (!this.pooled(n, slot)) continue;
+        poolCount++;
+        memberCount += this.slotCount.data[slot] ?? 0;
+      }
     }
     const poolRows = make.i32(poolCount * POOL_W);
     // Without member settings or checks every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
     const recMember = this.recMember;
-    const memberRows = make.i32(recMember || this.checks.size > 0 ? this.memberCount() * MEMBER_W : 0);
+    const memberRows = make.i32(recMember || this.checks.size > 0 ? memberCount * MEMBER_W : 0);
     const targets = new Map<string, number>();
     const targetList: Target[] = [];
     const checkedPools: number[] = [];
@@ -863,7 +865,7 @@ class FastCompiler {
           if (check) checkedPools.push(pool);
           if (memberRows.length > 0) {
             for (let k = 0; k < count; k++) {
-              const bits = recMember?.[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0;
+              const bits = recMember?.[this.fileRecord(from + k)] ?? 0;
               const m = memberAt * MEMBER_W;
               memberRows[m] = bits === 0 ? 1 : bits & ((1 << MEMBER_PRIORITY_SHIFT) - 1);
               memberRows[m + 1] = bits === 0 ? 1 : (bits >>> MEMBER_PRIORITY_SHIFT) & 0xffff;
@@ -875,7 +877,7 @@ class FastCompiler {
           }
         } else if (recMember) {
           // Settings on a record that is not a pool member: the full pipeline warns (ZONE_ANNOTATION_UNUSED).
-          for (let k = 0; k < count; k++) if ((recMember[this.order ? (this.order[from + k] ?? 0) : from + k] ?? 0) !== 0) decline();
+          for (let k = 0; k < count; k++) if ((recMember[this.fileRecord(from + k)] ?? 0) !== 0) decline();
         }
         rrsets[r * RRSET_W] = type;
         rrsets[r * RRSET_W + 1] = ttl;
