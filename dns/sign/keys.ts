@@ -107,14 +107,26 @@ function parseKeyFile(text: string, file: string): { owner: string; flags: numbe
   throw bad(file, 'no DNSKEY record');
 }
 
-function privateKeyObject(algorithm: number, secret: Buffer, publicKey: Buffer, file: string): KeyObject {
+/**
+ * The ECDSA private scalar as 32 octets. BIND writes it as a big-endian integer without leading
+ * zero octets, so about one key in 256 has a shorter PrivateKey field.
+ */
+function scalar32(secret: Buffer): Buffer {
+  if (secret.length === 0 || secret.length >= 32) return secret;
+  const padded = Buffer.alloc(32);
+  secret.copy(padded, 32 - secret.length);
+  return padded;
+}
+
+function privateKeyObject(algorithm: number, encodedSecret: Buffer, publicKey: Buffer, file: string): KeyObject {
   if (algorithm === ALG_ECDSAP256SHA256) {
+    const secret = scalar32(encodedSecret);
     if (secret.length !== 32 || publicKey.length !== 64) throw bad(file, 'an ECDSAP256SHA256 key has a 32-octet private and a 64-octet public key');
     return createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: b64url(secret), x: b64url(publicKey.subarray(0, 32)), y: b64url(publicKey.subarray(32)) }, format: 'jwk' });
   }
   if (algorithm === ALG_ED25519) {
-    if (secret.length !== 32 || publicKey.length !== 32) throw bad(file, 'an ED25519 key has 32-octet private and public keys');
-    return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64url(secret), x: b64url(publicKey) }, format: 'jwk' });
+    if (encodedSecret.length !== 32 || publicKey.length !== 32) throw bad(file, 'an ED25519 key has 32-octet private and public keys');
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64url(encodedSecret), x: b64url(publicKey) }, format: 'jwk' });
   }
   throw bad(file, `algorithm ${algorithm} is not supported (13 ECDSAP256SHA256 and 15 ED25519 are)`);
 }

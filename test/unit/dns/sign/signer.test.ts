@@ -5,7 +5,7 @@
  * the full path's bytes, and the EDNS/DO cases ISC's compliance tests (genreport) look at.
  */
 import { execFile } from 'node:child_process';
-import { verify as cryptoVerify, createPublicKey } from 'node:crypto';
+import { verify as cryptoVerify, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,6 +120,24 @@ describe('BIND key files', () => {
     const rsa = await keygen('rsa', 'example.test', ['-a', '8', '-b', '1024']);
     await expect(readKeyPair(rsa)).rejects.toMatchObject({ code: 'DNSSEC_KEY_INVALID' });
     await expect(readKeyDir(path.join(dir, 'none'))).rejects.toMatchObject({ code: 'DNSSEC_KEYS_UNREADABLE' });
+  });
+
+  it('reads an ECDSA key whose private scalar has a leading zero octet, which BIND writes shorter', async () => {
+    // About one P-256 scalar in 256 starts with 0x00; BIND's PrivateKey field then has 31 octets.
+    let jwk: JsonWebKey | undefined;
+    for (let i = 0; i < 20_000 && jwk === undefined; i++) {
+      const candidate = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+      if (Buffer.from(candidate.d!, 'base64url')[0] === 0) jwk = candidate;
+    }
+    expect(jwk).toBeDefined();
+    const d = Buffer.from(jwk!.d!, 'base64url');
+    const publicKey = Buffer.concat([Buffer.from(jwk!.x!, 'base64url'), Buffer.from(jwk!.y!, 'base64url')]);
+    const base = path.join(dir, 'Kexample.test.+013+00001');
+    await writeFile(`${base}.key`, `example.test. IN DNSKEY 256 3 13 ${publicKey.toString('base64')}\n`);
+    const trimmed = d.subarray(d.findIndex((octet) => octet !== 0));
+    await writeFile(`${base}.private`, `Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: ${trimmed.toString('base64')}\n`);
+    const key = await readKeyPair(base);
+    expect(key.privateKey.export({ format: 'jwk' }).d).toBe(jwk!.d);
   });
 });
 
