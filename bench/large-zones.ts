@@ -1,6 +1,6 @@
 /**
  * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
- *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js]
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--probe]
  *
  * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
  * robin, plus SOA, NS and the NS's address) and
@@ -47,16 +47,30 @@ const LOAD_DEADLINE_MS = 120_000;
 const QPS = 1000;
 const RELOAD_DEADLINE_MS = 60_000;
 const PROBE = process.argv.includes('--probe');
+/**
+ * --checked: every pool has `check=web` (tcp port 80) and every member its own address, so the
+ * zone has one probe target per record. Rondo runs with --no-checks (a million probes are not the
+ * point); what is measured is the targets' way through a load and a reload.
+ */
+const CHECKED = process.argv.includes('--checked');
 const TURN_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'turn-probe.js');
+
+/** The k-th member's address of name n: shared by all names, or (--checked) its own. */
+function memberAddress(n: number, k: number): string {
+  if (!CHECKED) return `192.0.2.${(k % 250) + 1}`;
+  const v = n * PER_NAME + k + 1;
+  return `10.${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`;
+}
 
 function zoneText(names: number, serial: number, changedPool: boolean): string {
   const lines = [`$ORIGIN ${ORIGIN}`, '$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 7200 900 1209600 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.53'];
+  if (CHECKED) lines.push(';@check web tcp port=80');
   for (let n = 0; n < names; n++) {
     const owner = `host${n}`;
-    lines.push(`;@pool ${owner} policy=round-robin`);
+    lines.push(`;@pool ${owner} policy=round-robin${CHECKED ? ' check=web' : ''}`);
     for (let k = 0; k < PER_NAME; k++) {
       const last = changedPool && n === 0 && k === PER_NAME - 1;
-      lines.push(`${k === 0 ? owner : ''}\t20\tIN\tA\t192.0.2.${last ? 254 : (k % 250) + 1}`);
+      lines.push(`${k === 0 ? owner : ''}\t20\tIN\tA\t${last ? '192.0.2.254' : memberAddress(n, k)}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -386,7 +400,7 @@ async function measure(names: number): Promise<Row> {
     const rport = await freeDnsPort();
     const probeFile = path.join(dir, 'turns.jsonl');
     const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
-    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn'], rport, lastName, env);
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED ? ['--no-checks'] : [])], rport, lastName, env);
     try {
       // Encoded before the load starts, written without blocking it (the answers' latencies are
       // measured on this thread).
@@ -411,7 +425,7 @@ if (!which('knotd')) {
   process.exit(2);
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
-console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin); reload under ${QPS} queries/s`);
+console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin${CHECKED ? ', check=web, each member its own target; rondo --no-checks' : ''}); reload under ${QPS} queries/s`);
 let failed = false;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 for (const names of SIZES) {

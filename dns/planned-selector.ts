@@ -230,7 +230,10 @@ export class PlannedSelector implements PoolSelector {
 
   /**
    * Tell the selector which zones are served now (after every zone load). A compactly compiled
-   * zone (with a poolIndex) costs only its checked pools here: the others are found when asked.
+   * zone (with a poolIndex) costs only its pools with `map=` here (their sites' first states): the
+   * others are found when asked, and a health change finds the decoded ones that probe its target
+   * (`decodedWithTarget`), so a reload of a zone with a million checked targets does no work per
+   * target on this thread.
    */
   setZones(zones: readonly Zone[]): void {
     const eager: Pool[] = [];
@@ -238,7 +241,7 @@ export class PlannedSelector implements PoolSelector {
     for (const zone of zones) {
       if (zone.poolIndex) {
         indexes.push(zone.poolIndex);
-        eager.push(...zone.poolIndex.checked());
+        eager.push(...zone.poolIndex.mapped());
       } else eager.push(...zone.pools);
     }
     this.lazyIndexes = indexes;
@@ -356,16 +359,16 @@ export class PlannedSelector implements PoolSelector {
     const affected = new Set<Pool>();
     for (const id of change.changed) {
       const pools = this.poolsByTarget.get(id);
-      if (pools === undefined) continue;
       if (Array.isArray(pools)) for (const pool of pools) affected.add(pool);
-      else affected.add(pools);
+      else if (pools !== undefined) affected.add(pools);
+      // Only pools already planned need a rebuild: the others get the current view on first use.
+      for (const index of this.lazyIndexes) for (const pool of index.decodedWithTarget(id)) if (this.states.has(pool)) affected.add(pool);
     }
     for (const m of change.changedMembers ?? []) {
       for (const pool of this.poolsByName.get(m.pool) ?? []) affected.add(pool);
       for (const index of this.lazyIndexes) {
         for (const type of [RRType.A, RRType.AAAA]) {
           const pool = index.find(m.pool, type);
-          // Only pools already planned need a rebuild: the others get the current view on first use.
           if (pool && this.states.has(pool)) affected.add(pool);
         }
       }

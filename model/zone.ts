@@ -252,6 +252,8 @@ export interface PoolIndex {
   find(name: string, type: number): Pool | undefined;
   /** Every pool with at least one checked member (decoded: health changes rebuild their plans). */
   checked(): readonly Pool[];
+  /** The decoded pools with a member probing this target (only those can have a plan to rebuild). */
+  decodedWithTarget(targetId: string): readonly Pool[];
   /** Whether a pool with this key (`name/A`, `name/AAAA`) exists. */
   has(key: string): boolean;
   /** Every pool with `map=` (decoded: site states for status and metrics); the others stay undecoded. */

@@ -22,6 +22,7 @@ import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, typ
 import type { SiteMap } from '../model/site-map.js';
 import { LazySlots } from './slots.js';
 import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
+import { copyTargetRows, targetArrays, TargetRowsBuilder, TargetTable, type TargetRows } from './target-table.js';
 
 /** Ints per row. */
 export const NODE_W = 5; // lowerOff, length, displayOff, firstRRset, rrsetCount
@@ -42,7 +43,7 @@ const MEMBER_DEFAULTS = [1, 1, 0, -1, -1] as const;
 const checkJson = new WeakMap<CheckSpec, string>();
 
 /** Whether two targets' check specs are equal (the same object, or the same settings). */
-function sameCheck(a: CheckSpec | undefined, b: CheckSpec | undefined): boolean {
+export function sameCheck(a: CheckSpec | undefined, b: CheckSpec | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   return jsonOf(a) === jsonOf(b);
@@ -71,7 +72,8 @@ export interface CompactZoneData {
   readonly size: number;
   readonly files: readonly string[];
   readonly checks: readonly CheckSpec[];
-  readonly targets: readonly Target[];
+  /** Probe targets as rows (target-table.ts); member rows refer to them by index. */
+  readonly targets: TargetRows;
   /** Site names members refer to (`;@ site=`), and the zone's `;@map`s (issue 12). */
   readonly sites: readonly string[];
   readonly maps: readonly SiteMap[];
@@ -104,7 +106,7 @@ export interface CompactZoneData {
 }
 
 function arraysOf(data: CompactZoneData): (Int32Array | Uint16Array | Uint32Array | Uint8Array)[] {
-  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.ipv6, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools];
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.ipv6, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools, ...targetArrays(data.targets)];
 }
 
 /** The buffers to list when posting `data` (shared ones are not transferred: see SHARED_ARRAYS). */
@@ -173,6 +175,7 @@ export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZone
     cuts: i32(data.cuts),
     memberStart: i32(data.memberStart),
     checkedPools: i32(data.checkedPools),
+    targets: copyTargetRows(data.targets, make),
   };
 }
 
@@ -270,7 +273,8 @@ export function encodeZone(zone: Zone): CompactZoneData {
     return i;
   };
   const targetIndex = new Map<string, number>();
-  zone.targets.forEach((t, i) => targetIndex.set(t.id, i));
+  const targets = new TargetRowsBuilder(zone.origin);
+  for (const t of zone.targets) targetIndex.set(t.id, targets.add(t.check, t.address, t.port));
   const poolIndex = new Map<Pool, number>();
   zone.pools.forEach((p, i) => poolIndex.set(p, i));
   const capacity = 1 << Math.max(4, Math.ceil(Math.log2(nodeCount * 2 + 1)));
@@ -345,6 +349,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     memberStart[i + 1] = (memberStart[i] ?? 0) + p.members.length;
     if (p.members.some((m) => m.targetId !== undefined)) checkedPools.push(i);
   });
+  const memberRows = reorderMembers(members.done(), zone, poolIndex);
   return {
     memberStart,
     checkedPools: Int32Array.from(checkedPools),
@@ -355,7 +360,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     size: zone.size,
     files,
     checks: [...zone.checks.values()],
-    targets: zone.targets,
+    targets: targets.finish(TRANSFERABLE_ARRAYS, memberRows, MEMBER_W, 3, memberStart),
     sites,
     maps: [...(zone.maps?.values() ?? [])],
     configs,
@@ -367,7 +372,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     ipv4: Uint32Array.from(ipv4),
     ipv6,
     pools,
-    members: reorderMembers(members.done(), zone, poolIndex),
+    members: memberRows,
     hash,
     cuts: Int32Array.from(cuts),
     apex,
@@ -412,7 +417,7 @@ export class CompactZone implements Zone {
   readonly file: string;
   readonly size: number;
   readonly checks: ReadonlyMap<string, CheckSpec>;
-  readonly targets: readonly Target[];
+  readonly targetTable: TargetTable;
   readonly maps: ReadonlyMap<string, SiteMap> | undefined;
   readonly nodes: CompactNodes;
   readonly poolIndex: PoolIndex;
@@ -437,7 +442,7 @@ export class CompactZone implements Zone {
     this.file = data.file;
     this.size = data.size;
     this.checks = new Map(data.checks.map((c) => [c.name, c]));
-    this.targets = data.targets;
+    this.targetTable = new TargetTable(data.origin, data.targets);
     this.maps = data.maps.length > 0 ? new Map(data.maps.map((m) => [m.name, m])) : undefined;
     const nodeCount = data.nodes.length / NODE_W;
     this.nodeCache = new LazySlots<ZoneNode>(nodeCount);
@@ -453,6 +458,7 @@ export class CompactZone implements Zone {
       },
       find: (name, type) => this.findPool(name, type),
       checked: () => this.checked(),
+      decodedWithTarget: (id) => this.decodedWithTarget(id),
       has: (key) => this.hasPoolKey(key),
       mapped: () => this.mapped(),
     };
@@ -469,6 +475,11 @@ export class CompactZone implements Zone {
       this.soaRRset = soa;
     }
     return this.soaRRset;
+  }
+
+  /** Every probe target (made on first use: the checks scheduler, status; answers need none). */
+  get targets(): readonly Target[] {
+    return this.targetTable.list();
   }
 
   /** Every pool, materialised (tools and tests; the server uses poolIndex). */
@@ -638,7 +649,7 @@ export class CompactZone implements Zone {
         weight: memberField(d.members, row, 0),
         priority: memberField(d.members, row, 1),
         backup: memberField(d.members, row, 2) === 1,
-        targetId: target >= 0 ? d.targets[target]?.id : undefined,
+        targetId: target >= 0 ? this.targetTable.id(target) : undefined,
         record,
       });
     }
@@ -668,6 +679,24 @@ export class CompactZone implements Zone {
     const slash = key.lastIndexOf('/');
     const type = key.slice(slash + 1) === 'A' ? RRType.A : RRType.AAAA;
     return this.poolAt(key.slice(0, slash), type) >= 0;
+  }
+
+  /**
+   * The pools probing this target that are decoded, here or in the previous version while it is
+   * being taken over: only a decoded pool can have a plan, and a previous version's pool, handed
+   * over later unchanged, brings its plan along (so a health change must reach it too).
+   */
+  private decodedWithTarget(id: string): Pool[] {
+    const out: Pool[] = [];
+    const t = this.targetTable.rowOf(id);
+    if (t >= 0) {
+      for (const p of this.targetTable.poolsOf(t)) {
+        const pool = this.poolCache.get(p);
+        if (pool) out.push(pool);
+      }
+    }
+    if (this.previous) for (const pool of this.previous.decodedWithTarget(id)) if (!out.includes(pool)) out.push(pool);
+    return out;
   }
 
   private checked(): readonly Pool[] {
@@ -734,8 +763,8 @@ export class CompactZone implements Zone {
       if (a.sites[memberField(a.members, ma + k, 4)] !== b.sites[memberField(b.members, mb + k, 4)]) return undefined;
       const ta = memberField(a.members, ma + k, 3);
       const tb = memberField(b.members, mb + k, 3);
-      if ((ta < 0 ? undefined : a.targets[ta]?.id) !== (tb < 0 ? undefined : b.targets[tb]?.id)) return undefined;
-      if (ta >= 0 && !sameCheck(a.targets[ta]?.check, b.targets[tb]?.check)) return undefined;
+      if ((ta < 0) !== (tb < 0)) return undefined;
+      if (ta >= 0 && !this.targetTable.same(ta, prev.targetTable, tb, sameCheck)) return undefined;
     }
     return prev.poolCache.get(q);
   }

@@ -13,11 +13,11 @@
  * Entries other than A and AAAA records go through the full parser one at a time (parseZone on
  * that entry, with the origin, owner and TTL in force), so their rdata is the parser's own.
  * test/unit/zones/fast-compile.test.ts holds both lanes to the same zone. */
-import { DEFAULT_POOL_CONFIG, RRType, type CheckSpec, type PoolConfig, type Rdata, type Target } from '../model/zone.js';
+import { DEFAULT_POOL_CONFIG, RRType, type CheckSpec, type PoolConfig, type Rdata } from '../model/zone.js';
 import { MAX_TTL } from './ttl.js';
 import { isSubdomain, originOf, parentName, parseName, type NameOrigin } from './names.js';
 import { parseCheckAnnotation, parseMemberAnnotation, parsePoolAnnotation, splitAnnotation, type AnnotationContext } from './annotations.js';
-import { targetId } from './compile.js';
+import { TargetRowsBuilder } from './target-table.js';
 import { parseZone } from './parse.js';
 import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
 import { hashString, IntRows as Ints, MEMBER_W, NODE_W, POOL_W, RECORD_W, RRSET_W, TRANSFERABLE_ARRAYS, type ArrayMaker, type CompactZoneData } from './compact.js';
@@ -761,17 +761,10 @@ class FastCompiler {
    * The index of the probe target of the member at compiled row `row`, made on first use, as
    * compile.ts makes it: the member's address, the check's port (0 for icmp).
    */
-  private targetOf(origin: string, check: CheckSpec, records: Int32Array, ipv4: Uint32Array, row: number, targets: Map<string, number>, list: Target[]): number {
+  private targetOf(check: CheckSpec, records: Int32Array, ipv4: Uint32Array, row: number, targets: TargetRowsBuilder): number {
     const ref = records[row * RECORD_W + 1] ?? 0;
     const address = ref > 0 ? formatIPv6(this.v6.subarray((ref - 1) * 16, ref * 16)) : ipv4Text(ipv4[row] ?? 0);
-    const port = check.kind === 'icmp' ? 0 : (check.port ?? 0);
-    const id = targetId(origin, check, address, port);
-    let index = targets.get(id);
-    if (index === undefined) {
-      index = list.push({ id, zone: origin, check, address, port }) - 1;
-      targets.set(id, index);
-    }
-    return index;
+    return targets.add(check, address, check.kind === 'icmp' ? 0 : (check.port ?? 0));
   }
 
   /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
@@ -809,8 +802,7 @@ class FastCompiler {
     // Without member settings or checks every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
     const recMember = this.recMember;
     const memberRows = make.i32(recMember || this.checks.size > 0 ? memberCount * MEMBER_W : 0);
-    const targets = new Map<string, number>();
-    const targetList: Target[] = [];
+    const targets = new TargetRowsBuilder(apex);
     const checkedPools: number[] = [];
     let memberAt = 0;
     let poolAt = 0;
@@ -870,7 +862,7 @@ class FastCompiler {
               memberRows[m] = bits === 0 ? 1 : bits & ((1 << MEMBER_PRIORITY_SHIFT) - 1);
               memberRows[m + 1] = bits === 0 ? 1 : (bits >>> MEMBER_PRIORITY_SHIFT) & 0xffff;
               memberRows[m + 2] = (bits & MEMBER_BACKUP) !== 0 ? 1 : 0;
-              memberRows[m + 3] = check ? this.targetOf(apex, check, records, ipv4, from + k, targets, targetList) : -1;
+              memberRows[m + 3] = check ? this.targetOf(check, records, ipv4, from + k, targets) : -1;
               memberRows[m + 4] = -1;
               memberAt++;
             }
@@ -901,7 +893,7 @@ class FastCompiler {
       size: this.recordCount,
       files: [this.file],
       checks: [...this.checks.values()],
-      targets: targetList,
+      targets: targets.finish(make, memberRows, MEMBER_W, 3, memberStart),
       sites: [],
       maps: [],
       configs,

@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../lib/logger.js';
+import { MemoryHealthStore } from '../../../health/memory-store.js';
 import { Runtime } from '../../../server/runtime.js';
 import { ZoneCompiler } from '../../../zones/zone-compiler.js';
 import { CompactZone } from '../../../zones/compact.js';
@@ -188,6 +189,41 @@ describe('zone worker (issue 14)', () => {
     for (let n = 0; n < 50; n++) expect(ancount(await ask(`host${n}.example.test.`))).toBe(4);
     expect((runtime.server?.fastPathStats()?.poolEncodes ?? 0) - encodes).toBe(1);
     expect(runtime.selector.stats.planBuilds - plans).toBe(1);
+  });
+
+  it('a health change reaches a checked pool planned before a reload, taken over or not yet', async () => {
+    // Every member its own target: the swap indexes no target on the query thread, a change finds
+    // the decoded pools through the zone's target rows (and the previous version's, until taken over).
+    const checkedZone = (serial: number): string => {
+      const lines = [HEAD.replace('SERIAL', String(serial)), ';@check web tcp port=80'];
+      for (let n = 0; n < 20; n++) {
+        lines.push(`;@pool host${n} policy=round-robin check=web`);
+        for (let k = 1; k <= 4; k++) lines.push(`host${n} 20 IN A 10.0.${n}.${k}`);
+      }
+      return lines.join('\n') + '\n';
+    };
+    const file = tempZone(checkedZone(1));
+    const store = new MemoryHealthStore({ logger: silentLogger() });
+    const runtime = new Runtime({ zonePaths: [file], listen: [{ host: '127.0.0.1', port: 0 }], checks: false, store, logger: silentLogger() });
+    cleanups.push(() => runtime.stop());
+    await runtime.start();
+    const ask = await client(runtime.server?.addresses()[0]?.port ?? 0);
+    const up = (n: number, k: number, state: 'up' | 'down') =>
+      store.publish({ targetId: `example.test./web/10.0.${n}.${k}/80`, checker: 't', state, latencyMs: undefined, load: undefined, reason: 'test', at: Date.now(), ttlMs: 60_000 });
+    for (let n = 0; n < 20; n++) for (let k = 1; k <= 4; k++) up(n, k, 'up');
+    for (let n = 0; n < 20; n++) expect(ancount(await ask(`host${n}.example.test.`))).toBe(4);
+
+    writeFileSync(file, checkedZone(2));
+    await runtime.reload();
+    // Still the swap's turn: host0's pool is the previous version's until it is asked or taken over.
+    expect(runtime.zones()[0]?.soa.records[0]?.rdata).toMatchObject({ serial: 2 });
+    up(0, 4, 'down');
+    expect(ancount(await ask('host0.example.test.'))).toBe(3);
+    await vi.waitFor(() => expect((runtime.zones()[0] as CompactZone).reusedPools).toBe(20), { timeout: 5000 });
+    up(1, 4, 'down');
+    expect(ancount(await ask('host1.example.test.'))).toBe(3);
+    up(0, 4, 'up');
+    expect(ancount(await ask('host0.example.test.'))).toBe(4);
   });
 
   it('forgets pools no longer served in slices after the swap, not in its turn', async () => {
