@@ -273,7 +273,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     return i;
   };
   const targetIndex = new Map<string, number>();
-  const targets = new TargetRowsBuilder(zone.origin);
+  const targets = new TargetRowsBuilder(zone.origin, TRANSFERABLE_ARRAYS, zone.targets.length);
   for (const t of zone.targets) targetIndex.set(t.id, targets.add(t.check, t.address, t.port));
   const poolIndex = new Map<Pool, number>();
   zone.pools.forEach((p, i) => poolIndex.set(p, i));
@@ -360,7 +360,7 @@ export function encodeZone(zone: Zone): CompactZoneData {
     size: zone.size,
     files,
     checks: [...zone.checks.values()],
-    targets: targets.finish(TRANSFERABLE_ARRAYS, memberRows, MEMBER_W, 3, memberStart),
+    targets: targets.finish(memberRows, MEMBER_W, 3, memberStart),
     sites,
     maps: [...(zone.maps?.values() ?? [])],
     configs,

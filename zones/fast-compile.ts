@@ -78,10 +78,6 @@ function ipv4At(text: string, start: number, end: number): number {
   return out * 256 + value;
 }
 
-function ipv4Text(address: number): string {
-  return `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
-}
-
 /** Lines in the text: at most one record each. */
 function lineCount(text: string): number {
   let lines = 1;
@@ -763,8 +759,8 @@ class FastCompiler {
    */
   private targetOf(check: CheckSpec, records: Int32Array, ipv4: Uint32Array, row: number, targets: TargetRowsBuilder): number {
     const ref = records[row * RECORD_W + 1] ?? 0;
-    const address = ref > 0 ? formatIPv6(this.v6.subarray((ref - 1) * 16, ref * 16)) : ipv4Text(ipv4[row] ?? 0);
-    return targets.add(check, address, check.kind === 'icmp' ? 0 : (check.port ?? 0));
+    const port = check.kind === 'icmp' ? 0 : (check.port ?? 0);
+    return ref > 0 ? targets.add(check, formatIPv6(this.v6.subarray((ref - 1) * 16, ref * 16)), port) : targets.addIPv4(check, ipv4[row] ?? 0, port);
   }
 
   /** Whether node n's RRset in this slot is a pool: A records, several or annotated. */
@@ -802,7 +798,7 @@ class FastCompiler {
     // Without member settings or checks every member has the defaults: no rows (compact.ts MEMBER_DEFAULTS).
     const recMember = this.recMember;
     const memberRows = make.i32(recMember || this.checks.size > 0 ? memberCount * MEMBER_W : 0);
-    const targets = new TargetRowsBuilder(apex);
+    const targets = new TargetRowsBuilder(apex, make, this.checks.size > 0 ? memberCount : 0);
     const checkedPools: number[] = [];
     let memberAt = 0;
     let poolAt = 0;
@@ -893,7 +889,7 @@ class FastCompiler {
       size: this.recordCount,
       files: [this.file],
       checks: [...this.checks.values()],
-      targets: targets.finish(make, memberRows, MEMBER_W, 3, memberStart),
+      targets: targets.finish(memberRows, MEMBER_W, 3, memberStart),
       sites: [],
       maps: [],
       configs,

@@ -16,7 +16,7 @@ const ping = { name: 'ping', kind: 'icmp' } as unknown as CheckSpec;
 
 describe('target rows', () => {
   it('finds every target by id, once per id, with its pools', () => {
-    const builder = new TargetRowsBuilder(ORIGIN);
+    const builder = new TargetRowsBuilder(ORIGIN, TRANSFERABLE_ARRAYS);
     const width = 5;
     const members: number[] = [];
     const memberStart = [0];
@@ -29,7 +29,7 @@ describe('target rows', () => {
     }
     expect(builder.add(web, '10.0.0.0', 80)).toBe(0);
     expect(builder.count).toBe(2100);
-    const rows = builder.finish(TRANSFERABLE_ARRAYS, Int32Array.from(members), width, 3, Int32Array.from(memberStart));
+    const rows = builder.finish(Int32Array.from(members), width, 3, Int32Array.from(memberStart));
     const table = new TargetTable(ORIGIN, rows);
     expect(table.count).toBe(2100);
     for (let t = 0; t < table.count; t++) expect(table.rowOf(table.id(t)!)).toBe(t);
@@ -46,9 +46,9 @@ describe('target rows', () => {
 
   it('tells the same probe from a changed one across versions', () => {
     const make = (port: number, address: string, check: CheckSpec) => {
-      const b = new TargetRowsBuilder(ORIGIN);
+      const b = new TargetRowsBuilder(ORIGIN, TRANSFERABLE_ARRAYS, 1);
       b.add(check, address, port);
-      return new TargetTable(ORIGIN, b.finish(TRANSFERABLE_ARRAYS, new Int32Array(0), 5, 3, Int32Array.from([0])));
+      return new TargetTable(ORIGIN, b.finish(new Int32Array(0), 5, 3, Int32Array.from([0])));
     };
     const sameCheck = (a: CheckSpec | undefined, b: CheckSpec | undefined) => JSON.stringify(a) === JSON.stringify(b);
     const a = make(80, '10.0.0.1', web);
