@@ -144,7 +144,8 @@ async function main(): Promise<void> {
     const after = process.memoryUsage();
     const zone = runtime.zones()[0];
     console.log(`load (parse, compile, pool index, listen): ${loadS.toFixed(2)} s; ${zone?.size ?? 0} records, ${zone?.pools.length ?? 0} pools, ${zone?.targets.length ?? 0} targets`);
-    console.log(`memory: rss ${mb(after.rss)} (${mb(after.rss - before.rss)} more than before the load), heap used ${mb(after.heapUsed)}`);
+    // `before` still held the zone's text (a 51 MB string), which the load let go: the difference can be negative.
+    console.log(`memory: rss ${mb(after.rss)} (${mb(before.rss)} before the load, the zone's text in memory), heap used ${mb(after.heapUsed)}`);
 
     const server = runtime.server;
     const port = server?.addresses()[0]?.port;
