@@ -219,6 +219,22 @@ export interface Target {
   readonly port: number;
 }
 
+/**
+ * A zone's probe targets one at a time, by index: a compact zone's rows make each on demand, so
+ * a pass over them can run in slices (the checks scheduler after a reload).
+ */
+export interface TargetSource {
+  readonly count: number;
+  id(i: number): string | undefined;
+  checkOf(i: number): CheckSpec | undefined;
+  target(i: number): Target | undefined;
+}
+
+/** A list of targets as a TargetSource. */
+export function targetList(targets: readonly Target[]): TargetSource {
+  return { count: targets.length, id: (i) => targets[i]?.id, checkOf: (i) => targets[i]?.check, target: (i) => targets[i] };
+}
+
 /** A compiled, immutable zone. */
 export interface Zone {
   /** Apex, lowercase absolute. */
@@ -232,6 +248,8 @@ export interface Zone {
   readonly pools: readonly Pool[];
   readonly checks: ReadonlyMap<string, CheckSpec>;
   readonly targets: readonly Target[];
+  /** The same targets one at a time, made on demand (a compact zone); absent: `targets` is a plain list. */
+  readonly targetSource?: TargetSource;
   /** Number of resource records. */
   readonly size: number;
   /** `;@map` lines by name (absent or empty: none). */

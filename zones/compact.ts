@@ -477,9 +477,14 @@ export class CompactZone implements Zone {
     return this.soaRRset;
   }
 
-  /** Every probe target (made on first use: the checks scheduler, status; answers need none). */
+  /** Every probe target (made on first use: status, the admin API; answers need none). */
   get targets(): readonly Target[] {
     return this.targetTable.list();
+  }
+
+  /** The targets one at a time (the checks scheduler's pass after a load, in slices). */
+  get targetSource(): TargetTable {
+    return this.targetTable;
   }
 
   /** Every pool, materialised (tools and tests; the server uses poolIndex). */

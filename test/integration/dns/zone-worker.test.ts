@@ -226,6 +226,37 @@ describe('zone worker (issue 14)', () => {
     expect(ancount(await ask('host0.example.test.'))).toBe(4);
   });
 
+  it("hands a large zone's targets to the checks in slices after the swap, ending with the new set", async () => {
+    // 500 pools x 10 members on loopback, tcp port 1 (refused at once), probed every 300 s: 5,000
+    // targets, more than the swap's turn takes. Version 2 moves pool 0's members elsewhere.
+    const zone = (serial: number, moved: boolean): string => {
+      const lines = [HEAD.replace('SERIAL', String(serial)), ';@check web tcp port=1 interval=300s timeout=1s'];
+      for (let n = 0; n < 500; n++) {
+        lines.push(`;@pool host${n} check=web`);
+        for (let k = 1; k <= 10; k++) lines.push(`host${n} 20 IN A 127.${moved && n === 0 ? 99 : 1}.${n >> 4}.${(n & 15) * 16 + k}`);
+      }
+      return lines.join('\n') + '\n';
+    };
+    const id = (second: number, n: number, k: number) => `example.test./web/127.${second}.${n >> 4}.${(n & 15) * 16 + k}/1`;
+    const file = tempZone(zone(1, false));
+    const runtime = new Runtime({ zonePaths: [file], listen: [{ host: '127.0.0.1', port: 0 }], checks: true, logger: silentLogger() });
+    cleanups.push(() => runtime.stop());
+    await runtime.start();
+    const scheduler = runtime.scheduler!;
+    await vi.waitFor(() => expect(scheduler.targetCount).toBe(5000), { timeout: 5000 });
+
+    writeFileSync(file, zone(2, true));
+    await runtime.reload();
+    // The swap's turn: the new zone serves, the scheduler has not been told yet.
+    expect(runtime.zones()[0]?.soa.records[0]?.rdata).toMatchObject({ serial: 2 });
+    expect(scheduler.trackOf(id(1, 0, 1))).toBeDefined();
+    expect(scheduler.trackOf(id(99, 0, 1))).toBeUndefined();
+    await vi.waitFor(() => expect(scheduler.trackOf(id(1, 0, 1))).toBeUndefined(), { timeout: 5000 });
+    expect(scheduler.targetCount).toBe(5000);
+    for (let k = 1; k <= 10; k++) expect(scheduler.trackOf(id(99, 0, k))).toBeDefined();
+    expect(scheduler.trackOf(id(1, 499, 10))).toBeDefined();
+  });
+
   it('forgets pools no longer served in slices after the swap, not in its turn', async () => {
     const file = tempZone(bigZone(50, 1));
     const { runtime, port } = await startRuntime(file);

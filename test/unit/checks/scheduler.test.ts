@@ -6,7 +6,7 @@ import type { Verdict } from '../../../model/health.js';
 import { CheckError } from '../../../lib/errors.js';
 import { createRootLogger, silentLogger, type Logger } from '../../../lib/logger.js';
 import { seededRandom } from '../../../lib/random.js';
-import type { CheckSpec, Target } from '../../../model/zone.js';
+import { targetList, type CheckSpec, type Target } from '../../../model/zone.js';
 import { checkTarget } from '../../helpers/check-targets.js';
 
 interface Call {
@@ -324,6 +324,38 @@ describe('CheckScheduler setTargets', () => {
     expect(probe.callsOf(a.id).length).toBeGreaterThanOrEqual(5);
     expect(s.trackOf(a.id)).toMatchObject({ state: 'up', failures: 3 });
     expect(s.trackOf(c.id)?.state).toBe('down');
+  });
+});
+
+describe('CheckScheduler sync in steps (large zones)', () => {
+  it('keeps what a sync is told over several steps, drops the rest at finish, and a newer sync supersedes an unfinished one', async () => {
+    probe.auto = () => OK;
+    const s = makeScheduler();
+    const all = Array.from({ length: 10 }, (_, i) => target(i + 1, { rise: 1 }));
+    s.setTargets(all.slice(0, 6));
+    await s.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(s.trackOf(all[0]!.id)?.state).toBe('up');
+
+    // Told in two steps: 0-2 kept (state and timers), 6-7 added; 3-5 stay until finish().
+    const first = s.startSync();
+    const source = targetList(all);
+    for (const i of [0, 1, 2]) first.keep(source, i);
+    await vi.advanceTimersByTimeAsync(0);
+    for (const i of [6, 7]) first.keep(source, i);
+    expect(s.targetCount).toBe(8);
+    expect(s.trackOf(all[3]!.id)?.state).toBe('up');
+
+    // A newer sync before the first finishes: its finish() alone decides (0, 8 and 9 wanted).
+    const second = s.startSync();
+    for (const i of [0, 8, 9]) second.keep(source, i);
+    second.finish();
+    expect(all.filter((t) => s.trackOf(t.id) !== undefined).map((t) => t.address)).toEqual(['192.0.2.1', '192.0.2.9', '192.0.2.10']);
+    expect(s.trackOf(all[0]!.id)?.state).toBe('up');
+    const removedCalls = probe.callsOf(all[1]!.id).length;
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(probe.callsOf(all[1]!.id)).toHaveLength(removedCalls);
+    expect(s.trackOf(all[9]!.id)?.state).toBe('up');
   });
 });
 
