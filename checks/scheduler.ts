@@ -75,7 +75,8 @@ interface Entry {
 
 /** One pass over the wanted targets, told a few at a time; finish() drops the targets it was not told. */
 export interface TargetSync {
-  keep(source: TargetSource, i: number): void;
+  /** Target i of `source`, whose id is `id`. */
+  keep(id: string, source: TargetSource, i: number): void;
   finish(): void;
 }
 
@@ -136,7 +137,10 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   setTargets(targets: readonly Target[], probeNow?: ReadonlySet<string>): void {
     const sync = this.startSync(probeNow);
     const source = targetList(targets);
-    for (let i = 0; i < source.count; i++) sync.keep(source, i);
+    for (let i = 0; i < source.count; i++) {
+      const id = source.id(i);
+      if (id !== undefined) sync.keep(id, source, i);
+    }
     sync.finish();
   }
 
@@ -149,9 +153,7 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   startSync(probeNow?: ReadonlySet<string>): TargetSync {
     const generation = ++this.syncs;
     return {
-      keep: (source, i) => {
-        const id = source.id(i);
-        if (id === undefined) return;
+      keep: (id, source, i) => {
         const existing = this.entries.get(id);
         if (existing) {
           existing.seen = generation;

@@ -44,6 +44,12 @@ export interface TargetQuorum {
   readonly quorum: Quorum | readonly Quorum[];
 }
 
+/** One pass over every served target's quorums, a few at a time; finish() forgets the targets it was not told. */
+export interface QuorumSync {
+  keep(id: string, quorum: Quorum | readonly Quorum[]): void;
+  finish(): void;
+}
+
 export interface RedisHealthReaderOptions {
   readonly client: Redis;
   readonly subscriber: Redis;
@@ -133,7 +139,9 @@ export class RedisHealthReader implements HealthSource {
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   private readonly verdicts = new Map<string, Map<string, HeldVerdict>>();
-  private readonly quorums = new Map<string, readonly Quorum[]>();
+  /** Each served target's quorums, and the last quorum sync that told it (startQuorumSync). */
+  private readonly quorums = new Map<string, { list: readonly Quorum[]; sync: number }>();
+  private quorumSyncs = 0;
   private readonly consensus = new Map<string, TargetState>();
   private readonly views: HealthViews;
   private readonly overrides = new Map<string, HeldOverride>();
@@ -216,21 +224,56 @@ export class RedisHealthReader implements HealthSource {
 
   /** The quorum of one target (several when pools sharing it disagree: the strictest wins). */
   setQuorum(targetId: string, quorum: Quorum | readonly Quorum[]): void {
-    this.quorums.set(targetId, normaliseQuorums(quorum));
+    this.quorums.set(targetId, { list: normaliseQuorums(quorum), sync: this.quorumSyncs });
     this.recompute([targetId]);
   }
 
   /** Replaces every target's quorum (targets not listed fall back to `majority`). */
   setTargets(targets: readonly TargetQuorum[]): void {
-    const touched = new Set(this.quorums.keys());
-    this.quorums.clear();
-    for (const t of targets) {
-      const previous = this.quorums.get(t.id) ?? [];
-      this.quorums.set(t.id, normaliseQuorums([...previous, ...normaliseQuorums(t.quorum)]));
-      touched.add(t.id);
-    }
-    this.recompute([...touched]);
+    const sync = this.startQuorumSync();
+    for (const t of targets) sync.keep(t.id, t.quorum);
+    sync.finish();
   }
+
+  /**
+   * setTargets() in steps, so a reload of a zone with a million targets can tell them over many
+   * event-loop turns: keep() each target's quorums (a target told twice gets both), then finish()
+   * forgets the others and recomputes only the targets whose quorums changed. A sync started later
+   * supersedes this one (whose finish() must then not be called); what it changed is recomputed
+   * by the later one's finish().
+   */
+  startQuorumSync(): QuorumSync {
+    const sync = ++this.quorumSyncs;
+    return {
+      keep: (id, quorum) => {
+        let list = Array.isArray(quorum) ? (quorum.length === 1 ? quorum : normaliseQuorums(quorum)) : [quorum as Quorum];
+        const held = this.quorums.get(id);
+        if (held === undefined) {
+          this.quorums.set(id, { list, sync });
+          this.quorumsChanged.add(id);
+          return;
+        }
+        if (held.sync === sync) list = normaliseQuorums([...held.list, ...list]);
+        held.sync = sync;
+        if (sameQuorums(held.list, list)) return;
+        held.list = list;
+        this.quorumsChanged.add(id);
+      },
+      finish: () => {
+        for (const [id, held] of this.quorums) {
+          if (held.sync === sync) continue;
+          this.quorums.delete(id);
+          this.quorumsChanged.add(id);
+        }
+        const changed = [...this.quorumsChanged];
+        this.quorumsChanged.clear();
+        this.recompute(changed);
+      },
+    };
+  }
+
+  /** Targets whose quorums a sync changed, recomputed at the end of the sync that finishes. */
+  private readonly quorumsChanged = new Set<string>();
 
   /** Reads every verdict and override again (coalesced: one runs at a time, plus one after it). */
   resync(): Promise<void> {
@@ -569,7 +612,7 @@ export class RedisHealthReader implements HealthSource {
     const held = this.overrides.get(scopeId({ kind: 'target', targetId }));
     const override = held !== undefined && overrideActive(held.record, now) ? held.record : undefined;
     if (byChecker === undefined && override === undefined && !this.views.has(targetId)) return undefined;
-    const quorum = this.quorums.get(targetId) ?? [DEFAULT_QUORUM];
+    const quorum = this.quorums.get(targetId)?.list ?? [DEFAULT_QUORUM];
     const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
     this.consensus.set(targetId, c.state);
     if (override === undefined) return { state: c.state, latencyMs: c.latencyMs, load: c.load, reason: c.reason };
@@ -619,6 +662,10 @@ export class RedisHealthReader implements HealthSource {
  */
 function sameContent(held: Verdict, v: Verdict): boolean {
   return held.state === v.state && held.load === v.load && held.reason === v.reason && !latencySignificantlyChanged(held.latencyMs, v.latencyMs);
+}
+
+function sameQuorums(a: readonly Quorum[], b: readonly Quorum[]): boolean {
+  return a === b || (a.length === b.length && a.every((q, i) => q === b[i]));
 }
 
 function normaliseQuorums(quorum: Quorum | readonly Quorum[]): readonly Quorum[] {

@@ -21,7 +21,7 @@ import {
   waitReady,
   type RedisConnectionOptions,
 } from './redis-connection.js';
-import { RedisHealthReader, type TargetQuorum } from './redis-reader.js';
+import { RedisHealthReader, type QuorumSync, type TargetQuorum } from './redis-reader.js';
 import { RedisVerdictWriter } from './redis-writer.js';
 import { HealthViews } from './view.js';
 
@@ -219,6 +219,11 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
   /** Replaces every target's quorum (targets not listed fall back to `majority`). */
   setTargets(targets: readonly TargetQuorum[]): void {
     this.reader?.setTargets(targets);
+  }
+
+  /** setTargets() in steps (RedisHealthReader.startQuorumSync); undefined for a checker, which reads nothing. */
+  startTargetSync(): QuorumSync | undefined {
+    return this.reader?.startQuorumSync();
   }
 
   /** Reads every verdict and override again (readers; coalesced). */

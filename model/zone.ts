@@ -228,6 +228,8 @@ export interface TargetSource {
   id(i: number): string | undefined;
   checkOf(i: number): CheckSpec | undefined;
   target(i: number): Target | undefined;
+  /** The quorums of the pools probing target i (a compact zone knows them without its pools). */
+  quorumsOf?(i: number): readonly PoolConfig['quorum'][];
 }
 
 /** A list of targets as a TargetSource. */

@@ -8,8 +8,9 @@ import type { Logger } from '../lib/logger.js';
 import type { ZoneSyntaxError } from '../lib/errors.js';
 import { ZoneWatcher } from '../zones/watch.js';
 import { findZoneFiles } from '../zones/load.js';
-import { targetList, type Zone } from '../model/zone.js';
-import { runSliced, type SlicedRun } from '../lib/sliced.js';
+import type { Zone } from '../model/zone.js';
+import type { SlicedRun } from '../lib/sliced.js';
+import { passTargets, quorumConsumer, type TargetConsumer } from './target-pass.js';
 import { ZoneRegistry } from '../dns/zone-set.js';
 import { DnsServer, type ListenAddress } from '../dns/server.js';
 import type { TcpLimits } from './listen.js';
@@ -31,11 +32,6 @@ import type { ParsedZone } from '../zones/parse.js';
 import type { LoadResult } from '../zones/load.js';
 import { compileWithOverlay } from '../zones/overlay.js';
 import { overlayIsEmpty, type ZoneOverlay } from '../model/membership.js';
-
-/** Up to this many targets go to the checks scheduler in the load's own turn. */
-const TARGETS_IN_ONE_TURN = 4096;
-/** Targets per step of the sliced pass (lib/sliced.ts times the steps). */
-const TARGET_SYNC_STEP = 256;
 
 /**
  * The API's overlay on the zone files (server/membership.ts): read before the server listens,
@@ -94,6 +90,8 @@ export interface HealthStoreLike extends HealthSource, VerdictSink {
   start?(): Promise<void>;
   /** Each target's quorums (several when pools sharing it disagree: the store applies the strictest). */
   setTargets?(targets: readonly { id: string; quorum: readonly Quorum[] }[]): void;
+  /** The same in steps (a large zone's targets over several turns); used instead of setTargets when present, undefined when not needed. */
+  startTargetSync?(): { keep(id: string, quorum: readonly Quorum[]): void; finish(): void } | undefined;
   stop?(): Promise<void>;
   close?(): void;
 }
@@ -213,7 +211,7 @@ export class Runtime {
   }
 
   async stop(): Promise<void> {
-    this.targetSync?.cancel();
+    this.targetPass?.cancel();
     this.observation?.stop();
     this.skewDemand.stop();
     this.signer?.stop();
@@ -361,39 +359,18 @@ export class Runtime {
       zones.flatMap((z) => (z.poolIndex ? [] : z.pools)),
       (key) => zones.some((z) => z.poolIndex?.has(key) === true),
     );
-    this.store.setTargets?.(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
-    const scheduler = this.scheduler;
-    if (!scheduler) return; // --no-checks: nobody needs the list of targets
-    this.targetSync?.cancel();
-    this.targetSync = undefined;
-    // Target ids start with their zone's origin: no target is in two zones.
-    const sources = zones.map((z) => z.targetSource ?? targetList(z.targets));
-    const sync = scheduler.startSync(probeNow);
-    let zone = 0;
-    let i = 0;
-    const step = (max: number): boolean => {
-      for (let n = 0; n < max; n++) {
-        const source = sources[zone];
-        if (!source) {
-          sync.finish();
-          return true;
-        }
-        if (i < source.count) sync.keep(source, i++);
-        else {
-          zone++;
-          i = 0;
-        }
-      }
-      return false;
-    };
-    // A few thousand targets in this turn, as before; more in slices (100,000 took 0.3 s of one turn).
-    if (sources.reduce((sum, s) => sum + s.count, 0) <= TARGETS_IN_ONE_TURN) {
-      step(Number.POSITIVE_INFINITY);
-      return;
-    }
-    this.targetSync = runSliced(() => step(TARGET_SYNC_STEP), { onError: (err) => this.log.error({ err }, 'handing the targets to the checks failed') });
+    // Every target to the checks (what to probe) and to a Redis store (its quorums), in slices for a large zone.
+    this.targetPass?.cancel();
+    const consumers: TargetConsumer[] = [];
+    if (this.store.startTargetSync) {
+      const quorums = this.store.startTargetSync(); // undefined: a store that reads no verdicts (a checker's)
+      if (quorums) consumers.push(quorumConsumer(quorums, zones));
+    } else if (this.store.setTargets) this.store.setTargets(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
+    // --no-checks: nobody needs the list of targets to probe.
+    if (this.scheduler) consumers.push(this.scheduler.startSync(probeNow));
+    this.targetPass = passTargets(zones, consumers, (err) => this.log.error({ err }, 'handing the targets to the checks and the store failed'));
   }
 
-  /** The pass handing a large zone's targets to the checks scheduler, while one runs. */
-  private targetSync: SlicedRun | undefined;
+  /** The pass handing a large zone's targets to the checks and the store, while one runs. */
+  private targetPass: SlicedRun | undefined;
 }

@@ -18,7 +18,7 @@
  * plan, rotation and encodings carry on; a changed pool is a new object (one new plan, one new
  * encoding, on first use).
  */
-import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type Zone, type ZoneNode } from '../model/zone.js';
+import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type TargetSource, type Zone, type ZoneNode } from '../model/zone.js';
 import type { SiteMap } from '../model/site-map.js';
 import { LazySlots } from './slots.js';
 import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
@@ -482,10 +482,31 @@ export class CompactZone implements Zone {
     return this.targetTable.list();
   }
 
-  /** The targets one at a time (the checks scheduler's pass after a load, in slices). */
-  get targetSource(): TargetTable {
-    return this.targetTable;
+  /** The targets one at a time, with their pools' quorums (the pass after a load, in slices: server/target-pass.ts). */
+  get targetSource(): TargetSource {
+    if (!this.source) {
+      const table = this.targetTable;
+      const d = this.data;
+      // Most targets have one pool: one shared list per pool configuration.
+      const single = d.configs.map((c): readonly PoolConfig['quorum'][] => [c.quorum]);
+      const configOf = (p: number): number => d.pools[p * POOL_W + 1] ?? 0;
+      this.source = {
+        count: table.count,
+        id: (i) => table.id(i),
+        checkOf: (i) => table.checkOf(i),
+        target: (i) => table.target(i),
+        quorumsOf: (i) => {
+          const pools = table.poolsOf(i);
+          const first = single[configOf(pools[0] ?? 0)] ?? [];
+          if (pools.length <= 1) return first;
+          return [...new Set([...pools].map((p) => d.configs[configOf(p)]?.quorum ?? 'majority'))];
+        },
+      };
+    }
+    return this.source;
   }
+
+  private source: TargetSource | undefined;
 
   /** Every pool, materialised (tools and tests; the server uses poolIndex). */
   get pools(): readonly Pool[] {

@@ -139,6 +139,35 @@ describe('quorum', () => {
   });
 });
 
+describe('quorums told in steps (a large zone after a reload)', () => {
+  it('applies what a sync changed at its finish, superseded syncs included, and forgets targets no sync told', async () => {
+    newPrefix();
+    const dns = await open('dns', 'dns-a');
+    const [a, b] = [await open('checker', 'chk-a'), await open('checker', 'chk-b')];
+    dns.setTargets([
+      { id: T1, quorum: 1 },
+      { id: T2, quorum: 1 },
+    ]);
+    a.publish(verdict(T1, 'chk-a', 'up'));
+    b.publish(verdict(T1, 'chk-b', 'down'));
+    await vi.waitFor(() => expect(dns.view().get(T1)?.reason).toMatch(/^no quorum \(1 up, 1 down, 1 needed\)/), WAIT);
+
+    // A sync that raises T1 to 'all' is superseded before it finishes; the next one tells T1 the
+    // same, so only the first saw the change: the second's finish must still recompute T1.
+    const first = dns.startTargetSync()!;
+    first.keep(T1, ['all']);
+    expect(dns.view().get(T1)?.reason).toMatch(/1 needed/);
+    const second = dns.startTargetSync()!;
+    second.keep(T1, ['all']);
+    second.finish();
+    expect(dns.view().get(T1)?.reason).toMatch(/^no quorum \(1 up, 1 down, 2 needed\)/);
+    // T2 was not told: it is no longer ours, and without verdicts it leaves the view.
+    b.publish(verdict(T2, 'chk-b', 'up', { ttlMs: 300 }));
+    await vi.waitFor(() => expect(stateOf(dns, T2)).toBe('up'), WAIT);
+    await vi.waitFor(() => expect(dns.view().get(T2)).toBeUndefined(), WAIT);
+  });
+});
+
 describe('overrides', () => {
   it('drain, undrain and force with expiry are seen by both servers', async () => {
     const keys = healthKeys(newPrefix());

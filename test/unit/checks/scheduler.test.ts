@@ -340,15 +340,15 @@ describe('CheckScheduler sync in steps (large zones)', () => {
     // Told in two steps: 0-2 kept (state and timers), 6-7 added; 3-5 stay until finish().
     const first = s.startSync();
     const source = targetList(all);
-    for (const i of [0, 1, 2]) first.keep(source, i);
+    for (const i of [0, 1, 2]) first.keep(all[i]!.id, source, i);
     await vi.advanceTimersByTimeAsync(0);
-    for (const i of [6, 7]) first.keep(source, i);
+    for (const i of [6, 7]) first.keep(all[i]!.id, source, i);
     expect(s.targetCount).toBe(8);
     expect(s.trackOf(all[3]!.id)?.state).toBe('up');
 
     // A newer sync before the first finishes: its finish() alone decides (0, 8 and 9 wanted).
     const second = s.startSync();
-    for (const i of [0, 8, 9]) second.keep(source, i);
+    for (const i of [0, 8, 9]) second.keep(all[i]!.id, source, i);
     second.finish();
     expect(all.filter((t) => s.trackOf(t.id) !== undefined).map((t) => t.address)).toEqual(['192.0.2.1', '192.0.2.9', '192.0.2.10']);
     expect(s.trackOf(all[0]!.id)?.state).toBe('up');

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CheckSpec } from '../../../model/zone.js';
-import { TRANSFERABLE_ARRAYS } from '../../../zones/compact.js';
+import { CompactZone, TRANSFERABLE_ARRAYS } from '../../../zones/compact.js';
+import { fastCompile } from '../../../zones/fast-compile.js';
+import { targetQuorums } from '../../../health/consensus.js';
 import { targetId } from '../../../zones/compile.js';
 import { TargetRowsBuilder, TargetTable } from '../../../zones/target-table.js';
 
@@ -56,5 +58,35 @@ describe('target rows', () => {
     expect(a.same(0, make(81, '10.0.0.1', web), 0, sameCheck)).toBe(false);
     expect(a.same(0, make(80, '10.0.0.2', web), 0, sameCheck)).toBe(false);
     expect(a.same(0, make(80, '10.0.0.1', { ...web, port: 81 } as unknown as CheckSpec), 0, sameCheck)).toBe(false);
+  });
+
+  it("gives each target of a compiled zone its pools' quorums, as the decoded pools do", () => {
+    const text = [
+      '$ORIGIN example.test.',
+      '$TTL 300',
+      '@ IN SOA ns1 hostmaster 1 7200 900 1209600 30',
+      '  IN NS ns1',
+      'ns1 IN A 192.0.2.53',
+      ';@check web tcp port=80',
+      ';@pool a check=web quorum=1',
+      'a 20 IN A 192.0.2.1',
+      'a 20 IN A 192.0.2.2',
+      ';@pool b check=web quorum=all',
+      'b 20 IN A 192.0.2.2',
+      'b 20 IN A 192.0.2.3',
+      ';@pool c check=web',
+      'c 20 IN A 192.0.2.3',
+      'c 20 IN A 192.0.2.4',
+      '',
+    ].join('\n');
+    const data = fastCompile(text, 'example.test.zone');
+    expect(data).toBeDefined();
+    const zone = new CompactZone(data!);
+    const source = zone.targetSource;
+    const fromRows = new Map(Array.from({ length: source.count }, (_, i) => [source.id(i), [...(source.quorumsOf?.(i) ?? [])].sort()] as const));
+    const fromPools = new Map(targetQuorums([{ pools: zone.pools }]).map((t) => [t.id, [...t.quorum].sort()] as const));
+    expect(fromRows).toEqual(fromPools);
+    expect(fromRows.get(`${ORIGIN}/web/192.0.2.2/80`)).toEqual([1, 'all']);
+    expect(fromRows.get(`${ORIGIN}/web/192.0.2.4/80`)).toEqual(['majority']);
   });
 });
