@@ -140,6 +140,8 @@ class LoadStream {
   /** Send times of the queries not answered yet, by id. */
   private readonly pending = new Map<number, number>();
   readonly latencies: number[] = [];
+  /** When each of `latencies` was answered (performance.now()). */
+  readonly answeredAt: number[] = [];
   /** Answers without every address (a failure, as an unanswered query). */
   short = 0;
   sent = 0;
@@ -152,8 +154,10 @@ class LoadStream {
       const sentAt = this.pending.get(id);
       if (sentAt === undefined) return;
       this.pending.delete(id);
-      if (ancount(msg) === PER_NAME) this.latencies.push(at - sentAt);
-      else this.short++;
+      if (ancount(msg) === PER_NAME) {
+        this.latencies.push(at - sentAt);
+        this.answeredAt.push(at);
+      } else this.short++;
     });
   }
   async open(): Promise<void> {
@@ -286,6 +290,9 @@ interface ReloadResult {
   unanswered: number;
   slowestMs: number;
   p99Ms: number;
+  /** p99 of the answers while the new version compiled, and of those after its serial answered. */
+  p99CompilingMs: number;
+  p99AfterMs: number;
 }
 
 /**
@@ -312,12 +319,14 @@ async function reloadUnderLoad(child: ChildProcess, port: number, names: number,
   await rewrite();
   child.kill('SIGHUP');
   let reloadMs = -1;
+  let servedAt = Number.POSITIVE_INFINITY;
   const soa = new Client(port);
   await soa.open();
   while (performance.now() - rewritten < RELOAD_DEADLINE_MS) {
     const reply = await soa.ask(ORIGIN, 6, 200);
     if (reply && reply.includes(serialBytes(newSerial))) {
-      reloadMs = performance.now() - rewritten;
+      servedAt = performance.now();
+      reloadMs = servedAt - rewritten;
       break;
     }
     await sleep(10);
@@ -328,14 +337,24 @@ async function reloadUnderLoad(child: ChildProcess, port: number, names: number,
   await load;
   await sleep(2000); // the last queries' time to answer (a query unanswered after 2 s counts as lost)
   client.close();
+  // Answered while the new version compiled (the rewrite until its serial answers), and after.
+  const during = client.latencies.filter((_, i) => (client.answeredAt[i] ?? 0) >= rewritten && (client.answeredAt[i] ?? 0) < servedAt);
+  const after = client.latencies.filter((_, i) => (client.answeredAt[i] ?? 0) >= servedAt);
   const latencies = client.latencies.sort((a, b) => a - b);
   return {
+    p99CompilingMs: percentile99(during),
+    p99AfterMs: percentile99(after),
     reloadMs,
     sent: client.sent,
     unanswered: client.unanswered + client.short,
     slowestMs: latencies[latencies.length - 1] ?? NaN,
     p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
   };
+}
+
+function percentile99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * 0.99)] ?? NaN;
 }
 
 function serialBytes(serial: number): Buffer {
@@ -447,7 +466,7 @@ for (const names of SIZES) {
   console.log(`| CPU used until then | ${fmt(row.knot.cpuS)} s | ${fmt(row.rondo.cpuS)} s | ${fmt(row.rondo.cpuS / row.knot.cpuS, 1)}× | |`);
   console.log(`| RSS once serving (peak) | ${fmt(row.knot.rssMb, 0)} MB (${fmt(row.knot.peakMb, 0)}) | ${fmt(row.rondo.rssMb, 0)} MB (${fmt(row.rondo.peakMb, 0)}) | ${fmt(rssRatio, 1)}× | ≤ 6× ${mark(ok.rss)} |`);
   console.log(
-    `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
+    `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms (while compiling ${fmt(row.reload.p99CompilingMs, 1)}, after ${fmt(row.reload.p99AfterMs, 1)}) | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
   );
   if (row.turns) {
     const cpu = row.turns.longestCpuMs === undefined ? 'CPU time unknown' : `longest by CPU ${fmt(row.turns.longestCpuMs, 1)} ms of its own CPU; ${row.turns.cpuHeavy} turns with ≥ 10 ms of CPU`;
