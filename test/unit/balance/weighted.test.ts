@@ -184,3 +184,16 @@ describe('weight reduction', () => {
     expect(cycle.sequence.length).toBeLessThanOrEqual(MAX_CYCLE_CELLS / 100 + 100);
   });
 });
+
+describe('weighted cycles shared between pools', () => {
+  test('the same members, weights and answer count give the same read-only cycle; any difference a new one', () => {
+    const a = buildWeightedCycle([0, 1, 2, 3], [1, 2, 3, 4], 2);
+    expect(buildWeightedCycle([0, 1, 2, 3], [1, 2, 3, 4], 2)).toBe(a);
+    expect(buildWeightedCycle([0, 1, 2, 3], [1, 2, 3, 5], 2)).not.toBe(a);
+    expect(buildWeightedCycle([0, 1, 2, 4], [1, 2, 3, 4], 2)).not.toBe(a);
+    expect(buildWeightedCycle([0, 1, 2, 3], [1, 2, 3, 4], 3)).not.toBe(a);
+    // Shared by every pool with these weights: a plan must not be able to change it for the others.
+    expect(() => (a.variants[0] as number[]).push(9)).toThrow(TypeError);
+    expect(() => (a.counts as number[]).push(9)).toThrow(TypeError);
+  });
+});
