@@ -280,6 +280,8 @@ class IntColumn {
   }
 }
 
+const SLASH = 47;
+
 /** Reads TargetRows: ids, Target objects (made on demand, each once) and the pools of a target. */
 export class TargetTable {
   private objects: (Target | undefined)[] | undefined;
@@ -317,10 +319,40 @@ export class TargetTable {
     const mask = hash.length - 1;
     let slot = hashString(id) & mask;
     for (let at = hash[slot] ?? 0; at !== 0; at = hash[slot] ?? 0) {
-      if (this.id(at - 1) === id) return at - 1;
+      if (this.isId(at - 1, id)) return at - 1;
       slot = (slot + 1) & mask;
     }
     return -1;
+  }
+
+  /**
+   * Whether target t's id is `id`, read part by part without making the id (a health change of
+   * 100,000 targets looks each up).
+   */
+  private isId(t: number, id: string): boolean {
+    const check = this.checkOf(t);
+    if (check === undefined) return false;
+    const origin = this.origin;
+    if (!id.startsWith(origin) || id.charCodeAt(origin.length) !== SLASH) return false;
+    let at = origin.length + 1;
+    if (!id.startsWith(check.name, at) || id.charCodeAt(at + check.name.length) !== SLASH) return false;
+    at += check.name.length + 1;
+    const bytes = this.rows.addresses;
+    for (let i = this.rows.addressStart[t] ?? 0, end = this.rows.addressStart[t + 1] ?? 0; i < end; i++) {
+      const byte = bytes[i] ?? 0;
+      if (byte > 0x7f) return this.id(t) === id; // not ASCII: the bytes are UTF-8, the id UTF-16
+      if (id.charCodeAt(at++) !== byte) return false;
+    }
+    if (id.charCodeAt(at++) !== SLASH) return false;
+    const port = this.rows.port[t] ?? 0;
+    let digits = 0;
+    for (let v = port; ; v = Math.floor(v / 10)) {
+      digits++;
+      if (v < 10) break;
+    }
+    if (id.length - at !== digits) return false;
+    for (let v = port, i = id.length - 1; i >= at; i--, v = Math.floor(v / 10)) if (id.charCodeAt(i) !== 48 + (v % 10)) return false;
+    return true;
   }
 
   /** The indices of the pools that probe target t. */

@@ -37,6 +37,12 @@ describe('target rows', () => {
     for (let t = 0; t < table.count; t++) expect(table.rowOf(table.id(t)!)).toBe(t);
     expect(table.rowOf(targetId(ORIGIN, web, '10.0.0.0', 81))).toBe(-1);
     expect(table.rowOf(targetId(ORIGIN, web, '10.9.9.9', 80))).toBe(-1);
+    // Ids that differ from a present one in a single part.
+    const present = targetId(ORIGIN, web, '10.0.0.1', 80);
+    expect(table.rowOf(present)).toBeGreaterThanOrEqual(0);
+    for (const near of [`${present}0`, present.slice(0, -1), present.replace('10.0.0.1/', '10.0.0.1x/'), present.replace('/web/', '/ping/'), `other.test./web/10.0.0.1/80`, present.replace('/80', '/08')]) {
+      expect(table.rowOf(near)).toBe(-1);
+    }
 
     const shared = table.rowOf(targetId(ORIGIN, ping, '192.0.2.7', 0));
     expect([...table.poolsOf(shared)]).toEqual([70, 71, 72, 73, 74, 75, 76, 77, 78, 79]);
