@@ -224,7 +224,8 @@ export class RedisHealthReader implements HealthSource {
 
   /** The quorum of one target (several when pools sharing it disagree: the strictest wins). */
   setQuorum(targetId: string, quorum: Quorum | readonly Quorum[]): void {
-    this.quorums.set(targetId, { list: normaliseQuorums(quorum), sync: this.quorumSyncs });
+    // No sync told it: the next sync to finish forgets it unless told, as setTargets always did.
+    this.quorums.set(targetId, { list: normaliseQuorums(quorum), sync: -1 });
     this.recompute([targetId]);
   }
 
