@@ -53,6 +53,12 @@ const PROBE = process.argv.includes('--probe');
  * point); what is measured is the targets' way through a load and a reload.
  */
 const CHECKED = process.argv.includes('--checked');
+/**
+ * --floor: also times bench/lib/start-floor.ts, a Node process that binds UDP (bare), and one that
+ * first compiles the zone in its own thread (compile): what any Node server pays before its own work.
+ */
+const FLOOR = process.argv.includes('--floor');
+const START_FLOOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'start-floor.js');
 const TURN_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'turn-probe.js');
 
 /** The k-th member's address of name n: shared by all names, or (--checked) its own. */
@@ -371,6 +377,8 @@ interface Row {
   reload: ReloadResult;
   /** With --probe: the query thread's longest turns from the rewrite of the zone file on. */
   turns?: TurnSummary;
+  /** With --floor: Node binding UDP, and Node compiling the zone then binding. */
+  floor?: { bare: Started; compile: Started };
 }
 
 interface TurnSummary {
@@ -416,6 +424,16 @@ async function measure(names: number): Promise<Row> {
     const kport = await freeDnsPort();
     const k = await knot(dir, zoneFile, kport, lastName);
     await stopChild(k.child);
+    let floor: Row['floor'];
+    if (FLOOR) {
+      const run = async (mode: string): Promise<Started> => {
+        const port = await freeDnsPort();
+        const started = await startAndTime(process.execPath, [START_FLOOR, mode, zoneFile, String(port), String(PER_NAME)], port, lastName);
+        await stopChild(started.child);
+        return started;
+      };
+      floor = { bare: await run('bare'), compile: await run('compile') };
+    }
     const rport = await freeDnsPort();
     const probeFile = path.join(dir, 'turns.jsonl');
     const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
@@ -429,7 +447,7 @@ async function measure(names: number): Promise<Row> {
         await writeFile(zoneFile, next);
       });
       const turns = PROBE ? turnsInWindow(probeFile) : undefined;
-      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}) };
+      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}), ...(floor ? { floor } : {}) };
     } finally {
       await stopChild(r.child);
     }
@@ -468,6 +486,14 @@ for (const names of SIZES) {
   console.log(
     `| SIGHUP reload (serial + one pool changed) under ${QPS} q/s | | new serial after ${fmt(row.reload.reloadMs / 1000)} s; ${row.reload.sent} queries, ${row.reload.unanswered} unanswered; slowest ${fmt(row.reload.slowestMs, 1)} ms, p99 ${fmt(row.reload.p99Ms, 1)} ms (while compiling ${fmt(row.reload.p99CompilingMs, 1)}, after ${fmt(row.reload.p99AfterMs, 1)}) | | none unanswered ${mark(ok.answered)}, < 50 ms ${mark(ok.slowest)} |`,
   );
+  if (row.floor) {
+    for (const [what, s] of [
+      ['Node alone binding UDP (--floor)', row.floor.bare],
+      ['Node compiling the zone in one thread, then UDP (--floor)', row.floor.compile],
+    ] as const) {
+      console.log(`| ${what} | ${fmt(row.knot.loadMs / 1000)} s | ${fmt(s.loadMs / 1000)} s | ${fmt(s.loadMs / row.knot.loadMs, 1)}× | |`);
+    }
+  }
   if (row.turns) {
     const cpu = row.turns.longestCpuMs === undefined ? 'CPU time unknown' : `longest by CPU ${fmt(row.turns.longestCpuMs, 1)} ms of its own CPU; ${row.turns.cpuHeavy} turns with ≥ 10 ms of CPU`;
     console.log(`| query thread from the zone rewrite to the end (--probe) | | longest turn ${fmt(row.turns.longestWallMs, 1)} ms; ${cpu} | | |`);
