@@ -1,6 +1,6 @@
 /**
  * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
- *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--probe]
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--floor] [--probe]
  *
  * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
  * robin, plus SOA, NS and the NS's address) and
