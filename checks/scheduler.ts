@@ -100,6 +100,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   private readonly probes: ProbeRegistry;
 
   private readonly entries = new Map<string, Entry>();
+  /** Syncs started (startSync), the last one's number marks the entries it wanted. */
+  private syncs = 0;
   private queue: Entry[] = [];
   private active = 0;
   /** Probes started in this event-loop turn, reset by `turnEnd` (set while it is > 0). */
@@ -169,8 +171,6 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
       },
     };
   }
-
-  private syncs = 0;
 
   private add(target: Target, generation: number, probeNow: ReadonlySet<string> | undefined): void {
     const entry: Entry = { target, track: INITIAL_TRACK, timer: undefined, busy: false, skipping: false, removed: false, probe: undefined, seen: generation };

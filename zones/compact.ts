@@ -180,7 +180,7 @@ export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZone
 }
 
 const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_PRIME = 0x01000193;
 
 export function hashString(s: string): number {
   let h = FNV_OFFSET;

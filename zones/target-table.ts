@@ -1,16 +1,17 @@
 /**
- * A compact zone's probe targets as rows: one string of addresses, a few integer columns and a
+ * A compact zone's probe targets as rows: the addresses as bytes, a few integer columns and a
  * hash of the ids, built where the zone is compiled and read on the query thread without an
  * object per target.
  *
  * Why: a zone of 100,000 checked pools has a million targets. As objects they took seconds to
  * clone from the zone worker to the query thread on every reload (answers stalled meanwhile) and
  * most of the query thread's memory; as rows they cross as a handful of buffers. The Target
- * objects the model's `Zone.targets` lists are made only when something asks for all of them (the
- * checks scheduler, status), and a health change finds its pools through `poolsOf`.
+ * objects the model's `Zone.targets` lists are made only when something asks for all of them
+ * (status, the admin API); the checks and the health store are told one target at a time
+ * (server/target-pass.ts), and a health change finds its pools through `rowOf` and `poolsOf`.
  */
 import type { CheckSpec, Target } from '../model/zone.js';
-import { hashString, type ArrayMaker } from './compact.js';
+import { FNV_PRIME, hashString, type ArrayMaker } from './compact.js';
 import { targetId } from './compile.js';
 
 /** The transferable form, part of CompactZoneData. */
@@ -49,8 +50,6 @@ export function copyTargetRows(rows: TargetRows, make: ArrayMaker): TargetRows {
   addresses.set(rows.addresses);
   return { ...rows, addresses, addressStart: copy(rows.addressStart), check: copy(rows.check), port: copy(rows.port), hash: copy(rows.hash), poolStart: copy(rows.poolStart), pools: copy(rows.pools) };
 }
-
-const FNV_PRIME = 0x01000193;
 
 /** hashString continued over `s` from state `h` (so the hash of an id is made without the id). */
 function hashOn(h: number, s: string): number {
