@@ -314,6 +314,8 @@ export class TargetTable {
 
   /** The row of the target with this id, or -1. */
   rowOf(id: string): number {
+    // Ids start with their zone's origin: a health change asks every served zone, most say no here.
+    if (!id.startsWith(this.origin) || id.charCodeAt(this.origin.length) !== SLASH) return -1;
     const hash = this.rows.hash;
     const mask = hash.length - 1;
     let slot = hashString(id) & mask;
