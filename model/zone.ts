@@ -270,8 +270,6 @@ export interface PoolIndex {
   readonly count: number;
   /** The pool at owner `name` (lowercase absolute) and `type` (A or AAAA), decoded on first use. */
   find(name: string, type: number): Pool | undefined;
-  /** Every pool with at least one checked member (decoded: health changes rebuild their plans). */
-  checked(): readonly Pool[];
   /** The decoded pools with a member probing this target (only those can have a plan to rebuild). */
   decodedWithTarget(targetId: string): readonly Pool[];
   /** Whether a pool with this key (`name/A`, `name/AAAA`) exists. */

@@ -20,7 +20,7 @@ import { buildPlan } from '../balance/plan.js';
 import { CheckScheduler } from '../checks/scheduler.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import type { HealthSource, VerdictSink } from '../model/health.js';
-import { targetQuorums, type Quorum } from '../health/consensus.js';
+import type { Quorum } from '../health/consensus.js';
 import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 import { SkewDemandLoop } from './skew-demand.js';
@@ -88,9 +88,11 @@ export interface ZoneLoadCounts {
 /** What the runtime needs of a health store: the DNS side reads, checkers write. */
 export interface HealthStoreLike extends HealthSource, VerdictSink {
   start?(): Promise<void>;
-  /** Each target's quorums (several when pools sharing it disagree: the store applies the strictest). */
-  setTargets?(targets: readonly { id: string; quorum: readonly Quorum[] }[]): void;
-  /** The same in steps (a large zone's targets over several turns); used instead of setTargets when present, undefined when not needed. */
+  /**
+   * Each served target's quorums (several when pools sharing it disagree: the store applies the
+   * strictest), told target by target after each load (server/target-pass.ts); undefined for a
+   * store that reads no verdicts (a checker's).
+   */
   startTargetSync?(): { keep(id: string, quorum: readonly Quorum[]): void; finish(): void } | undefined;
   stop?(): Promise<void>;
   close?(): void;
@@ -362,10 +364,8 @@ export class Runtime {
     // Every target to the checks (what to probe) and to a Redis store (its quorums), in slices for a large zone.
     this.targetPass?.cancel();
     const consumers: TargetConsumer[] = [];
-    if (this.store.startTargetSync) {
-      const quorums = this.store.startTargetSync(); // undefined: a store that reads no verdicts (a checker's)
-      if (quorums) consumers.push(quorumConsumer(quorums, zones));
-    } else if (this.store.setTargets) this.store.setTargets(targetQuorums(zones.map((z) => ({ pools: z.poolIndex ? z.poolIndex.checked() : z.pools }))));
+    const quorums = this.store.startTargetSync?.();
+    if (quorums) consumers.push(quorumConsumer(quorums, zones));
     // --no-checks: nobody needs the list of targets to probe.
     if (this.scheduler) consumers.push(this.scheduler.startSync(probeNow));
     this.targetPass = passTargets(zones, consumers, (err) => this.log.error({ err }, 'handing the targets to the checks and the store failed'));

@@ -101,12 +101,10 @@ export interface CompactZoneData {
   readonly apex: number;
   /** Per pool, its first member row; one more entry at the end (the member count). */
   readonly memberStart: Int32Array;
-  /** Pools with at least one checked member. */
-  readonly checkedPools: Int32Array;
 }
 
 function arraysOf(data: CompactZoneData): (Int32Array | Uint16Array | Uint32Array | Uint8Array)[] {
-  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.ipv6, data.pools, data.members, data.hash, data.cuts, data.memberStart, data.checkedPools, ...targetArrays(data.targets)];
+  return [data.chars, data.nodes, data.rrsets, data.records, data.ipv4, data.ipv6, data.pools, data.members, data.hash, data.cuts, data.memberStart, ...targetArrays(data.targets)];
 }
 
 /** The buffers to list when posting `data` (shared ones are not transferred: see SHARED_ARRAYS). */
@@ -149,12 +147,15 @@ export const SHARED_ARRAYS: ArrayMaker = {
 };
 
 /** The same zone with its arrays copied into ones made by `make` (the full pipeline's output). */
+/** `a` copied into an array made by `make`. */
+export function copyInt32(a: Int32Array, make: ArrayMaker): Int32Array {
+  const c = make.i32(a.length);
+  c.set(a);
+  return c;
+}
+
 export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZoneData {
-  const i32 = (a: Int32Array): Int32Array => {
-    const c = make.i32(a.length);
-    c.set(a);
-    return c;
-  };
+  const i32 = (a: Int32Array): Int32Array => copyInt32(a, make);
   const chars = make.u16(data.chars.length);
   chars.set(data.chars);
   const ipv4 = make.u32(data.ipv4.length);
@@ -174,18 +175,22 @@ export function copyArrays(data: CompactZoneData, make: ArrayMaker): CompactZone
     hash: i32(data.hash),
     cuts: i32(data.cuts),
     memberStart: i32(data.memberStart),
-    checkedPools: i32(data.checkedPools),
     targets: copyTargetRows(data.targets, make),
   };
 }
 
-const FNV_OFFSET = 0x811c9dc5;
+/** FNV-1a: the start state, and the step for each character or byte. */
+export const FNV_OFFSET = 0x811c9dc5;
 export const FNV_PRIME = 0x01000193;
 
-export function hashString(s: string): number {
-  let h = FNV_OFFSET;
+/** FNV-1a continued over `s` from state `h` (a target id is hashed from its parts: target-table.ts). */
+export function hashOn(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h >>> 0;
+  return h;
+}
+
+export function hashString(s: string): number {
+  return hashOn(FNV_OFFSET, s) >>> 0;
 }
 
 /** A growing Int32Array: push() one value (the fast lane's loops), push5() a row of five. */
@@ -207,6 +212,12 @@ export class IntRows {
   }
   done(): Int32Array {
     return this.data.slice(0, this.length);
+  }
+  /** The values in an array made by `make` (shared or transferable). */
+  doneIn(make: ArrayMaker): Int32Array {
+    const out = make.i32(this.length);
+    out.set(this.data.subarray(0, this.length));
+    return out;
   }
   private grow(needed: number): void {
     const next = new Int32Array(Math.max(this.data.length * 2, needed));
@@ -344,15 +355,12 @@ export function encodeZone(zone: Zone): CompactZoneData {
   }
   // Members are stored per pool in pool order, so a pool's first member row is the running sum.
   const memberStart = new Int32Array(zone.pools.length + 1);
-  const checkedPools: number[] = [];
   zone.pools.forEach((p, i) => {
     memberStart[i + 1] = (memberStart[i] ?? 0) + p.members.length;
-    if (p.members.some((m) => m.targetId !== undefined)) checkedPools.push(i);
   });
   const memberRows = reorderMembers(members.done(), zone, poolIndex);
   return {
     memberStart,
-    checkedPools: Int32Array.from(checkedPools),
     version: 1,
     origin: zone.origin,
     display: zone.display,
@@ -426,7 +434,6 @@ export class CompactZone implements Zone {
   private readonly memberStart: Int32Array;
   private previous: CompactZone | undefined;
   private allPools: readonly Pool[] | undefined;
-  private checkedPools: readonly Pool[] | undefined;
   private mappedPools: readonly Pool[] | undefined;
   private soaRRset: RRset | undefined;
   private configKeys: string[] | undefined;
@@ -457,7 +464,6 @@ export class CompactZone implements Zone {
         return poolCount;
       },
       find: (name, type) => this.findPool(name, type),
-      checked: () => this.checked(),
       decodedWithTarget: (id) => this.decodedWithTarget(id),
       has: (key) => this.hasPoolKey(key),
       mapped: () => this.mapped(),
@@ -723,15 +729,6 @@ export class CompactZone implements Zone {
     }
     if (this.previous) for (const pool of this.previous.decodedWithTarget(id)) if (!out.includes(pool)) out.push(pool);
     return out;
-  }
-
-  private checked(): readonly Pool[] {
-    if (!this.checkedPools) {
-      const out: Pool[] = [];
-      for (const p of this.data.checkedPools) out.push(this.pool(p));
-      this.checkedPools = out;
-    }
-    return this.checkedPools;
   }
 
   /** Pools with `map=`: a scan of the pool rows (integers) only when some configuration has a map. */

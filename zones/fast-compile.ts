@@ -740,13 +740,6 @@ class FastCompiler {
     return { records, ipv4 };
   }
 
-  /** `values` in an array of this compile's kind (shared or transferable). */
-  private int32s(values: readonly number[]): Int32Array {
-    const out = this.arrays.i32(values.length);
-    out.set(values);
-    return out;
-  }
-
   private ipv6Column(): Uint8Array {
     const column = this.arrays.u8(this.v6Count * 16);
     column.set(this.v6.subarray(0, this.v6Count * 16));
@@ -799,7 +792,6 @@ class FastCompiler {
     const recMember = this.recMember;
     const memberRows = make.i32(recMember || this.checks.size > 0 ? memberCount * MEMBER_W : 0);
     const targets = new TargetRowsBuilder(apex, make, this.checks.size > 0 ? memberCount : 0);
-    const checkedPools: number[] = [];
     let memberAt = 0;
     let poolAt = 0;
     const configs: PoolConfig[] = [];
@@ -850,7 +842,6 @@ class FastCompiler {
           poolRows[p + 3] = n;
           poolAt++;
           const check = config.check === undefined ? undefined : this.checks.get(config.check);
-          if (check) checkedPools.push(pool);
           if (memberRows.length > 0) {
             for (let k = 0; k < count; k++) {
               const bits = recMember?.[this.fileRecord(from + k)] ?? 0;
@@ -881,7 +872,6 @@ class FastCompiler {
     for (let p = 0; p < poolCount; p++) memberStart[p + 1] = (memberStart[p] ?? 0) + (rrsets[(poolRows[p * POOL_W] ?? 0) * RRSET_W + 3] ?? 0);
     return {
       memberStart,
-      checkedPools: this.int32s(checkedPools),
       version: 1,
       origin: apex,
       display: soa.display,

@@ -11,7 +11,7 @@
  * (server/target-pass.ts), and a health change finds its pools through `rowOf` and `poolsOf`.
  */
 import type { CheckSpec, Target } from '../model/zone.js';
-import { FNV_PRIME, hashString, type ArrayMaker } from './compact.js';
+import { copyInt32, FNV_OFFSET, FNV_PRIME, hashOn, hashString, IntRows, type ArrayMaker } from './compact.js';
 import { targetId } from './compile.js';
 
 /** The transferable form, part of CompactZoneData. */
@@ -41,20 +41,10 @@ export function targetArrays(rows: TargetRows): (Int32Array | Uint8Array)[] {
 }
 
 export function copyTargetRows(rows: TargetRows, make: ArrayMaker): TargetRows {
-  const copy = (a: Int32Array): Int32Array => {
-    const c = make.i32(a.length);
-    c.set(a);
-    return c;
-  };
+  const copy = (a: Int32Array): Int32Array => copyInt32(a, make);
   const addresses = make.u8(rows.addresses.length);
   addresses.set(rows.addresses);
   return { ...rows, addresses, addressStart: copy(rows.addressStart), check: copy(rows.check), port: copy(rows.port), hash: copy(rows.hash), poolStart: copy(rows.poolStart), pools: copy(rows.pools) };
-}
-
-/** hashString continued over `s` from state `h` (so the hash of an id is made without the id). */
-function hashOn(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
 }
 
 /**
@@ -66,10 +56,10 @@ function hashOn(h: number, s: string): number {
 export class TargetRowsBuilder {
   private bytes = new Uint8Array(1024);
   private byteEnd = 0;
-  private readonly addressStart = new IntColumn();
-  private readonly check = new IntColumn();
-  private readonly port = new IntColumn();
-  private readonly hashes = new IntColumn();
+  private readonly addressStart = new IntRows(64);
+  private readonly check = new IntRows(64);
+  private readonly port = new IntRows(64);
+  private readonly hashes = new IntRows(64);
   private readonly checks: CheckSpec[] = [];
   /** Per check: the hash state after `origin/check/`, every id's start. */
   private readonly prefixHash: number[] = [];
@@ -142,7 +132,7 @@ export class TargetRowsBuilder {
     if (c === undefined) {
       c = this.checks.push(check) - 1;
       this.checkIndex.set(check, c);
-      this.prefixHash.push(hashOn(hashString(''), `${this.origin}/${check.name}/`));
+      this.prefixHash.push(hashOn(FNV_OFFSET, `${this.origin}/${check.name}/`));
     }
     if (port !== this.portOf) {
       this.portOf = port;
@@ -158,7 +148,7 @@ export class TargetRowsBuilder {
     let slot = hash & mask;
     for (let at = this.table[slot] ?? 0; at !== 0; at = this.table[slot] ?? 0) {
       const t = at - 1;
-      if (this.check.at(t) === c && this.port.at(t) === port && this.sameBytes(this.addressStart.at(t), this.addressStart.at(t + 1), start, length)) {
+      if (this.check.data[t] === c && this.port.data[t] === port && this.sameBytes(this.addressStart.data[t] ?? 0, this.addressStart.data[t + 1] ?? 0, start, length)) {
         this.byteEnd = start;
         return t;
       }
@@ -184,7 +174,7 @@ export class TargetRowsBuilder {
     const table = this.make.i32(size);
     const mask = size - 1;
     for (let t = 0; t < this.check.length; t++) {
-      let slot = this.hashes.at(t) & mask;
+      let slot = (this.hashes.data[t] ?? 0) & mask;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = t + 1;
     }
@@ -198,16 +188,16 @@ export class TargetRowsBuilder {
   finish(members: Int32Array, memberWidth: number, target: number, memberStart: Int32Array): TargetRows {
     const make = this.make;
     const count = this.check.length;
-    const addressStart = this.addressStart.copy(make);
+    const addressStart = this.addressStart.doneIn(make);
     const addresses = make.u8(this.byteEnd);
     addresses.set(this.bytes.subarray(0, this.byteEnd));
     const { poolStart, pools } = poolsByTarget(make, count, members, memberWidth, target, memberStart);
     return {
       addresses,
       addressStart,
-      check: this.check.copy(make),
+      check: this.check.doneIn(make),
       checks: this.checks,
-      port: this.port.copy(make),
+      port: this.port.doneIn(make),
       // Made for more targets than came (members sharing one): smaller, so it does not hold the space.
       hash: this.table.length > tableSize(count) * 2 ? this.hashTable(tableSize(count)) : this.table,
       poolStart,
@@ -248,35 +238,6 @@ function poolsByTarget(make: ArrayMaker, count: number, members: Int32Array, wid
     }
   }
   return { poolStart, pools };
-}
-
-/** A growing Int32Array of single values. */
-class IntColumn {
-  private data = new Int32Array(64);
-  private size = 0;
-
-  push(v: number): void {
-    if (this.size === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.size++] = v;
-  }
-
-  get length(): number {
-    return this.size;
-  }
-
-  at(i: number): number {
-    return this.data[i] ?? 0;
-  }
-
-  copy(make: ArrayMaker): Int32Array {
-    const out = make.i32(this.length);
-    out.set(this.data.subarray(0, this.size));
-    return out;
-  }
 }
 
 const SLASH = 47;
