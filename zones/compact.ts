@@ -39,25 +39,6 @@ export const MEMBER_W = 5; // weight, priority, backup, target (-1: none), site 
  */
 const MEMBER_DEFAULTS = [1, 1, 0, -1, -1] as const;
 
-/** Check specs as JSON, one string per spec object: a zone's targets share a handful of specs. */
-const checkJson = new WeakMap<CheckSpec, string>();
-
-/** Whether two targets' check specs are equal (the same object, or the same settings). */
-export function sameCheck(a: CheckSpec | undefined, b: CheckSpec | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined) return false;
-  return jsonOf(a) === jsonOf(b);
-}
-
-function jsonOf(spec: CheckSpec): string {
-  let json = checkJson.get(spec);
-  if (json === undefined) {
-    json = JSON.stringify(spec);
-    checkJson.set(spec, json);
-  }
-  return json;
-}
-
 /** Field `f` of member row `row`, the default where the rows end. */
 function memberField(members: Int32Array, row: number, f: number): number {
   return members[row * MEMBER_W + f] ?? (MEMBER_DEFAULTS[f] as number);
@@ -435,6 +416,8 @@ export class CompactZone implements Zone {
   private previous: CompactZone | undefined;
   private allPools: readonly Pool[] | undefined;
   private mappedPools: readonly Pool[] | undefined;
+  /** targetSource, made on first use. */
+  private source: TargetSource | undefined;
   private soaRRset: RRset | undefined;
   private configKeys: string[] | undefined;
   /** Pools handed over from the previous version (unchanged), for tests and logs. */
@@ -512,7 +495,6 @@ export class CompactZone implements Zone {
     return this.source;
   }
 
-  private source: TargetSource | undefined;
 
   /** Every pool, materialised (tools and tests; the server uses poolIndex). */
   get pools(): readonly Pool[] {
@@ -787,7 +769,7 @@ export class CompactZone implements Zone {
       const ta = memberField(a.members, ma + k, 3);
       const tb = memberField(b.members, mb + k, 3);
       if ((ta < 0) !== (tb < 0)) return undefined;
-      if (ta >= 0 && !this.targetTable.same(ta, prev.targetTable, tb, sameCheck)) return undefined;
+      if (ta >= 0 && !this.targetTable.same(ta, prev.targetTable, tb)) return undefined;
     }
     return prev.poolCache.get(q);
   }

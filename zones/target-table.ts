@@ -240,6 +240,25 @@ function poolsByTarget(make: ArrayMaker, count: number, members: Int32Array, wid
   return { poolStart, pools };
 }
 
+/** Check specs as JSON, one string per spec object: a zone's targets share a handful of specs. */
+const checkJson = new WeakMap<CheckSpec, string>();
+
+/** Whether two targets' check specs are equal (the same object, or the same settings). */
+function sameCheck(a: CheckSpec | undefined, b: CheckSpec | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return jsonOf(a) === jsonOf(b);
+}
+
+function jsonOf(spec: CheckSpec): string {
+  let json = checkJson.get(spec);
+  if (json === undefined) {
+    json = JSON.stringify(spec);
+    checkJson.set(spec, json);
+  }
+  return json;
+}
+
 const SLASH = 47;
 
 /** Reads TargetRows: ids, Target objects (made on demand, each once) and the pools of a target. */
@@ -351,7 +370,7 @@ export class TargetTable {
   }
 
   /** Whether target t here and target u of `other` (the same zone's previous version) are the same probe. */
-  same(t: number, other: TargetTable, u: number, sameCheck: (a: CheckSpec | undefined, b: CheckSpec | undefined) => boolean): boolean {
+  same(t: number, other: TargetTable, u: number): boolean {
     if ((this.rows.port[t] ?? 0) !== (other.rows.port[u] ?? 0)) return false;
     const a0 = this.rows.addressStart[t] ?? 0;
     const len = (this.rows.addressStart[t + 1] ?? 0) - a0;
