@@ -1,6 +1,6 @@
 /**
  * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
- *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--floor] [--probe]
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--redis] [--floor] [--probe]
  *
  * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
  * robin, plus SOA, NS and the NS's address) and
@@ -14,6 +14,9 @@
  *    whichever comes first, the file watch or the SIGHUP, reloads while queries are answered.
  * It prints a table and the bounds of the issue (load time ≤ 3× Knot's, RSS ≤ 6× Knot's, no
  * query unanswered, slowest answer < 50 ms), and exits 1 if one is missed.
+ *
+ * `--redis` starts a redis-server of its own and runs Rondo with `--redis` on it (with --checked, the
+ * Redis reader then holds every target's quorums: the store's side of a load and a reload).
  *
  * `--probe` preloads bench/lib/turn-probe.ts into Rondo and adds a row: the query thread's longest
  * event-loop turns from the zone file's rewrite (the file watch may reload before the SIGHUP) to
@@ -30,6 +33,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeDnsPort, RONDO_CLI, assertCliBuilt } from './lib/rondo-process.js';
 import { which } from './lib/proc.js';
+import { startRedisServer, type RedisServer } from './lib/redis-server.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,6 +62,8 @@ const CHECKED = process.argv.includes('--checked');
  * first compiles the zone in its own thread (compile): what any Node server pays before its own work.
  */
 const FLOOR = process.argv.includes('--floor');
+/** --redis: Rondo shares health through a redis-server the bench starts (see the header). */
+const REDIS = process.argv.includes('--redis');
 const START_FLOOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'start-floor.js');
 const TURN_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'turn-probe.js');
 
@@ -435,9 +441,13 @@ async function measure(names: number): Promise<Row> {
       floor = { bare: await run('bare'), compile: await run('compile') };
     }
     const rport = await freeDnsPort();
+    const redis: RedisServer | undefined = REDIS ? await startRedisServer() : undefined;
     const probeFile = path.join(dir, 'turns.jsonl');
     const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
-    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED ? ['--no-checks'] : [])], rport, lastName, env);
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED ? ['--no-checks'] : []), ...(redis ? ['--redis', redis.url] : [])], rport, lastName, env).catch(async (err: unknown) => {
+      await redis?.stop();
+      throw err;
+    });
     try {
       // Encoded before the load starts, written without blocking it (the answers' latencies are
       // measured on this thread).
@@ -450,6 +460,7 @@ async function measure(names: number): Promise<Row> {
       return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}), ...(floor ? { floor } : {}) };
     } finally {
       await stopChild(r.child);
+      await redis?.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -462,7 +473,7 @@ if (!which('knotd')) {
   process.exit(2);
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
-console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin${CHECKED ? ', check=web, each member its own target; rondo --no-checks' : ''}); reload under ${QPS} queries/s`);
+console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin${CHECKED ? ', check=web, each member its own target; rondo --no-checks' : ''}${REDIS ? '; rondo --redis' : ''}); reload under ${QPS} queries/s`);
 let failed = false;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 for (const names of SIZES) {

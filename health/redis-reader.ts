@@ -9,8 +9,9 @@
  * a verdict that is still fresh just because Redis lacks it: after a restart that lost the data,
  * the DNS side keeps its view until the checkers have written theirs again. `view()` never touches
  * Redis. What is held is bounded by the live targets and checkers: a checker's verdicts go when
- * they lapse, and a target that is not ours (not in `setTargets`) leaves the view once no verdict
- * or override of it is left.
+ * they lapse, and a target that is not ours (no served zone probes it: setQuorumLookup) leaves
+ * the view once no verdict or override of it is left. Nothing is held for a served target that
+ * has neither: its quorums are looked up in the zones when a verdict comes.
  *
  * At scale (issue 15: 10,000 targets, three checkers, every 2 s) nearly every verdict heard is one
  * already held, announced again with a new age. Such a re-announcement only refreshes the held
@@ -38,17 +39,28 @@ import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
 import { isCluster, redisErrorForLog, scanKeyBatches } from './redis-connection.js';
 import { defineVerdictReads, readVerdictHashes } from './verdict-reads.js';
 import { HealthViews } from './view.js';
+import { runSliced, type SlicedRun } from '../lib/sliced.js';
 
 export interface TargetQuorum {
   readonly id: string;
   readonly quorum: Quorum | readonly Quorum[];
 }
 
-/** One pass over every served target's quorums, a few at a time; finish() forgets the targets it was not told. */
-export interface QuorumSync {
-  keep(id: string, quorum: Quorum | readonly Quorum[]): void;
-  finish(): void;
+/**
+ * The quorums of every target the served zones probe, looked up where they are kept (a compact
+ * zone's target rows): a zone of 100,000 checked pools has a million targets, and a map entry
+ * and an id string per target held here cost 400 MB and 1.5 s of CPU at every load.
+ */
+export interface QuorumLookup {
+  /** The quorums of the pools probing this target; undefined when no served zone probes it. */
+  quorumsOf(targetId: string): readonly Quorum[] | undefined;
 }
+
+const NOTHING_SERVED: QuorumLookup = { quorumsOf: () => undefined };
+
+/** Held targets re-decided in the lookup's own turn; more are gone through in slices (lib/sliced.ts). */
+export const HELD_IN_ONE_TURN = 4096;
+const HELD_PER_STEP = 256;
 
 export interface RedisHealthReaderOptions {
   readonly client: Redis;
@@ -139,9 +151,11 @@ export class RedisHealthReader implements HealthSource {
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   private readonly verdicts = new Map<string, Map<string, HeldVerdict>>();
-  /** Each served target's quorums, and the last quorum sync that told it (startQuorumSync). */
-  private readonly quorums = new Map<string, { list: readonly Quorum[]; sync: number }>();
-  private quorumSyncs = 0;
+  /** The served targets' quorums (setQuorumLookup), and those told one by one since (setQuorum). */
+  private lookup: QuorumLookup = NOTHING_SERVED;
+  private told = new Map<string, readonly Quorum[]>();
+  /** The pass re-deciding the held targets after a new lookup, while one runs. */
+  private lookupPass: SlicedRun | undefined;
   private readonly consensus = new Map<string, TargetState>();
   private readonly views: HealthViews;
   private readonly overrides = new Map<string, HeldOverride>();
@@ -201,6 +215,7 @@ export class RedisHealthReader implements HealthSource {
 
   stop(): void {
     this.state = 'stopped';
+    this.lookupPass?.cancel();
   }
 
   view(): HealthView {
@@ -222,59 +237,72 @@ export class RedisHealthReader implements HealthSource {
     return { targets: this.views.size, verdicts, checkers: checkers.size };
   }
 
-  /** The quorum of one target (several when pools sharing it disagree: the strictest wins). */
+  /** The quorum of one target (several when pools sharing it disagree: the strictest wins), until the next lookup. */
   setQuorum(targetId: string, quorum: Quorum | readonly Quorum[]): void {
-    // No sync told it: the next sync to finish forgets it unless told, as setTargets always did.
-    this.quorums.set(targetId, { list: normaliseQuorums(quorum), sync: -1 });
+    this.told.set(targetId, normaliseQuorums(quorum));
     this.recompute([targetId]);
   }
 
-  /** Replaces every target's quorum (targets not listed fall back to `majority`). */
+  /** Replaces every target's quorum (targets not listed are not ours: `majority`, and forgotten once nothing holds them). */
   setTargets(targets: readonly TargetQuorum[]): void {
-    const sync = this.startQuorumSync();
-    for (const t of targets) sync.keep(t.id, t.quorum);
-    sync.finish();
+    const byId = new Map<string, readonly Quorum[]>();
+    for (const t of targets) byId.set(t.id, normaliseQuorums([...(byId.get(t.id) ?? []), ...(Array.isArray(t.quorum) ? t.quorum : [t.quorum as Quorum])]));
+    this.setQuorumLookup({ quorumsOf: (id) => byId.get(id) });
   }
 
   /**
-   * setTargets() in steps, so a reload of a zone with a million targets can tell them over many
-   * event-loop turns: keep() each target's quorums (a target told twice gets both), then finish()
-   * forgets the others and recomputes only the targets whose quorums changed. A sync started later
-   * supersedes this one (whose finish() must then not be called); what it changed is recomputed
-   * by the later one's finish().
+   * The served targets' quorums from now on (after every zone load). Only the targets this reader
+   * holds something for (a verdict, a view, an override) can decide differently: those whose
+   * quorums changed, or that are no longer served, are decided again; a few thousand in this
+   * turn, more in slices. A lookup set while such a pass runs re-decides every held target.
    */
-  startQuorumSync(): QuorumSync {
-    const sync = ++this.quorumSyncs;
-    return {
-      keep: (id, quorum) => {
-        let list = Array.isArray(quorum) ? (quorum.length === 1 ? quorum : normaliseQuorums(quorum)) : [quorum as Quorum];
-        const held = this.quorums.get(id);
-        if (held === undefined) {
-          this.quorums.set(id, { list, sync });
-          this.quorumsChanged.add(id);
-          return;
-        }
-        if (held.sync === sync) list = normaliseQuorums([...held.list, ...list]);
-        held.sync = sync;
-        if (sameQuorums(held.list, list)) return;
-        held.list = list;
-        this.quorumsChanged.add(id);
-      },
-      finish: () => {
-        for (const [id, held] of this.quorums) {
-          if (held.sync === sync) continue;
-          this.quorums.delete(id);
-          this.quorumsChanged.add(id);
-        }
-        const changed = [...this.quorumsChanged];
-        this.quorumsChanged.clear();
-        this.recompute(changed);
-      },
+  setQuorumLookup(next: QuorumLookup): void {
+    const running = this.lookupPass !== undefined && !this.lookupPass.finished;
+    this.lookupPass?.cancel();
+    this.lookupPass = undefined;
+    const told = this.told;
+    const lookup = this.lookup;
+    const before = (id: string): readonly Quorum[] | undefined => told.get(id) ?? lookup.quorumsOf(id);
+    this.told = new Map();
+    this.lookup = next;
+    const changed = (id: string): boolean => {
+      if (running) return true;
+      const was = before(id);
+      const now = next.quorumsOf(id);
+      return was === undefined || now === undefined ? was !== now : !sameQuorums(was, now);
     };
+    const held = this.heldTargetIds();
+    const step = (max: number): boolean => {
+      const batch: string[] = [];
+      for (let n = 0; n < max; n++) {
+        const item = held.next();
+        if (item.done === true) {
+          this.recompute(batch);
+          return true;
+        }
+        if (changed(item.value)) batch.push(item.value);
+      }
+      this.recompute(batch);
+      return false;
+    };
+    if (this.views.size + this.verdicts.size <= HELD_IN_ONE_TURN) {
+      step(Number.POSITIVE_INFINITY);
+      return;
+    }
+    this.lookupPass = runSliced(() => step(HELD_PER_STEP), { onError: (err) => this.log.error({ err }, 'deciding the held targets against the new zones failed') });
   }
 
-  /** Targets whose quorums a sync changed, recomputed at the end of the sync that finishes. */
-  private readonly quorumsChanged = new Set<string>();
+  /** Every target something is held for (a target in two of these is named twice: harmless). Live: read over several turns. */
+  private *heldTargetIds(): Generator<string> {
+    yield* this.views.targetIds();
+    for (const id of this.verdicts.keys()) if (!this.views.has(id)) yield id;
+    for (const held of this.overrides.values()) if (held.scope.kind === 'target') yield held.scope.targetId;
+  }
+
+  /** The quorums of a target: undefined when it is not ours. */
+  private quorumsOf(targetId: string): readonly Quorum[] | undefined {
+    return this.told.get(targetId) ?? this.lookup.quorumsOf(targetId);
+  }
 
   /** Reads every verdict and override again (coalesced: one runs at a time, plus one after it). */
   resync(): Promise<void> {
@@ -595,14 +623,14 @@ export class RedisHealthReader implements HealthSource {
   }
 
   /**
-   * True for a target still in the view that is not one of ours (not in setTargets: a zone edit
+   * True for a target still in the view that is not one of ours (not served: a zone edit
    * removed it, or another server's zone uses it) and has no verdict or override left: nothing
    * can say anything about it any more. Targets we serve stay, `unknown` when nothing is fresh.
    */
   private forgettable(targetId: string): boolean {
     return (
       this.views.has(targetId) &&
-      !this.quorums.has(targetId) &&
+      this.quorumsOf(targetId) === undefined &&
       !this.verdicts.has(targetId) &&
       !this.overrides.has(scopeId({ kind: 'target', targetId }))
     );
@@ -613,7 +641,7 @@ export class RedisHealthReader implements HealthSource {
     const held = this.overrides.get(scopeId({ kind: 'target', targetId }));
     const override = held !== undefined && overrideActive(held.record, now) ? held.record : undefined;
     if (byChecker === undefined && override === undefined && !this.views.has(targetId)) return undefined;
-    const quorum = this.quorums.get(targetId)?.list ?? [DEFAULT_QUORUM];
+    const quorum = this.quorumsOf(targetId) ?? DEFAULT_QUORUMS;
     const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
     this.consensus.set(targetId, c.state);
     if (override === undefined) return { state: c.state, latencyMs: c.latencyMs, load: c.load, reason: c.reason };
@@ -664,6 +692,8 @@ export class RedisHealthReader implements HealthSource {
 function sameContent(held: Verdict, v: Verdict): boolean {
   return held.state === v.state && held.load === v.load && held.reason === v.reason && !latencySignificantlyChanged(held.latencyMs, v.latencyMs);
 }
+
+const DEFAULT_QUORUMS: readonly Quorum[] = [DEFAULT_QUORUM];
 
 function sameQuorums(a: readonly Quorum[], b: readonly Quorum[]): boolean {
   return a === b || (a.length === b.length && a.every((q, i) => q === b[i]));

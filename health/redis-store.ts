@@ -21,11 +21,11 @@ import {
   waitReady,
   type RedisConnectionOptions,
 } from './redis-connection.js';
-import { RedisHealthReader, type QuorumSync, type TargetQuorum } from './redis-reader.js';
+import { RedisHealthReader, type QuorumLookup, type TargetQuorum } from './redis-reader.js';
 import { RedisVerdictWriter } from './redis-writer.js';
 import { HealthViews } from './view.js';
 
-export type { TargetQuorum };
+export type { QuorumLookup, TargetQuorum };
 
 export interface RedisHealthStoreOptions {
   readonly connection: RedisConnectionOptions;
@@ -221,9 +221,9 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.reader?.setTargets(targets);
   }
 
-  /** setTargets() in steps (RedisHealthReader.startQuorumSync); undefined for a checker, which reads nothing. */
-  startTargetSync(): QuorumSync | undefined {
-    return this.reader?.startQuorumSync();
+  /** The served targets' quorums, looked up in the zones (RedisHealthReader.setQuorumLookup); a checker reads nothing. */
+  setQuorumLookup(lookup: QuorumLookup): void {
+    this.reader?.setQuorumLookup(lookup);
   }
 
   /** Reads every verdict and override again (readers; coalesced). */

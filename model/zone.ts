@@ -230,6 +230,8 @@ export interface TargetSource {
   target(i: number): Target | undefined;
   /** The quorums of the pools probing target i (a compact zone knows them without its pools). */
   quorumsOf?(i: number): readonly PoolConfig['quorum'][];
+  /** The index of the target with this id, or -1 (a compact zone finds it in its rows). */
+  indexOf?(id: string): number;
 }
 
 /** A list of targets as a TargetSource. */

@@ -10,7 +10,8 @@ import { ZoneWatcher } from '../zones/watch.js';
 import { findZoneFiles } from '../zones/load.js';
 import type { Zone } from '../model/zone.js';
 import type { SlicedRun } from '../lib/sliced.js';
-import { passTargets, quorumConsumer, type TargetConsumer } from './target-pass.js';
+import { passTargets } from './target-pass.js';
+import { zonesQuorumLookup } from './quorum-lookup.js';
 import { ZoneRegistry } from '../dns/zone-set.js';
 import { DnsServer, type ListenAddress } from '../dns/server.js';
 import type { TcpLimits } from './listen.js';
@@ -20,7 +21,7 @@ import { buildPlan } from '../balance/plan.js';
 import { CheckScheduler } from '../checks/scheduler.js';
 import { MemoryHealthStore } from '../health/memory-store.js';
 import type { HealthSource, VerdictSink } from '../model/health.js';
-import type { Quorum } from '../health/consensus.js';
+import type { QuorumLookup } from '../health/redis-reader.js';
 import { ConfigError } from '../lib/errors.js';
 import { AnswerObservation } from './observation.js';
 import { SkewDemandLoop } from './skew-demand.js';
@@ -90,10 +91,9 @@ export interface HealthStoreLike extends HealthSource, VerdictSink {
   start?(): Promise<void>;
   /**
    * Each served target's quorums (several when pools sharing it disagree: the store applies the
-   * strictest), told target by target after each load (server/target-pass.ts); undefined for a
-   * store that reads no verdicts (a checker's).
+   * strictest), looked up in the zones after each load (server/quorum-lookup.ts).
    */
-  startTargetSync?(): { keep(id: string, quorum: readonly Quorum[]): void; finish(): void } | undefined;
+  setQuorumLookup?(lookup: QuorumLookup): void;
   stop?(): Promise<void>;
   close?(): void;
 }
@@ -361,16 +361,13 @@ export class Runtime {
       zones.flatMap((z) => (z.poolIndex ? [] : z.pools)),
       (key) => zones.some((z) => z.poolIndex?.has(key) === true),
     );
-    // Every target to the checks (what to probe) and to a Redis store (its quorums), in slices for a large zone.
+    // A Redis store looks each target's quorums up in the zones when it needs them.
+    this.store.setQuorumLookup?.(zonesQuorumLookup(zones));
+    // Every target to the checks (what to probe), in slices for a large zone; --no-checks: nobody needs the list.
     this.targetPass?.cancel();
-    const consumers: TargetConsumer[] = [];
-    const quorums = this.store.startTargetSync?.();
-    if (quorums) consumers.push(quorumConsumer(quorums, zones));
-    // --no-checks: nobody needs the list of targets to probe.
-    if (this.scheduler) consumers.push(this.scheduler.startSync(probeNow));
-    this.targetPass = passTargets(zones, consumers, (err) => this.log.error({ err }, 'handing the targets to the checks and the store failed'));
+    this.targetPass = this.scheduler ? passTargets(zones, this.scheduler.startSync(probeNow), (err) => this.log.error({ err }, 'handing the targets to the checks failed')) : undefined;
   }
 
-  /** The pass handing a large zone's targets to the checks and the store, while one runs. */
+  /** The pass handing a large zone's targets to the checks, while one runs. */
   private targetPass: SlicedRun | undefined;
 }

@@ -471,7 +471,7 @@ export class CompactZone implements Zone {
     return this.targetTable.list();
   }
 
-  /** The targets one at a time, with their pools' quorums (the pass after a load, in slices: server/target-pass.ts). */
+  /** The targets one at a time (the checks' pass after a load, in slices: server/target-pass.ts), and each one's pools' quorums (server/quorum-lookup.ts). */
   get targetSource(): TargetSource {
     if (!this.source) {
       const table = this.targetTable;
@@ -484,6 +484,7 @@ export class CompactZone implements Zone {
         id: (i) => table.id(i),
         checkOf: (i) => table.checkOf(i),
         target: (i) => table.target(i),
+        indexOf: (id) => table.rowOf(id),
         quorumsOf: (i) => {
           const pools = table.poolsOf(i);
           const first = single[configOf(pools[0] ?? 0)] ?? [];

@@ -9,6 +9,7 @@ import { healthKeys } from '../../../health/keys.js';
 import { clearOverride, setOverride } from '../../../health/overrides.js';
 import { readStatus, renderStatusTable } from '../../../health/status.js';
 import { RedisHealthStore } from '../../../health/redis-store.js';
+import { HELD_IN_ONE_TURN } from '../../../health/redis-reader.js';
 import type { HealthChange } from '../../../model/health.js';
 import { silentLogger } from '../../../lib/logger.js';
 import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-server.js';
@@ -139,8 +140,8 @@ describe('quorum', () => {
   });
 });
 
-describe('quorums told in steps (a large zone after a reload)', () => {
-  it('applies what a sync changed at its finish, superseded syncs included, and forgets targets no sync told', async () => {
+describe('quorums looked up in the zones (a large zone after a reload)', () => {
+  it('re-decides the held targets whose quorums changed, and forgets targets no zone probes', async () => {
     newPrefix();
     const dns = await open('dns', 'dns-a');
     const [a, b] = [await open('checker', 'chk-a'), await open('checker', 'chk-b')];
@@ -152,19 +153,35 @@ describe('quorums told in steps (a large zone after a reload)', () => {
     b.publish(verdict(T1, 'chk-b', 'down'));
     await vi.waitFor(() => expect(dns.view().get(T1)?.reason).toMatch(/^no quorum \(1 up, 1 down, 1 needed\)/), WAIT);
 
-    // A sync that raises T1 to 'all' is superseded before it finishes; the next one tells T1 the
-    // same, so only the first saw the change: the second's finish must still recompute T1.
-    const first = dns.startTargetSync()!;
-    first.keep(T1, ['all']);
-    expect(dns.view().get(T1)?.reason).toMatch(/1 needed/);
-    const second = dns.startTargetSync()!;
-    second.keep(T1, ['all']);
-    second.finish();
+    // A few held targets are decided again in the lookup's own turn.
+    dns.setQuorumLookup({ quorumsOf: (id) => (id === T1 ? ['all'] : undefined) });
     expect(dns.view().get(T1)?.reason).toMatch(/^no quorum \(1 up, 1 down, 2 needed\)/);
-    // T2 was not told: it is no longer ours, and without verdicts it leaves the view.
+    // T2 is probed by no served zone: it is no longer ours, and without verdicts it leaves the view.
     b.publish(verdict(T2, 'chk-b', 'up', { ttlMs: 300 }));
     await vi.waitFor(() => expect(stateOf(dns, T2)).toBe('up'), WAIT);
     await vi.waitFor(() => expect(dns.view().get(T2)).toBeUndefined(), WAIT);
+  });
+
+  it('goes through many held targets in slices; a lookup set during the pass re-decides every one', async () => {
+    newPrefix();
+    const dns = await open('dns', 'dns-a');
+    const [a, b] = [await open('checker', 'chk-a'), await open('checker', 'chk-b')];
+    const ids = Array.from({ length: HELD_IN_ONE_TURN + 1000 }, (_, i) => `example.test./web/10.0.${i >> 8}.${i & 255}/80`);
+    dns.setTargets(ids.map((id) => ({ id, quorum: 1 })));
+    for (const id of ids) {
+      a.publish(verdict(id, 'chk-a', 'up'));
+      b.publish(verdict(id, 'chk-b', 'down'));
+    }
+    const needing = (n: number) => ids.filter((id) => dns.view().get(id)?.reason?.endsWith(`, ${n} needed)`)).length;
+    await vi.waitFor(() => expect(needing(1)).toBe(ids.length), { timeout: 20_000, interval: 100 });
+
+    dns.setQuorumLookup({ quorumsOf: () => ['all'] });
+    // In slices: none is decided again in this turn.
+    expect(needing(2)).toBe(0);
+    // The same quorums again before the pass got anywhere (a reload of an unchanged zone): the
+    // targets the first pass had not reached were still decided with the old ones.
+    dns.setQuorumLookup({ quorumsOf: () => ['all'] });
+    await vi.waitFor(() => expect(needing(2)).toBe(ids.length), { timeout: 10_000, interval: 50 });
   });
 });
 
