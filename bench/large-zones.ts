@@ -1,6 +1,6 @@
 /**
  * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
- *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--redis] [--floor] [--probe]
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--checks] [--redis] [--floor] [--probe]
  *
  * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
  * robin, plus SOA, NS and the NS's address) and
@@ -56,7 +56,13 @@ const PROBE = process.argv.includes('--probe');
  * zone has one probe target per record. Rondo runs with --no-checks (a million probes are not the
  * point); what is measured is the targets' way through a load and a reload.
  */
-const CHECKED = process.argv.includes('--checked');
+/**
+ * --checks (implies --checked): the checks run, in Rondo's process as by default: every member on
+ * its own loopback address (127.0.0.0/8), `tcp port=1` (refused at once), every 600 s, so a
+ * million targets are probed ~1,700 a second, from a random offset in the interval.
+ */
+const RUN_CHECKS = process.argv.includes('--checks');
+const CHECKED = RUN_CHECKS || process.argv.includes('--checked');
 /**
  * --floor: also times bench/lib/start-floor.ts, a Node process that binds UDP (bare), and one that
  * first compiles the zone in its own thread (compile): what any Node server pays before its own work.
@@ -71,12 +77,12 @@ const TURN_PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib'
 function memberAddress(n: number, k: number): string {
   if (!CHECKED) return `192.0.2.${(k % 250) + 1}`;
   const v = n * PER_NAME + k + 1;
-  return `10.${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`;
+  return `${RUN_CHECKS ? 127 : 10}.${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
 function zoneText(names: number, serial: number, changedPool: boolean): string {
   const lines = [`$ORIGIN ${ORIGIN}`, '$TTL 300', `@ IN SOA ns1 hostmaster ${serial} 7200 900 1209600 30`, '  IN NS ns1', 'ns1 IN A 192.0.2.53'];
-  if (CHECKED) lines.push(';@check web tcp port=80');
+  if (CHECKED) lines.push(RUN_CHECKS ? ';@check web tcp port=1 interval=600s' : ';@check web tcp port=80');
   for (let n = 0; n < names; n++) {
     const owner = `host${n}`;
     lines.push(`;@pool ${owner} policy=round-robin${CHECKED ? ' check=web' : ''}`);
@@ -444,7 +450,7 @@ async function measure(names: number): Promise<Row> {
     const redis: RedisServer | undefined = REDIS ? await startRedisServer() : undefined;
     const probeFile = path.join(dir, 'turns.jsonl');
     const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
-    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED ? ['--no-checks'] : []), ...(redis ? ['--redis', redis.url] : [])], rport, lastName, env).catch(async (err: unknown) => {
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED && !RUN_CHECKS ? ['--no-checks'] : []), ...(redis ? ['--redis', redis.url] : [])], rport, lastName, env).catch(async (err: unknown) => {
       await redis?.stop();
       throw err;
     });
@@ -473,7 +479,7 @@ if (!which('knotd')) {
   process.exit(2);
 }
 console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
-console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin${CHECKED ? ', check=web, each member its own target; rondo --no-checks' : ''}${REDIS ? '; rondo --redis' : ''}); reload under ${QPS} queries/s`);
+console.log(`node ${process.version}; ${PER_NAME} A per name, each name a ;@pool (round robin${CHECKED ? `, check=web, each member its own target; ${RUN_CHECKS ? 'checks running (tcp to 127.x port 1, every 600 s)' : 'rondo --no-checks'}` : ''}${REDIS ? '; rondo --redis' : ''}); reload under ${QPS} queries/s`);
 let failed = false;
 const fmt = (n: number, d = 2) => n.toFixed(d);
 for (const names of SIZES) {

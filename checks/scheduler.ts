@@ -6,9 +6,10 @@ import { CheckError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Random } from '../lib/random.js';
 import { systemRandom } from '../lib/random.js';
-import { targetList, type CheckKind, type Target, type TargetSource } from '../model/zone.js';
+import { targetList, type CheckKind, type CheckSpec, type Target, type TargetSource } from '../model/zone.js';
 import { abortReason, elapsedMs, errorReason } from './abort-reason.js';
 import { runSliced, SLICE_BUDGET_MS, type SlicedRun } from '../lib/sliced.js';
+import { DueQueue, type Due } from '../lib/due-queue.js';
 import { advance, INITIAL_TRACK, type HealthTrack } from './hysteresis.js';
 import { probeSignal, type ProbeSignal } from './probe-signal.js';
 import { probeFor, type ProbeRegistry } from './probes.js';
@@ -58,10 +59,17 @@ export interface SchedulerEvents {
   skip: [{ readonly targetId: string }];
 }
 
-interface Entry {
-  target: Target;
+/**
+ * A target being checked. Its Target is not kept: the entry points at its row in the zone that
+ * serves it (made into a Target for each probe), and its rounds are due in one DueQueue instead
+ * of a timer each, so a million targets cost a few hundred MB less.
+ */
+interface Entry extends Due {
+  readonly id: string;
+  /** Where the target is (updated by every sync that keeps it, so an old zone version is let go). */
+  source: TargetSource;
+  index: number;
   track: HealthTrack;
-  timer: NodeJS.Timeout | undefined;
   /** Queued or running: a round that finds it set is skipped. */
   busy: boolean;
   /** In a streak of skipped rounds (warned once). */
@@ -100,6 +108,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   private readonly probes: ProbeRegistry;
 
   private readonly entries = new Map<string, Entry>();
+  /** Every entry's next round. */
+  private readonly rounds = new DueQueue<Entry>((entry) => this.round(entry));
   /** Syncs started (startSync), the last one's number marks the entries it wanted. */
   private syncs = 0;
   private queue: Entry[] = [];
@@ -160,11 +170,11 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
         if (existing) {
           existing.seen = generation;
           // A new spec under the same id (interval, path...) applies from the next round.
-          if (existing.target.check !== source.checkOf(i)) existing.target = source.target(i) ?? existing.target;
+          existing.source = source;
+          existing.index = i;
           return;
         }
-        const target = source.target(i);
-        if (target) this.add(target, generation, probeNow);
+        if (source.checkOf(i)) this.add(id, source, i, generation, probeNow);
       },
       finish: () => {
         for (const entry of this.entries.values()) if (entry.seen !== generation) this.remove(entry);
@@ -172,12 +182,12 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     };
   }
 
-  private add(target: Target, generation: number, probeNow: ReadonlySet<string> | undefined): void {
-    const entry: Entry = { target, track: INITIAL_TRACK, timer: undefined, busy: false, skipping: false, removed: false, probe: undefined, seen: generation };
-    this.entries.set(target.id, entry);
+  private add(id: string, source: TargetSource, index: number, generation: number, probeNow: ReadonlySet<string> | undefined): void {
+    const entry: Entry = { id, source, index, track: INITIAL_TRACK, busy: false, skipping: false, removed: false, probe: undefined, seen: generation, dueAt: 0, dueSeq: 0, heapAt: -1 };
+    this.entries.set(id, entry);
     if (this.running) {
-      this.preflightLater(target.check.kind);
-      if (probeNow?.has(target.id)) this.schedule(entry, 0);
+      this.preflightLater(checkOf(entry).kind);
+      if (probeNow?.has(id)) this.rounds.schedule(entry, 0);
       else this.scheduleFirst(entry);
     }
   }
@@ -194,7 +204,9 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     setMaxListeners(0, shutdown.signal);
     this.shutdown = shutdown;
     try {
-      await this.preflight(new Set([...this.entries.values()].map((e) => e.target.check.kind)), shutdown.signal);
+      const kinds = new Set<CheckKind>();
+      for (const entry of this.entries.values()) kinds.add(checkOf(entry).kind);
+      await this.preflight(kinds, shutdown.signal);
     } catch (err) {
       this.shutdown = undefined;
       throw err;
@@ -212,11 +224,8 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
     this.running = false;
     const reason = new Error('check scheduler stopped');
     shutdown.abort(reason);
-    for (const entry of this.entries.values()) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
-      entry.probe?.abort(reason);
-    }
+    this.rounds.clear();
+    for (const entry of this.entries.values()) entry.probe?.abort(reason);
     for (const entry of this.queue) entry.busy = false;
     this.queue = [];
     if (this.turnEnd !== undefined) clearImmediate(this.turnEnd);
@@ -273,36 +282,29 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
 
   private remove(entry: Entry): void {
     entry.removed = true;
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
+    this.rounds.cancel(entry);
     entry.probe?.abort(new Error('target removed'));
-    this.entries.delete(entry.target.id);
+    this.entries.delete(entry.id);
   }
 
   private scheduleFirst(entry: Entry): void {
-    this.schedule(entry, Math.floor(this.random.next() * entry.target.check.intervalMs));
-  }
-
-  private schedule(entry: Entry, delayMs: number): void {
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => this.round(entry), delayMs);
+    this.rounds.schedule(entry, Math.floor(this.random.next() * checkOf(entry).intervalMs));
   }
 
   private nextDelay(entry: Entry): number {
-    const { intervalMs, jitterMs } = entry.target.check;
+    const { intervalMs, jitterMs } = checkOf(entry);
     return Math.max(0, Math.round(intervalMs + (this.random.next() * 2 - 1) * jitterMs));
   }
 
   private round(entry: Entry): void {
-    entry.timer = undefined;
     if (!this.running || entry.removed) return;
-    this.schedule(entry, this.nextDelay(entry));
+    this.rounds.schedule(entry, this.nextDelay(entry));
     if (entry.busy) {
       if (!entry.skipping) {
         entry.skipping = true;
-        this.log.warn({ target: entry.target.id, intervalMs: entry.target.check.intervalMs }, 'check round skipped: previous probe still running');
+        this.log.warn({ target: entry.id, intervalMs: checkOf(entry).intervalMs }, 'check round skipped: previous probe still running');
       }
-      this.emit('skip', { targetId: entry.target.id });
+      this.emit('skip', { targetId: entry.id });
       return;
     }
     entry.skipping = false;
@@ -370,9 +372,9 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
   private async probeOnce(entry: Entry): Promise<void> {
     const shutdown = this.shutdown;
     if (!shutdown) return;
-    const target = entry.target;
+    const target = entry.source.target(entry.index);
+    if (shutdown.signal.aborted || entry.removed || target === undefined) return;
     const spec = target.check;
-    if (shutdown.signal.aborted || entry.removed) return;
     const probe = probeSignal([], spec.timeoutMs, this.runDeadline);
     entry.probe = probe;
     let result: ProbeResult;
@@ -437,4 +439,12 @@ export class CheckScheduler extends EventEmitter<SchedulerEvents> {
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The entry's check, from the zone that serves it now. */
+function checkOf(entry: Entry): CheckSpec {
+  const check = entry.source.checkOf(entry.index);
+  // A source hands out only targets that have a check (startSync's keep skips the others).
+  if (check === undefined) throw new Error(`target ${entry.id} has no check`);
+  return check;
 }

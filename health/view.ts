@@ -1,8 +1,8 @@
 /**
  * How every health source (the in-memory store, the Redis reader, a worker's IPC source) makes
  * its views: one HealthViews holds the decided health and the pool members' overrides, and turns
- * each step's changes into the next immutable view (O(√N) per change, see LayeredView) and one
- * notification to the subscribers (HealthListeners).
+ * each step's changes into the next immutable view (copying only the shards the changes fall in,
+ * see ShardedView) and one notification to the subscribers (HealthListeners).
  */
 import type { Logger } from '../lib/logger.js';
 import type { HealthChange, HealthView, OverrideKind, TargetHealth } from '../model/health.js';
@@ -16,30 +16,44 @@ export function healthView(
   entries: ReadonlyMap<string, TargetHealth>,
   members: ReadonlyMap<string, OverrideKind> = EMPTY_MEMBERS,
 ): HealthView {
-  return new LayeredView(version, new Map(entries), new Map(), members);
+  const shards: (Map<string, TargetHealth> | undefined)[] = new Array<Map<string, TargetHealth> | undefined>(SHARDS).fill(undefined);
+  for (const [id, health] of entries) (shards[shardOf(id)] ??= new Map()).set(id, health);
+  return new ShardedView(version, shards, members);
 }
 
 const EMPTY_MEMBERS: ReadonlyMap<string, OverrideKind> = new Map();
 
 /**
- * An immutable view made of a frozen base and a small overlay of the targets changed since the
- * base was taken. The next view copies only the overlay, and takes a fresh base once the overlay
- * outgrows about √N entries, so a stream of single-target changes among N targets costs O(√N)
- * per change instead of copying all N each time. Member overrides (few: set by operators) are a
- * map of their own, copied only when one of them changes.
+ * Shards of a view (a power of two). A new view copies the list of shards and only the shards its
+ * changes fall in: at a million targets a shard holds ~250, so one change copies ~250 entries and
+ * 4,096 references, and no step ever copies them all. (A single map with an overlay of recent
+ * changes, copied whole every √N changes, held the query thread for 300 ms at each copy.)
  */
-class LayeredView implements HealthView {
+const SHARDS = 4096;
+
+/** The shard of a target id: FNV-1a of its characters. */
+function shardOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & (SHARDS - 1);
+}
+
+/**
+ * An immutable view: frozen shards, each shared with the views before and after it until a
+ * change falls in it. Member overrides (few: set by operators) are a map of their own, copied only
+ * when one of them changes.
+ */
+class ShardedView implements HealthView {
   constructor(
     readonly version: number,
-    readonly base: ReadonlyMap<string, TargetHealth>,
-    readonly overlay: ReadonlyMap<string, TargetHealth>,
+    readonly shards: readonly (ReadonlyMap<string, TargetHealth> | undefined)[],
     readonly members: ReadonlyMap<string, OverrideKind>,
   ) {
     Object.freeze(this);
   }
 
   /** An arrow function, so `view.get` may be passed around detached from the view. */
-  readonly get = (targetId: string): TargetHealth | undefined => this.overlay.get(targetId) ?? this.base.get(targetId);
+  readonly get = (targetId: string): TargetHealth | undefined => this.shards[shardOf(targetId)]?.get(targetId);
 
   readonly member = (pool: string, address: string): OverrideKind | undefined =>
     this.members.size === 0 ? undefined : this.members.get(memberKey(pool, address));
@@ -57,21 +71,24 @@ export function nextHealthView(
   members?: ReadonlyMap<string, OverrideKind>,
 ): HealthView {
   const version = previous.version + 1;
-  if (!(previous instanceof LayeredView)) return healthView(version, all, members);
-  const nextMembers = members ?? previous.members;
-  const limit = Math.max(32, Math.ceil(Math.sqrt(all.size)));
-  if (previous.overlay.size + changed.length > limit) return healthView(version, all, nextMembers);
-  const overlay = new Map(previous.overlay);
-  let removed = false;
+  // Most targets changed (a first load): made afresh, without copying shards one change at a time.
+  if (!(previous instanceof ShardedView) || changed.length * 4 >= all.size) return healthView(version, all, members ?? (previous instanceof ShardedView ? previous.members : undefined));
+  const shards = previous.shards.slice();
+  /** The shards copied for this view (written in place from then on). */
+  const copied = new Set<number>();
   for (const id of changed) {
+    const s = shardOf(id);
+    let shard = shards[s] as Map<string, TargetHealth> | undefined;
+    if (!copied.has(s)) {
+      shard = new Map(shard);
+      shards[s] = shard;
+      copied.add(s);
+    }
     const health = all.get(id);
-    if (health !== undefined) overlay.set(id, health);
-    else if (previous.base.has(id)) removed = true;
-    else overlay.delete(id);
+    if (health !== undefined) shard?.set(id, health);
+    else shard?.delete(id);
   }
-  // A target that left the view cannot be masked by the overlay: take a fresh base.
-  if (removed) return healthView(version, all, nextMembers);
-  return new LayeredView(version, previous.base, overlay, nextMembers);
+  return new ShardedView(version, shards, members ?? previous.members);
 }
 
 /** Subscribers of one health source; a failing listener is logged and the others still hear. */
