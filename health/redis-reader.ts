@@ -491,6 +491,8 @@ export class RedisHealthReader implements HealthSource {
       let keyCount = 0;
       // Each SCAN reply is read as it comes (a key SCAN returns twice is read twice: harmless).
       for await (const keys of scanKeyBatches(this.client, this.keys.verdictPattern)) {
+        // A million keys take a while: a stopped reader does not read the rest.
+        if (this.state === 'stopped') return;
         keyCount += keys.length;
         for (let i = 0; i < keys.length; i += READ_CHUNK) await this.readChunk(keys.slice(i, i + READ_CHUNK), prune);
       }

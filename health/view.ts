@@ -1,8 +1,8 @@
 /**
  * How every health source (the in-memory store, the Redis reader, a worker's IPC source) makes
  * its views: one HealthViews holds the decided health and the pool members' overrides, and turns
- * each step's changes into the next immutable view (copying only the shards the changes fall in,
- * see ShardedView) and one notification to the subscribers (HealthListeners).
+ * each step's changes into the next immutable view (copying only the parts of a trie the changes fall
+ * in, see TrieView) and one notification to the subscribers (HealthListeners).
  */
 import type { Logger } from '../lib/logger.js';
 import type { HealthChange, HealthView, OverrideKind, TargetHealth } from '../model/health.js';
@@ -16,44 +16,58 @@ export function healthView(
   entries: ReadonlyMap<string, TargetHealth>,
   members: ReadonlyMap<string, OverrideKind> = EMPTY_MEMBERS,
 ): HealthView {
-  const shards: (Map<string, TargetHealth> | undefined)[] = new Array<Map<string, TargetHealth> | undefined>(SHARDS).fill(undefined);
-  for (const [id, health] of entries) (shards[shardOf(id)] ??= new Map()).set(id, health);
-  return new ShardedView(version, shards, members);
+  const top: Branch = new Array<Leaf[] | undefined>(FANOUT).fill(undefined);
+  for (const [id, health] of entries) {
+    const h = hashOf(id);
+    const branch = (top[h >>> BITS] ??= new Array<Leaf | undefined>(FANOUT).fill(undefined) as Leaf[]);
+    (branch[h & MASK] ??= new Map()).set(id, health);
+  }
+  return new TrieView(version, top, members);
 }
 
 const EMPTY_MEMBERS: ReadonlyMap<string, OverrideKind> = new Map();
 
 /**
- * Shards of a view (a power of two). A new view copies the list of shards and only the shards its
- * changes fall in: at a million targets a shard holds ~250, so one change copies ~250 entries and
- * 4,096 references, and no step ever copies them all. (A single map with an overlay of recent
- * changes, copied whole every √N changes, held the query thread for 300 ms at each copy.)
+ * A view is a two-level trie of small maps: 256 branches of 256 leaves, each leaf the targets
+ * whose id hashes there (~15 at a million targets). A new view copies the top, the branches its
+ * changes fall in and their leaves, and shares the rest with the views before it: a change copies
+ * 512 references and a leaf, whatever the number of targets, and a resync's chunk of 100 changes
+ * ~50,000 references and 1,500 entries. (A single map with an overlay of recent changes, copied
+ * whole every √N changes, held the query thread for 300 ms at each copy at a million targets; 4,096
+ * shards of ~250 each still made a million-target resync copy 24,000 entries per chunk.)
  */
-const SHARDS = 4096;
+const BITS = 8;
+const FANOUT = 1 << BITS;
+const MASK = FANOUT - 1;
+type Leaf = Map<string, TargetHealth>;
+type Branch = (Leaf[] | undefined)[];
 
-/** The shard of a target id: FNV-1a of its characters. */
-function shardOf(id: string): number {
+/** 16 bits of FNV-1a over the id's characters: a branch (high byte) and a leaf (low byte). */
+function hashOf(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 0) & (SHARDS - 1);
+  return ((h >>> 16) ^ h) & 0xffff;
 }
 
 /**
- * An immutable view: frozen shards, each shared with the views before and after it until a
- * change falls in it. Member overrides (few: set by operators) are a map of their own, copied only
- * when one of them changes.
+ * An immutable view: a frozen trie whose branches and leaves are shared with the views before and
+ * after it until a change falls in them. Member overrides (few: set by operators) are a map of
+ * their own, copied only when one of them changes.
  */
-class ShardedView implements HealthView {
+class TrieView implements HealthView {
   constructor(
     readonly version: number,
-    readonly shards: readonly (ReadonlyMap<string, TargetHealth> | undefined)[],
+    readonly top: Readonly<Branch>,
     readonly members: ReadonlyMap<string, OverrideKind>,
   ) {
     Object.freeze(this);
   }
 
   /** An arrow function, so `view.get` may be passed around detached from the view. */
-  readonly get = (targetId: string): TargetHealth | undefined => this.shards[shardOf(targetId)]?.get(targetId);
+  readonly get = (targetId: string): TargetHealth | undefined => {
+    const h = hashOf(targetId);
+    return this.top[h >>> BITS]?.[h & MASK]?.get(targetId);
+  };
 
   readonly member = (pool: string, address: string): OverrideKind | undefined =>
     this.members.size === 0 ? undefined : this.members.get(memberKey(pool, address));
@@ -71,24 +85,34 @@ export function nextHealthView(
   members?: ReadonlyMap<string, OverrideKind>,
 ): HealthView {
   const version = previous.version + 1;
-  // Most targets changed (a first load): made afresh, without copying shards one change at a time.
-  if (!(previous instanceof ShardedView) || changed.length * 4 >= all.size) return healthView(version, all, members ?? (previous instanceof ShardedView ? previous.members : undefined));
-  const shards = previous.shards.slice();
-  /** The shards copied for this view (written in place from then on). */
-  const copied = new Set<number>();
+  if (!(previous instanceof TrieView)) return healthView(version, all, members);
+  // Most targets changed (a first load): made afresh rather than copied a part at a time.
+  if (changed.length * 4 >= all.size) return healthView(version, all, members ?? previous.members);
+  const top = previous.top.slice();
+  /** Branches and leaves already copied for this view (written in place from then on), by hash. */
+  const copiedBranches = new Set<number>();
+  const copiedLeaves = new Set<number>();
   for (const id of changed) {
-    const s = shardOf(id);
-    let shard = shards[s] as Map<string, TargetHealth> | undefined;
-    if (!copied.has(s)) {
-      shard = new Map(shard);
-      shards[s] = shard;
-      copied.add(s);
+    const h = hashOf(id);
+    const b = h >>> BITS;
+    let branch = top[b];
+    if (!copiedBranches.has(b)) {
+      branch = branch ? branch.slice() : (new Array<Leaf | undefined>(FANOUT).fill(undefined) as Leaf[]);
+      top[b] = branch;
+      copiedBranches.add(b);
+    }
+    if (!branch) continue;
+    let leaf = branch[h & MASK];
+    if (!copiedLeaves.has(h)) {
+      leaf = new Map(leaf);
+      branch[h & MASK] = leaf;
+      copiedLeaves.add(h);
     }
     const health = all.get(id);
-    if (health !== undefined) shard?.set(id, health);
-    else shard?.delete(id);
+    if (health !== undefined) leaf?.set(id, health);
+    else leaf?.delete(id);
   }
-  return new ShardedView(version, shards, members ?? previous.members);
+  return new TrieView(version, top, members ?? previous.members);
 }
 
 /** Subscribers of one health source; a failing listener is logged and the others still hear. */
