@@ -13,7 +13,7 @@ import type {
   Verdict,
   VerdictSink,
 } from '../model/health.js';
-import { significantlyDifferent } from '../model/health.js';
+import { significantlyDifferent, targetHealth } from '../model/health.js';
 import { HealthViews } from './view.js';
 
 export interface MemoryHealthStoreOptions {
@@ -162,7 +162,7 @@ export class MemoryHealthStore implements VerdictSink, HealthSource, OverrideCon
       if (!next) continue;
       const previous = this.views.get(id);
       const since = previous && previous.state === next.state ? previous.since : now;
-      const health: TargetHealth = Object.freeze({ ...next, since });
+      const health: TargetHealth = targetHealth(next, since);
       if (!significantlyDifferent(previous, health)) continue;
       this.views.set(id, health);
     }

@@ -34,12 +34,13 @@ import type { HealthChange, HealthSource, HealthView, OverrideKind, TargetHealth
 import { decodeMessage, decodeVerdictField, type OverrideRecord, type StampedVerdict } from './codec.js';
 import { decideConsensus, DEFAULT_QUORUM, isFresh, type Quorum } from './consensus.js';
 import { scopeId, type HealthKeys, type OverrideScope } from './keys.js';
-import { latencySignificantlyChanged, significantlyDifferent } from '../model/health.js';
+import { latencySignificantlyChanged, significantlyDifferent, targetHealth } from '../model/health.js';
 import { loadOverrides, overrideActive, rebaseOverride } from './overrides.js';
 import { isCluster, redisErrorForLog, scanKeyBatches } from './redis-connection.js';
 import { defineVerdictReads, readVerdictHashes } from './verdict-reads.js';
 import { HealthViews } from './view.js';
 import { runSliced, type SlicedRun } from '../lib/sliced.js';
+import { Interner } from '../lib/interner.js';
 
 export interface TargetQuorum {
   readonly id: string;
@@ -115,6 +116,12 @@ function rebase(v: StampedVerdict, localNow: number, redisNow: number | undefine
   return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs: v.ttlMs, sourceAt };
 }
 
+/**
+ * One copy of each checker name and reason held: every verdict read decodes its own copies, and a
+ * million targets' verdicts would otherwise hold three million of each.
+ */
+const words = new Interner();
+
 /** A verdict as heard: `sourceAt` is its `at` by its checker's clock, which names it (see applyVerdicts). */
 type HeardVerdict = Verdict & { readonly sourceAt?: number | undefined };
 
@@ -136,7 +143,7 @@ interface HeldVerdict extends Verdict {
  * held and swept every second, and one object shape keeps those loops fast.
  */
 function heldVerdict(v: Verdict, at: number, ttlMs: number, sourceAt: number | undefined): HeldVerdict {
-  return { targetId: v.targetId, checker: v.checker, state: v.state, latencyMs: v.latencyMs, load: v.load, reason: v.reason, at, ttlMs, sourceAt: sourceAt ?? NaN };
+  return { targetId: v.targetId, checker: words.of(v.checker), state: v.state, latencyMs: v.latencyMs, load: v.load, reason: words.of(v.reason), at, ttlMs, sourceAt: sourceAt ?? NaN };
 }
 
 export class RedisHealthReader implements HealthSource {
@@ -150,7 +157,8 @@ export class RedisHealthReader implements HealthSource {
   private readonly stallAfterMs: number;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
-  private readonly verdicts = new Map<string, Map<string, HeldVerdict>>();
+  /** Each target's verdicts, one per checker (a list: a few checkers, and a map each cost ~150 bytes a target). */
+  private readonly verdicts = new Map<string, HeldVerdict[]>();
   /** The served targets' quorums (setQuorumLookup), and those told one by one since (setQuorum). */
   private lookup: QuorumLookup = NOTHING_SERVED;
   private told = new Map<string, readonly Quorum[]>();
@@ -230,9 +238,9 @@ export class RedisHealthReader implements HealthSource {
   heldCounts(): { targets: number; verdicts: number; checkers: number } {
     const checkers = new Set<string>();
     let verdicts = 0;
-    for (const byChecker of this.verdicts.values()) {
-      verdicts += byChecker.size;
-      for (const checker of byChecker.keys()) checkers.add(checker);
+    for (const held of this.verdicts.values()) {
+      verdicts += held.length;
+      for (const v of held) checkers.add(v.checker);
     }
     return { targets: this.views.size, verdicts, checkers: checkers.size };
   }
@@ -348,10 +356,11 @@ export class RedisHealthReader implements HealthSource {
       if (!isFresh(v, freshAt)) continue;
       let byChecker = this.verdicts.get(v.targetId);
       if (byChecker === undefined) {
-        byChecker = new Map();
+        byChecker = [];
         this.verdicts.set(v.targetId, byChecker);
       }
-      const held: HeldVerdict | undefined = byChecker.get(v.checker);
+      const at = byChecker.findIndex((h) => h.checker === v.checker);
+      const held: HeldVerdict | undefined = byChecker[at];
       if (held !== undefined && held.at > v.at) continue;
       // The very verdict already held (a resync reading back what a message brought): nothing to
       // decide again. This keeps a resync of 10,000 targets from re-deciding every one of them.
@@ -369,7 +378,9 @@ export class RedisHealthReader implements HealthSource {
         this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
         continue;
       }
-      byChecker.set(v.checker, heldVerdict(v, v.at, v.ttlMs, v.sourceAt));
+      const fresh = heldVerdict(v, v.at, v.ttlMs, v.sourceAt);
+      if (at >= 0) byChecker[at] = fresh;
+      else byChecker.push(fresh);
       this.verdictsExpireAt = Math.min(this.verdictsExpireAt, v.at + v.ttlMs);
       touched.push(v.targetId);
     }
@@ -398,17 +409,16 @@ export class RedisHealthReader implements HealthSource {
     if (freshAt >= this.verdictsExpireAt) {
       let earliest = Infinity;
       for (const [targetId, byChecker] of this.verdicts) {
-        let expired = false;
-        for (const [checker, v] of byChecker) {
-          if (isFresh(v, freshAt)) {
-            earliest = Math.min(earliest, v.at + v.ttlMs);
-            continue;
-          }
-          byChecker.delete(checker);
-          expired = true;
+        let kept = 0;
+        for (const v of byChecker) {
+          if (!isFresh(v, freshAt)) continue;
+          earliest = Math.min(earliest, v.at + v.ttlMs);
+          byChecker[kept++] = v;
         }
-        if (expired) touched.push(targetId);
-        if (byChecker.size === 0) this.verdicts.delete(targetId);
+        if (kept === byChecker.length) continue;
+        byChecker.length = kept;
+        touched.push(targetId);
+        if (kept === 0) this.verdicts.delete(targetId);
       }
       this.verdictsExpireAt = earliest;
     }
@@ -616,7 +626,7 @@ export class RedisHealthReader implements HealthSource {
       const previous = this.views.get(id);
       if (next === undefined) continue;
       const since = previous !== undefined && previous.state === next.state ? previous.since : now;
-      const health: TargetHealth = Object.freeze({ ...next, since });
+      const health: TargetHealth = targetHealth({ ...next, reason: words.of(next.reason) }, since);
       // The reason counts here: it carries the vote count, which operators read from the view.
       if (previous !== undefined && !significantlyDifferent(previous, health, { reason: true })) continue;
       this.views.set(id, health);
@@ -644,7 +654,7 @@ export class RedisHealthReader implements HealthSource {
     const override = held !== undefined && overrideActive(held.record, now) ? held.record : undefined;
     if (byChecker === undefined && override === undefined && !this.views.has(targetId)) return undefined;
     const quorum = this.quorumsOf(targetId) ?? DEFAULT_QUORUMS;
-    const c = decideConsensus(byChecker ? [...byChecker.values()] : [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
+    const c = decideConsensus(byChecker ?? [], quorum, this.freshnessTime(now), this.consensus.get(targetId));
     this.consensus.set(targetId, c.state);
     if (override === undefined) return { state: c.state, latencyMs: c.latencyMs, load: c.load, reason: c.reason };
     const state: TargetState = override.kind === 'force-up' ? 'up' : 'down';

