@@ -1,6 +1,6 @@
 /**
  * Large zones, Rondo beside Knot (issue 14). Bounded, loopback only:
- *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--checks] [--redis] [--floor] [--probe]
+ *   npm run build && npm run bench:large-zones [-- --names 10000,100000] [--per-name 10] [--cli other/dist/cli/index.js] [--checked] [--checks] [--redis [--verdicts N]] [--floor] [--probe]
  *
  * For each size it generates one zone (N names × 10 A records, each name a `;@pool` with round
  * robin, plus SOA, NS and the NS's address) and
@@ -34,6 +34,9 @@ import { fileURLToPath } from 'node:url';
 import { freeDnsPort, RONDO_CLI, assertCliBuilt } from './lib/rondo-process.js';
 import { which } from './lib/proc.js';
 import { startRedisServer, type RedisServer } from './lib/redis-server.js';
+import { Redis } from 'ioredis';
+import { healthKeys } from '../health/keys.js';
+import { encodeVerdictField } from '../health/codec.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,7 +65,13 @@ const PROBE = process.argv.includes('--probe');
  * million targets are probed ~1,700 a second, from a random offset in the interval.
  */
 const RUN_CHECKS = process.argv.includes('--checks');
-const CHECKED = RUN_CHECKS || process.argv.includes('--checked');
+/**
+ * --verdicts N (with --redis, implies --checked): before Rondo starts, Redis is filled with an `up`
+ * verdict of N checkers for every target, so the DNS node reads a million targets' health at its
+ * start and holds it through the reload; a row tells how long the reading took and the RSS after it.
+ */
+const VERDICT_CHECKERS = Number(arg('verdicts', '0'));
+const CHECKED = RUN_CHECKS || VERDICT_CHECKERS > 0 || process.argv.includes('--checked');
 /**
  * --floor: also times bench/lib/start-floor.ts, a Node process that binds UDP (bare), and one that
  * first compiles the zone in its own thread (compile): what any Node server pays before its own work.
@@ -381,6 +390,56 @@ function serialBytes(serial: number): Buffer {
   return b;
 }
 
+/** With --verdicts: the DNS node's first reading of every verdict. */
+interface WarmStart {
+  seconds: number;
+  rssMb: number;
+  turns: { count: number; longestWallMs: number } | undefined;
+}
+
+/** Writes an `up` verdict of `checkers` checkers for every target of the zone (as their writers store them, without `rt`). */
+async function fillVerdicts(url: string, names: number, checkers: number): Promise<void> {
+  const client = new Redis(url);
+  const keys = healthKeys();
+  try {
+    let pipe = client.pipeline();
+    for (let n = 0; n < names; n++) {
+      for (let k = 0; k < PER_NAME; k++) {
+        const key = keys.verdictKey(`${ORIGIN}/web/${memberAddress(n, k)}/80`);
+        const fields: string[] = [];
+        for (let c = 0; c < checkers; c++) fields.push(`checker-${c}`, encodeVerdictField({ targetId: '', checker: '', state: 'up', latencyMs: 1, load: undefined, reason: 'tcp connect ok', at: Date.now(), ttlMs: 3_600_000 }));
+        pipe.hset(key, ...fields).pexpire(key, 3_600_000);
+      }
+      if (n % 500 === 499) {
+        await pipe.exec();
+        pipe = client.pipeline();
+      }
+    }
+    await pipe.exec();
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Waits for Rondo's "health read from Redis" line (its first full read): when it came, and the RSS then. */
+async function untilRead(pid: number, output: () => string, since: number, probeFile: string): Promise<WarmStart> {
+  const deadline = performance.now() + 600_000;
+  while (!output().includes('health read from Redis') && performance.now() < deadline) await sleep(200);
+  const seconds = (performance.now() - since) / 1000;
+  let turns: WarmStart['turns'];
+  try {
+    const walls = readFileSync(probeFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { wallMs?: number }).wallMs)
+      .filter((w): w is number => w !== undefined);
+    turns = { count: walls.length, longestWallMs: Math.max(0, ...walls) };
+  } catch {
+    turns = undefined;
+  }
+  return { seconds, rssMb: rssMb(pid).rss, turns };
+}
+
 interface Row {
   names: number;
   records: number;
@@ -391,6 +450,7 @@ interface Row {
   turns?: TurnSummary;
   /** With --floor: Node binding UDP, and Node compiling the zone then binding. */
   floor?: { bare: Started; compile: Started };
+  warm?: WarmStart;
 }
 
 interface TurnSummary {
@@ -448,13 +508,16 @@ async function measure(names: number): Promise<Row> {
     }
     const rport = await freeDnsPort();
     const redis: RedisServer | undefined = REDIS ? await startRedisServer() : undefined;
+    if (redis && VERDICT_CHECKERS > 0) await fillVerdicts(redis.url, names, VERDICT_CHECKERS);
+    const spawned = performance.now();
     const probeFile = path.join(dir, 'turns.jsonl');
     const env = PROBE ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${TURN_PROBE}`.trim(), RONDO_TURN_PROBE_FILE: probeFile } : undefined;
-    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', 'warn', ...(CHECKED && !RUN_CHECKS ? ['--no-checks'] : []), ...(redis ? ['--redis', redis.url] : [])], rport, lastName, env).catch(async (err: unknown) => {
+    const r = await startAndTime(process.execPath, [CLI, 'serve', '--zones', zoneFile, '--listen', `127.0.0.1:${rport}`, '--log-level', VERDICT_CHECKERS > 0 ? 'info' : 'warn', ...(CHECKED && !RUN_CHECKS ? ['--no-checks'] : []), ...(redis ? ['--redis', redis.url] : [])], rport, lastName, env).catch(async (err: unknown) => {
       await redis?.stop();
       throw err;
     });
     try {
+      const warm = VERDICT_CHECKERS > 0 ? await untilRead(r.child.pid ?? 0, r.output, spawned, probeFile) : undefined;
       // Encoded before the load starts, written without blocking it (the answers' latencies are
       // measured on this thread).
       const next = Buffer.from(zoneText(names, 2, true));
@@ -463,7 +526,7 @@ async function measure(names: number): Promise<Row> {
         await writeFile(zoneFile, next);
       });
       const turns = PROBE ? turnsInWindow(probeFile) : undefined;
-      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}), ...(floor ? { floor } : {}) };
+      return { names, records: names * PER_NAME + 3, knot: k, rondo: r, reload, ...(turns ? { turns } : {}), ...(floor ? { floor } : {}), ...(warm ? { warm } : {}) };
     } finally {
       await stopChild(r.child);
       await redis?.stop();
@@ -474,6 +537,10 @@ async function measure(names: number): Promise<Row> {
 }
 
 assertCliBuilt();
+if (VERDICT_CHECKERS > 0 && !REDIS) {
+  console.error('--verdicts needs --redis');
+  process.exit(2);
+}
 if (!which('knotd')) {
   console.error('knotd not installed (apt-get install -y knot)');
   process.exit(2);
@@ -510,6 +577,11 @@ for (const names of SIZES) {
     ] as const) {
       console.log(`| ${what} | ${fmt(row.knot.loadMs / 1000)} s | ${fmt(s.loadMs / 1000)} s | ${fmt(s.loadMs / row.knot.loadMs, 1)}× | |`);
     }
+  }
+  if (row.warm) {
+    const w = row.warm;
+    const turns = w.turns ? `; ${w.turns.count} turns over 8 ms, longest ${fmt(w.turns.longestWallMs, 0)} ms (--probe)` : '';
+    console.log(`| health read from Redis at start (--verdicts ${VERDICT_CHECKERS}) | | every verdict read ${fmt(w.seconds, 1)} s after the spawn; RSS then ${fmt(w.rssMb, 0)} MB${turns} | | |`);
   }
   if (row.turns) {
     const cpu = row.turns.longestCpuMs === undefined ? 'CPU time unknown' : `longest by CPU ${fmt(row.turns.longestCpuMs, 1)} ms of its own CPU; ${row.turns.cpuHeavy} turns with ≥ 10 ms of CPU`;

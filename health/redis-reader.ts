@@ -180,6 +180,8 @@ export class RedisHealthReader implements HealthSource {
   private lastResyncStart = -Infinity;
   private periodicGapMs = 0;
   private readFailing = false;
+  /** A resync has read every key once (logged). */
+  private readOnce = false;
   /** Set while the view is held through a Redis outage: freshness is judged at this time. */
   private holdFrom: number | undefined;
   /** When the hold ends: Infinity while Redis is away, then `reconnectGraceMs` after it is back. */
@@ -288,7 +290,7 @@ export class RedisHealthReader implements HealthSource {
           this.recompute(batch);
           return true;
         }
-        if (changed(item.value)) batch.push(item.value);
+        if (item.value !== undefined && changed(item.value)) batch.push(item.value);
       }
       this.recompute(batch);
       return false;
@@ -300,11 +302,15 @@ export class RedisHealthReader implements HealthSource {
     this.lookupPass = runSliced(() => step(HELD_PER_STEP), { onError: (err) => this.log.error({ err }, 'deciding the held targets against the new zones failed') });
   }
 
-  /** Every target something is held for (a target in two of these is named twice: harmless). Live: read over several turns. */
-  private *heldTargetIds(): Generator<string> {
+  /**
+   * Every target something is held for (a target in two of these is named twice: harmless). Live:
+   * read over several turns. Each entry looked at is one step, undefined when it is skipped: a
+   * million verdicts of targets already in the view are skipped a slice at a time, not in one turn.
+   */
+  private *heldTargetIds(): Generator<string | undefined> {
     yield* this.views.targetIds();
-    for (const id of this.verdicts.keys()) if (!this.views.has(id)) yield id;
-    for (const held of this.overrides.values()) if (held.scope.kind === 'target') yield held.scope.targetId;
+    for (const id of this.verdicts.keys()) yield this.views.has(id) ? undefined : id;
+    for (const held of this.overrides.values()) yield held.scope.kind === 'target' ? held.scope.targetId : undefined;
   }
 
   /** The quorums of a target: undefined when it is not ours. */
@@ -340,7 +346,8 @@ export class RedisHealthReader implements HealthSource {
    * (RESYNC_MS_PER_KEY). Reconnects and cluster changes resync at once (requestResync).
    */
   periodicResync(): void {
-    if (performance.now() - this.lastResyncStart < this.periodicGapMs) return;
+    // A running resync (a first one of a million keys takes a while) is not followed by another.
+    if (this.resyncing || performance.now() - this.lastResyncStart < this.periodicGapMs) return;
     this.requestResync();
   }
 
@@ -517,6 +524,9 @@ export class RedisHealthReader implements HealthSource {
       if (this.readFailing) this.log.info('health resync succeeded again');
       this.readFailing = false;
       this.periodicGapMs = Math.min(keyCount * RESYNC_MS_PER_KEY, RESYNC_MAX_GAP_MS);
+      // The first full read (a million keys take tens of seconds, while the server already answers).
+      if (!this.readOnce) this.log.info({ keys: keyCount, targets: this.verdicts.size, ms: Math.round(performance.now() - this.lastResyncStart) }, 'health read from Redis');
+      this.readOnce = true;
     } catch (err) {
       // While the connection is down the watch has said so; report other failures once per streak.
       if (!this.readFailing && this.client.status === 'ready') this.log.warn({ err: redisErrorForLog(err) }, 'health resync failed; keeping the last view');

@@ -73,6 +73,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   private readonly clock: Clock;
   private readonly startTimeoutMs: number;
+  private readonly log: Logger;
   private readonly resyncIntervalMs: number;
   private readonly sweepIntervalMs: number;
 
@@ -93,6 +94,7 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
     this.nodeId = options.nodeId ?? defaultNodeId();
     this.clock = options.clock ?? systemClock;
     const log = options.logger.child({ component: 'health', store: 'redis' });
+    this.log = log;
     this.resyncIntervalMs = options.resyncIntervalMs ?? 5000;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.startTimeoutMs = options.startTimeoutMs ?? 5000;
@@ -141,7 +143,9 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
 
   /**
    * Connects, subscribes and (readers) loads everything. Resolves when the view is warm, or after
-   * `startTimeoutMs` without Redis (logged once at error; the store catches up when Redis comes).
+   * `startTimeoutMs` without Redis (logged once at error; the store catches up when Redis comes),
+   * or after `startTimeoutMs` of reading (a million targets' verdicts take longer: the rest is
+   * read while the server answers, and members not read yet follow their pool's unknown rule).
    */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
@@ -156,7 +160,12 @@ export class RedisHealthStore implements VerdictSink, HealthSource, OverrideCont
       if (await waitReady(this.subscriber, remaining())) await Promise.race([this.reader.ensureSubscribed(), waitMs(remaining())]);
     }
     if (ready && this.reader) {
-      await this.reader.resync().catch(() => undefined);
+      const read = this.reader.resync().then(
+        () => true,
+        () => true,
+      );
+      const warm = await Promise.race([read, waitMs(Math.max(0, deadline - performance.now())).then(() => false)]);
+      if (!warm) this.log.warn({ waitedMs: this.startTimeoutMs }, "health still being read from Redis: answering meanwhile (members not read yet follow their pool's unknown rule)");
     }
     if (!ready) this.watch.markUnreachable(`not ready within ${this.startTimeoutMs}ms`);
     if (this.state !== 'starting') return; // stopped meanwhile

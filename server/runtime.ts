@@ -169,7 +169,8 @@ export class Runtime {
   async start(): Promise<void> {
     const files = await findZoneFiles([...this.options.zonePaths]);
     if (files.length === 0) throw new ConfigError('CONFIG_NO_ZONE_FILES', `no zone files found in ${this.options.zonePaths.join(', ')} (a directory is searched for *.zone files)`);
-    await this.options.store?.start?.();
+    // The store connects and reads the health held in Redis while the zones compile.
+    const storeStarted = this.options.store?.start?.();
     this.watcher = new ZoneWatcher({
       files,
       logger: this.log,
@@ -177,7 +178,7 @@ export class Runtime {
       onZone: (zone, file, parse) => this.onZone(zone, file, parse),
       onError: (file, errors) => this.onZoneError(file, errors),
     });
-    await this.watcher.start();
+    await Promise.all([storeStarted, this.watcher.start()]);
     const needsGeo = this.geoRefused[0];
     if (needsGeo !== undefined) throw new ConfigError('CONFIG_GEOIP_REQUIRED', needsGeo);
     if (this.zonesByFile.size === 0) throw new ConfigError('CONFIG_NO_ZONE_LOADED', 'no zone loaded: every zone file has errors (see the log, or run `rondo zone check`)');

@@ -11,6 +11,7 @@ import { startRedisServer, type RedisServer } from '../../../bench/lib/redis-ser
 import type { HealthChange } from '../../../model/health.js';
 import type { RedisHealthStore } from '../../../health/redis-store.js';
 import { freshPrefix, stateOf, storeFactory, verdict } from './fixture.js';
+import { encodeVerdictField } from '../../../health/codec.js';
 
 const WAIT = { timeout: 5000, interval: 20 };
 const T1 = 'example.test./web/192.0.2.10/80';
@@ -177,4 +178,22 @@ describe('issue 15: unchanged verdicts are cheap for readers', () => {
     expect(await hgetallCalls()).toBe(before); // every 100 ms asked, none due before 1.5 s
     await vi.waitFor(async () => expect(await hgetallCalls()).toBeGreaterThanOrEqual(before + 500), WAIT);
   });
+
+  it('a warm start longer than startTimeoutMs: the server goes on, the rest is read after it, and no periodic resync queues behind it', async () => {
+    prefix = freshPrefix();
+    const count = 100_000;
+    const field = encodeVerdictField(verdict('', 'chk', 'up', { ttlMs: 600_000 }));
+    for (let from = 0; from < count; from += 10_000) {
+      const pipe = admin.pipeline();
+      for (let i = from; i < from + 10_000; i++) pipe.hset(`${prefix}:v:example.test./web/10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/80`, 'chk', field);
+      await pipe.exec();
+    }
+    const before = await hgetallCalls();
+    const dns = await open('dns', 'dns-a', { startTimeoutMs: 150, resyncIntervalMs: 20 });
+    expect(dns.heldCounts().targets).toBeLessThan(count);
+    await vi.waitFor(() => expect(dns.heldCounts().targets).toBe(count), { timeout: 60_000, interval: 100 });
+    await delay(300);
+    // One read of each key: the periodic timer (every 20 ms) asked for none while the first ran.
+    expect((await hgetallCalls()) - before).toBe(count);
+  }, 90_000);
 });
