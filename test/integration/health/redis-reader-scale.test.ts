@@ -12,6 +12,7 @@ import type { HealthChange } from '../../../model/health.js';
 import type { RedisHealthStore } from '../../../health/redis-store.js';
 import { freshPrefix, stateOf, storeFactory, verdict } from './fixture.js';
 import { encodeVerdictField } from '../../../health/codec.js';
+import { HELD_IN_ONE_TURN } from '../../../health/redis-reader.js';
 
 const WAIT = { timeout: 5000, interval: 20 };
 const T1 = 'example.test./web/192.0.2.10/80';
@@ -196,4 +197,24 @@ describe('issue 15: unchanged verdicts are cheap for readers', () => {
     // One read of each key: the periodic timer (every 20 ms) asked for none while the first ran.
     expect((await hgetallCalls()) - before).toBe(count);
   }, 90_000);
+
+  it('lapsed verdicts of more targets than one turn takes are dropped in slices, and a verdict heard meanwhile still lapses on time', async () => {
+    prefix = freshPrefix();
+    const dns = await open('dns', 'dns-a');
+    const chk = await open('checker', 'chk');
+    const ids = Array.from({ length: HELD_IN_ONE_TURN + 1000 }, (_, i) => `example.test./web/10.1.${i >> 8}.${i & 255}/80`);
+    for (const id of ids) chk.publish(verdict(id, 'chk', 'up', { ttlMs: 400 }));
+    chk.publish(verdict(T1, 'chk', 'up', { ttlMs: 60_000 }));
+    await chk.flush();
+    await vi.waitFor(() => expect(dns.heldCounts().targets).toBe(ids.length + 1), WAIT);
+    // Not ours and lapsed: every one leaves the view; the fresh one stays.
+    await vi.waitFor(() => expect(dns.heldCounts().targets).toBe(1), { timeout: 10_000, interval: 50 });
+    expect(stateOf(dns, T1)).toBe('up');
+    // Heard after the walk: it lapses by itself too.
+    const late = 'example.test./web/10.2.0.1/80';
+    chk.publish(verdict(late, 'chk', 'up', { ttlMs: 300 }));
+    await chk.flush();
+    await vi.waitFor(() => expect(stateOf(dns, late)).toBe('up'), WAIT);
+    await vi.waitFor(() => expect(dns.view().get(late)).toBeUndefined(), WAIT);
+  });
 });
