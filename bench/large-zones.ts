@@ -426,18 +426,10 @@ async function untilRead(pid: number, output: () => string, since: number, probe
   const deadline = performance.now() + 600_000;
   while (!output().includes('health read from Redis') && performance.now() < deadline) await sleep(200);
   const seconds = (performance.now() - since) / 1000;
-  let turns: WarmStart['turns'];
-  try {
-    const walls = readFileSync(probeFile, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => (JSON.parse(l) as { wallMs?: number }).wallMs)
-      .filter((w): w is number => w !== undefined);
-    turns = { count: walls.length, longestWallMs: Math.max(0, ...walls) };
-  } catch {
-    turns = undefined;
-  }
-  return { seconds, rssMb: rssMb(pid).rss, turns };
+  const walls = probeLines(probeFile)
+    ?.map((l) => l.wallMs)
+    .filter((w): w is number => w !== undefined);
+  return { seconds, rssMb: rssMb(pid).rss, turns: walls ? { count: walls.length, longestWallMs: Math.max(0, ...walls) } : undefined };
 }
 
 interface Row {
@@ -464,18 +456,24 @@ interface TurnSummary {
 /** The bench's line in the probe's file: the lines after it are the reload window's. */
 const WINDOW_MARK = JSON.stringify({ window: true });
 
-/** Reads the turn probe's lines after the window mark. */
-function turnsInWindow(file: string): TurnSummary | undefined {
+/** The turn probe's lines so far (bench/lib/turn-probe.ts), undefined when it wrote none. */
+function probeLines(file: string): { window?: boolean; wallMs?: number; cpuMs?: number }[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-  const lines = text
+  return text
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as { window?: boolean; wallMs?: number; cpuMs?: number });
+}
+
+/** Reads the turn probe's lines after the window mark. */
+function turnsInWindow(file: string): TurnSummary | undefined {
+  const lines = probeLines(file);
+  if (!lines) return undefined;
   const mark = lines.findIndex((l) => l.window === true);
   if (mark < 0) return undefined;
   const after = lines.slice(mark + 1).filter((l) => l.wallMs !== undefined);

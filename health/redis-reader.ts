@@ -261,7 +261,7 @@ export class RedisHealthReader implements HealthSource {
   /** Replaces every target's quorum (targets not listed are not ours: `majority`, and forgotten once nothing holds them). */
   setTargets(targets: readonly TargetQuorum[]): void {
     const byId = new Map<string, readonly Quorum[]>();
-    for (const t of targets) byId.set(t.id, normaliseQuorums([...(byId.get(t.id) ?? []), ...(Array.isArray(t.quorum) ? t.quorum : [t.quorum as Quorum])]));
+    for (const t of targets) byId.set(t.id, normaliseQuorums([...(byId.get(t.id) ?? []), ...normaliseQuorums(t.quorum)]));
     this.setQuorumLookup({ quorumsOf: (id) => byId.get(id) });
   }
 

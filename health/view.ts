@@ -1,8 +1,8 @@
 /**
  * How every health source (the in-memory store, the Redis reader, a worker's IPC source) makes
  * its views: one HealthViews holds the decided health and the pool members' overrides, and turns
- * each step's changes into the next immutable view (copying only the parts of a trie the changes fall
- * in, see TrieView) and one notification to the subscribers (HealthListeners).
+ * each step's changes into the next immutable view (copying only the parts of a trie the
+ * changes fall in, see TrieView) and one notification to the subscribers (HealthListeners).
  */
 import type { Logger } from '../lib/logger.js';
 import type { HealthChange, HealthView, OverrideKind, TargetHealth } from '../model/health.js';
@@ -16,10 +16,10 @@ export function healthView(
   entries: ReadonlyMap<string, TargetHealth>,
   members: ReadonlyMap<string, OverrideKind> = EMPTY_MEMBERS,
 ): HealthView {
-  const top: Branch = new Array<Leaf[] | undefined>(FANOUT).fill(undefined);
+  const top: Top = new Array<Branch | undefined>(FANOUT).fill(undefined);
   for (const [id, health] of entries) {
     const h = hashOf(id);
-    const branch = (top[h >>> BITS] ??= new Array<Leaf | undefined>(FANOUT).fill(undefined) as Leaf[]);
+    const branch = (top[h >>> BITS] ??= emptyBranch());
     (branch[h & MASK] ??= new Map()).set(id, health);
   }
   return new TrieView(version, top, members);
@@ -40,7 +40,10 @@ const BITS = 8;
 const FANOUT = 1 << BITS;
 const MASK = FANOUT - 1;
 type Leaf = Map<string, TargetHealth>;
-type Branch = (Leaf[] | undefined)[];
+type Branch = (Leaf | undefined)[];
+type Top = (Branch | undefined)[];
+
+const emptyBranch = (): Branch => new Array<Leaf | undefined>(FANOUT).fill(undefined);
 
 /** 16 bits of FNV-1a over the id's characters: a branch (high byte) and a leaf (low byte). */
 function hashOf(id: string): number {
@@ -57,7 +60,7 @@ function hashOf(id: string): number {
 class TrieView implements HealthView {
   constructor(
     readonly version: number,
-    readonly top: Readonly<Branch>,
+    readonly top: Readonly<Top>,
     readonly members: ReadonlyMap<string, OverrideKind>,
   ) {
     Object.freeze(this);
@@ -96,21 +99,20 @@ export function nextHealthView(
     const h = hashOf(id);
     const b = h >>> BITS;
     let branch = top[b];
-    if (!copiedBranches.has(b)) {
-      branch = branch ? branch.slice() : (new Array<Leaf | undefined>(FANOUT).fill(undefined) as Leaf[]);
+    if (branch === undefined || !copiedBranches.has(b)) {
+      branch = branch?.slice() ?? emptyBranch();
       top[b] = branch;
       copiedBranches.add(b);
     }
-    if (!branch) continue;
     let leaf = branch[h & MASK];
-    if (!copiedLeaves.has(h)) {
+    if (leaf === undefined || !copiedLeaves.has(h)) {
       leaf = new Map(leaf);
       branch[h & MASK] = leaf;
       copiedLeaves.add(h);
     }
     const health = all.get(id);
-    if (health !== undefined) leaf?.set(id, health);
-    else leaf?.delete(id);
+    if (health !== undefined) leaf.set(id, health);
+    else leaf.delete(id);
   }
   return new TrieView(version, top, members ?? previous.members);
 }

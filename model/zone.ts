@@ -228,10 +228,14 @@ export interface TargetSource {
   id(i: number): string | undefined;
   checkOf(i: number): CheckSpec | undefined;
   target(i: number): Target | undefined;
-  /** The quorums of the pools probing target i (a compact zone knows them without its pools). */
-  quorumsOf?(i: number): readonly PoolConfig['quorum'][];
-  /** The index of the target with this id, or -1 (a compact zone finds it in its rows). */
-  indexOf?(id: string): number;
+}
+
+/** A compact zone's targets as rows: each one found by id, with its pools' quorums, no pool decoded. */
+export interface TargetRowSource extends TargetSource {
+  /** The quorums of the pools probing target i. */
+  quorumsOf(i: number): readonly PoolConfig['quorum'][];
+  /** The index of the target with this id, or -1. */
+  indexOf(id: string): number;
 }
 
 /** A list of targets as a TargetSource. */
@@ -253,7 +257,7 @@ export interface Zone {
   readonly checks: ReadonlyMap<string, CheckSpec>;
   readonly targets: readonly Target[];
   /** The same targets one at a time, made on demand (a compact zone); absent: `targets` is a plain list. */
-  readonly targetSource?: TargetSource;
+  readonly targetSource?: TargetRowSource;
   /** Number of resource records. */
   readonly size: number;
   /** `;@map` lines by name (absent or empty: none). */

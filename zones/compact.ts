@@ -18,7 +18,7 @@
  * plan, rotation and encodings carry on; a changed pool is a new object (one new plan, one new
  * encoding, on first use).
  */
-import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type TargetSource, type Zone, type ZoneNode } from '../model/zone.js';
+import { RRType, type CheckSpec, type Pool, type PoolConfig, type PoolIndex, type PoolMember, type RRset, type Rdata, type ResourceRecord, type Target, type TargetRowSource, type Zone, type ZoneNode } from '../model/zone.js';
 import type { SiteMap } from '../model/site-map.js';
 import { LazySlots } from './slots.js';
 import { formatIPv6, parseIPv6Into } from '../lib/ip.js';
@@ -417,7 +417,7 @@ export class CompactZone implements Zone {
   private allPools: readonly Pool[] | undefined;
   private mappedPools: readonly Pool[] | undefined;
   /** targetSource, made on first use. */
-  private source: TargetSource | undefined;
+  private source: TargetRowSource | undefined;
   private soaRRset: RRset | undefined;
   private configKeys: string[] | undefined;
   /** Pools handed over from the previous version (unchanged), for tests and logs. */
@@ -472,7 +472,7 @@ export class CompactZone implements Zone {
   }
 
   /** The targets one at a time (the checks' pass after a load, in slices: server/target-pass.ts), and each one's pools' quorums (server/quorum-lookup.ts). */
-  get targetSource(): TargetSource {
+  get targetSource(): TargetRowSource {
     if (!this.source) {
       const table = this.targetTable;
       const d = this.data;

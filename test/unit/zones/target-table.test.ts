@@ -88,7 +88,7 @@ describe('target rows', () => {
     expect(data).toBeDefined();
     const zone = new CompactZone(data!);
     const source = zone.targetSource;
-    const fromRows = new Map(Array.from({ length: source.count }, (_, i) => [source.id(i), [...(source.quorumsOf?.(i) ?? [])].sort()] as const));
+    const fromRows = new Map(Array.from({ length: source.count }, (_, i) => [source.id(i), [...(source.quorumsOf(i))].sort()] as const));
     const fromPools = new Map(targetQuorums([{ pools: zone.pools }]).map((t) => [t.id, [...t.quorum].sort()] as const));
     expect(fromRows).toEqual(fromPools);
     expect(fromRows.get(`${ORIGIN}/web/192.0.2.2/80`)).toEqual([1, 'all']);
